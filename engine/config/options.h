@@ -1,0 +1,94 @@
+// Options: everything a node is configured with, filled from defaults, a nats-server style config
+// file and command-line flags (command line wins). Plain data; the parsers live beside it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/base/limits.h"
+#include "engine/base/time.h"
+
+namespace herald::config {
+
+// One direction (publish or subscribe) of a permission set. An absent allow list means "allow
+// everything not denied"; deny always wins.
+struct SubjectPermission {
+    std::optional<std::vector<std::string>> allow;
+    std::vector<std::string> deny;
+};
+
+// allow_responses: may publish to reply subjects of requests received, up to max within expires.
+struct ResponsePermission {
+    std::int64_t max_msgs = 1;
+    Duration expires = Duration::seconds(120);
+};
+
+struct Permissions {
+    std::optional<SubjectPermission> publish;
+    std::optional<SubjectPermission> subscribe;
+    std::optional<ResponsePermission> allow_responses;
+};
+
+struct User {
+    std::string username;
+    std::string password;                     // plain text or a bcrypt hash ($2a$...)
+    std::optional<Permissions> permissions;   // falls back to default_permissions
+    std::string account;                      // empty = the global account ($G)
+};
+
+struct AccountConfig {
+    std::string name;
+    std::vector<User> users;                  // account field of each is set to `name`
+};
+
+struct Options {
+    // Identity and listeners.
+    std::string server_name;                  // empty = server id
+    std::string host = "0.0.0.0";
+    int port = 4222;                          // -1 = random free port
+    std::string http_host = "0.0.0.0";
+    int http_port = 0;                        // 0 = off, -1 = random free port
+    std::string client_advertise;
+
+    // Files.
+    std::string config_file;
+    std::string log_file;
+    std::string pid_file;
+    std::string ports_file_dir;
+
+    // Logging.
+    bool debug = false;
+    bool trace = false;
+    bool logtime = true;
+
+    // Limits (config/flags; nats-server defaults).
+    std::int64_t max_payload = static_cast<std::int64_t>(limits::payload_size_default);
+    std::int64_t max_pending = static_cast<std::int64_t>(limits::pending_size_default);
+    std::int64_t max_control_line = static_cast<std::int64_t>(limits::control_line_size_default);
+    std::int64_t max_connections = limits::connections_default;
+    std::int64_t max_subscriptions = 0;       // per connection; 0 = unlimited
+    Duration ping_interval = Duration::seconds(120);
+    std::int64_t ping_max = 2;
+    Duration write_deadline = Duration::seconds(10);
+    bool no_header_support = false;
+
+    // Authorization (top-level `authorization {}` block and --user/--pass/--auth).
+    std::string username;
+    std::string password;
+    std::string token;
+    Duration auth_timeout = Duration::seconds(2);
+    std::vector<User> users;                  // users of the global account
+    std::optional<Permissions> default_permissions;
+    std::vector<AccountConfig> accounts;
+    std::string no_auth_user;
+
+    // JetStream (engine arrives with the JetStream issue; the options are accepted now).
+    bool jetstream = false;
+    std::string store_dir;
+    std::int64_t jetstream_max_memory = -1;   // -1 = default
+    std::int64_t jetstream_max_store = -1;
+};
+
+}  // namespace herald::config

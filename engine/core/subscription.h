@@ -1,0 +1,23 @@
+// A Subscription is one SUB of one client connection: subject, optional queue group and the
+// client's sid. The connection owns it; the account's Sublist holds a pointer to it while it is
+// registered.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace herald::core {
+
+class Client;
+
+struct Subscription {
+    std::uint64_t id = 0;          // unique per server, increasing in creation order
+    std::string subject;
+    std::string queue;             // empty for a plain subscription
+    std::string sid;
+    Client* client = nullptr;      // owner
+    std::uint64_t max_msgs = 0;    // 0 = no auto-unsubscribe
+    std::uint64_t delivered = 0;
+};
+
+}  // namespace herald::core
