@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Compares herald-server with nats-server on loopback using herald-load: starts each server on a
+# free port (-p -1 + ports file), runs a fixed matrix alternating the two servers, R repetitions
+# each, and prints a Markdown table of medians and the herald/nats ratio. Raw results go to
+# reports/bench/compare-<date>-<commit>.json. Stops only the processes it started.
+#
+# Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--load PATH]
+#                         [--out DIR] [--timeout SECONDS] [--scale F]
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+reps=5
+herald_bin="$repo_root/build/bin/herald-server"
+nats_bin=$(command -v nats-server || echo /usr/bin/nats-server)
+load_bin="$repo_root/build/bin/herald-load"
+out_dir="$repo_root/reports/bench"
+run_timeout_s=20   # Per herald-load run; a server that times out on a case skips its later reps.
+scale=1            # Multiplies every message count (0.1 for a smoke run).
+start_timeout_s=10
+
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --reps) reps=$2; shift 2 ;;
+        --herald) herald_bin=$2; shift 2 ;;
+        --nats) nats_bin=$2; shift 2 ;;
+        --load) load_bin=$2; shift 2 ;;
+        --out) out_dir=$2; shift 2 ;;
+        --timeout) run_timeout_s=$2; shift 2 ;;
+        --scale) scale=$2; shift 2 ;;
+        -h|--help) usage 0 ;;
+        *) echo "unknown option: $1" >&2; usage 1 ;;
+    esac
+done
+
+[[ -x "$load_bin" ]] || { echo "herald-load not found at $load_bin (build it: ninja -C build herald-load)" >&2; exit 1; }
+[[ -x "$nats_bin" ]] || { echo "nats-server not found at $nats_bin" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is needed for the summary" >&2; exit 1; }
+
+# The matrix: name, herald-load arguments (message counts before --scale).
+case_names=(pub16 pub128 pubsub16 pubsub128 reqrep16)
+declare -A case_args=(
+    [pub16]="--mode pub --pubs 1 --msgs 5000000 --size 16"
+    [pub128]="--mode pub --pubs 1 --msgs 3000000 --size 128"
+    [pubsub16]="--mode pubsub --pubs 1 --subs 1 --msgs 2000000 --size 16"
+    [pubsub128]="--mode pubsub --pubs 1 --subs 1 --msgs 1000000 --size 128"
+    [reqrep16]="--mode reqrep --msgs 5000 --size 16"
+)
+
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/herald-compare.XXXXXX")
+declare -A server_pid=() server_url=()
+started_pids=()
+
+cleanup() {
+    local pid
+    for pid in "${started_pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME BINARY: starts it on 127.0.0.1 with a free port, reads the port from
+# <ports_file_dir>/<basename>_<pid>.ports and checks that the pid is still ours and alive.
+start_server() {
+    local name=$1 binary=$2 ports_dir="$work_dir/$1-ports" pid ports_file url
+    mkdir -p "$ports_dir"
+    "$binary" -a 127.0.0.1 -p -1 --ports_file_dir "$ports_dir" >"$work_dir/$name.log" 2>&1 &
+    pid=$!
+    started_pids+=("$pid")
+    ports_file="$ports_dir/$(basename "$binary")_$pid.ports"
+    for _ in $(seq 1 $((start_timeout_s * 10))); do
+        [[ -s "$ports_file" ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! kill -0 "$pid" 2>/dev/null || [[ ! -s "$ports_file" ]]; then
+        echo "$name did not start (no $ports_file); log:" >&2
+        tail -n 20 "$work_dir/$name.log" >&2 || true
+        return 1
+    fi
+    url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nats"][0])' "$ports_file")
+    server_pid[$name]=$pid
+    server_url[$name]=$url
+}
+
+servers=(nats)
+start_server nats "$nats_bin"
+herald_note=""
+if [[ -x "$herald_bin" ]]; then
+    if start_server herald "$herald_bin"; then
+        servers+=(herald)
+    else
+        herald_note="herald-server at $herald_bin failed to start: nats-server only."
+    fi
+else
+    herald_note="herald-server not found at $herald_bin: nats-server only."
+fi
+[[ -n "$herald_note" ]] && echo "NOTE: $herald_note" >&2
+
+scaled_args() {  # Applies --scale to the --msgs value.
+    python3 - "$scale" $1 <<'EOF'
+import sys
+scale = float(sys.argv[1]); args = sys.argv[2:]
+for i, a in enumerate(args):
+    if i > 0 and args[i - 1] == "--msgs":
+        args[i] = str(max(1, int(int(a) * scale)))
+print(" ".join(args))
+EOF
+}
+
+results_file="$work_dir/results.jsonl"
+: >"$results_file"
+declare -A skip=()
+echo "running ${#case_names[@]} cases x ${#servers[@]} servers x $reps reps ..." >&2
+for rep in $(seq 1 "$reps"); do
+    for case_name in "${case_names[@]}"; do
+        order=("${servers[@]}")
+        # Alternate which server goes first so that neither always runs on a warmer machine.
+        if (( rep % 2 == 0 )) && (( ${#servers[@]} == 2 )); then order=(herald nats); fi
+        for server in "${order[@]}"; do
+            if [[ -n "${skip[$server/$case_name]:-}" ]]; then continue; fi
+            line=""
+            if ! kill -0 "${server_pid[$server]}" 2>/dev/null; then
+                line='{"ok":false,"error":"server process is gone"}'
+            else
+                # shellcheck disable=SC2046
+                line=$("$load_bin" --url "${server_url[$server]}" $(scaled_args "${case_args[$case_name]}") \
+                    --timeout "$run_timeout_s" --json 2>>"$work_dir/load-errors.log") || true
+                [[ -n "$line" ]] || line='{"ok":false,"error":"herald-load printed nothing"}'
+            fi
+            if [[ "$line" == *'"ok":false'* ]]; then skip[$server/$case_name]=1; fi
+            python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(server=sys.argv[2], case=sys.argv[3], rep=int(sys.argv[4])); print(json.dumps(d))' \
+                "$line" "$server" "$case_name" "$rep" >>"$results_file"
+            printf '  rep %s %-9s %-6s %s\n' "$rep" "$case_name" "$server" \
+                "$( [[ "$line" == *'"ok":true'* ]] && echo ok || echo FAILED)" >&2
+        done
+    done
+done
+
+commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git -C "$repo_root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+    commit="$commit-dirty"
+fi
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
+cores=$(nproc 2>/dev/null || echo '?')
+kernel=$(uname -sr)
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+nats_version=$("$nats_bin" --version 2>/dev/null | head -n1 || echo unknown)
+date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+mkdir -p "$out_dir"
+json_out="$out_dir/compare-$(date -u +%Y%m%d-%H%M%S)-$commit.json"
+
+python3 - "$results_file" "$json_out" "$reps" "$commit" "$cpu_model" "$cores" "$kernel" \
+    "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "${case_names[@]}" <<'EOF'
+import json, statistics, sys
+(results_path, json_out, reps, commit, cpu, cores, kernel, loadavg, nats_version, date,
+ note, scale, *cases) = sys.argv[1:]
+rows = [json.loads(line) for line in open(results_path)]
+# Per case: the metric shown, its unit, whether higher is better.
+metrics = {
+    "pub16": ("pub_msgs_per_s", "msgs/s", True, "pub 16 B"),
+    "pub128": ("pub_msgs_per_s", "msgs/s", True, "pub 128 B"),
+    "pubsub16": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 16 B"),
+    "pubsub128": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 128 B"),
+    "reqrep16": ("latency_us.p50", "us p50", False, "reqrep 16 B latency"),
+}
+def get(row, key):
+    for part in key.split("."):
+        row = row.get(part) if isinstance(row, dict) else None
+    return row
+summary = {}
+for case in cases:
+    key, unit, higher, label = metrics[case]
+    entry = {"label": label, "metric": key, "unit": unit, "higher_is_better": higher}
+    for server in ("nats", "herald"):
+        mine = [r for r in rows if r["case"] == case and r["server"] == server]
+        if not mine:
+            continue
+        good = [get(r, key) for r in mine if r.get("ok")]
+        entry[server] = {
+            "median": statistics.median(good) if good else None,
+            "runs": len(mine), "ok_runs": len(good),
+            "errors": sorted({r.get("error", "") for r in mine if not r.get("ok")}),
+        }
+        if case == "reqrep16":
+            p99 = [get(r, "latency_us.p99") for r in mine if r.get("ok")]
+            entry[server]["p99_median"] = statistics.median(p99) if p99 else None
+        if case.startswith("pubsub"):
+            pub = [get(r, "pub_msgs_per_s") for r in mine if r.get("ok")]
+            entry[server]["pub_median"] = statistics.median(pub) if pub else None
+    n, h = entry.get("nats", {}).get("median"), entry.get("herald", {}).get("median")
+    entry["ratio_herald_over_nats"] = (h / n) if (n and h) else None
+    summary[case] = entry
+header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
+          "kernel": kernel, "loadavg_at_end": loadavg, "nats_server": nats_version,
+          "reps": int(reps), "scale": float(scale), "note": note}
+with open(json_out, "w") as f:
+    json.dump({"machine": header, "summary": summary, "runs": rows}, f, indent=1)
+
+def fmt(value, unit):
+    if value is None:
+        return "fail"
+    if unit.startswith("us"):
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+print(f"## Herald vs nats-server ({date})\n")
+print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average at end {loadavg}")
+print(f"- {nats_version}; {reps} repetitions per cell, medians shown; scale {scale}")
+if note:
+    print(f"- **{note}**")
+print()
+print("| case | metric | nats-server | herald | herald/nats |")
+print("| --- | --- | ---: | ---: | ---: |")
+for case, entry in summary.items():
+    unit = entry["unit"]
+    n = entry.get("nats", {}).get("median")
+    h = entry.get("herald", {}).get("median") if "herald" in entry else None
+    herald_cell = fmt(h, unit) if "herald" in entry else "n/a"
+    ratio = entry["ratio_herald_over_nats"]
+    ratio_cell = f"{ratio:.2f}" + ("" if entry["higher_is_better"] else " (lower is better)") if ratio else "-"
+    print(f"| {entry['label']} | {unit} | {fmt(n, unit)} | {herald_cell} | {ratio_cell} |")
+extra = []
+for case, entry in summary.items():
+    for server in ("nats", "herald"):
+        e = entry.get(server)
+        if e and e["errors"]:
+            extra.append(f"- {server} {case}: {e['ok_runs']}/{e['runs']} ok; " + "; ".join(e["errors"]))
+if extra:
+    print("\nFailures:\n" + "\n".join(extra))
+r = summary.get("reqrep16", {})
+if r:
+    p = " / ".join(f"{s} {r[s]['p99_median']:.1f}" for s in ("nats", "herald") if r.get(s, {}).get("p99_median"))
+    if p:
+        print(f"\nreqrep p99 (median of runs, us): {p}")
+print(f"\nJSON: {json_out}")
+EOF
