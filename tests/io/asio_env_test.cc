@@ -78,6 +78,17 @@ struct Reader {
     }
 };
 
+// Runs the loop until `done()` holds. A handler bound and a generous watchdog timer keep a broken
+// test from hanging; the watchdog is a safety net only, no assertion depends on real time.
+bool run_bounded(AsioEnv& asio, const std::function<bool()>& done) {
+    bool timed_out = false;
+    auto& loop = asio.env().loop;
+    const auto watchdog = loop.schedule(Duration::seconds(30), [&] { timed_out = true; });
+    const bool reached = asio.run_until([&] { return done() || timed_out; }, handlers_max);
+    loop.cancel(watchdog);
+    return reached && !timed_out;
+}
+
 struct TempDir {
     TempDir() {
         std::string pattern = "/tmp/herald_io_test_XXXXXX";
@@ -134,12 +145,12 @@ TEST_CASE("asio: echo over loopback tcp on an ephemeral port", "[io][asio]") {
                             reader.start();
                         });
     connect_returned = true;
-    REQUIRE(asio.run_until([&] { return reader.done && written; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return reader.done && written; }));
     REQUIRE(text_of(reader.received) == "hello, world");
     REQUIRE(client->peer_address() == (*listener)->local_address());
 
     client->close();  // The server sees end of stream and finishes.
-    REQUIRE(asio.run_until([&] { return session && session->finished; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return session && session->finished; }));
     REQUIRE(session->echoed_bytes == 12);
 }
 
@@ -181,7 +192,7 @@ TEST_CASE("asio: a vectored write of many buffers arrives whole and in order", "
             written = true;
         });
     });
-    REQUIRE(asio.run_until([&] { return reader.done && written; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return reader.done && written; }));
     REQUIRE(reader.received == expected);
 }
 
@@ -202,7 +213,7 @@ TEST_CASE("asio: connect to a closed port is refused", "[io][asio]") {
         outcome = connected.error();
     });
     REQUIRE_FALSE(outcome);
-    REQUIRE(asio.run_until([&] { return outcome.has_value(); }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return outcome.has_value(); }));
     REQUIRE(*outcome == Errc::connection_refused);
 }
 
@@ -226,7 +237,7 @@ TEST_CASE("asio: close cancels a pending read without a callback", "[io][asio]")
         client->read_some(buffer, [&](Result<std::size_t>) { read_called = true; });
         client->close();
     });
-    REQUIRE(asio.run_until([&] { return client != nullptr && server != nullptr; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return client != nullptr && server != nullptr; }));
     listener->reset();
     server.reset();
     asio.run_until([] { return false; }, handlers_max);  // Until no work is left.
@@ -290,7 +301,7 @@ TEST_CASE("asio: file write, sync and read round trip in a temp dir", "[io][asio
     bool dir_synced = false;
     fs.sync_directory(dir.path + "/a/b", [&](Status s) { REQUIRE(s); dir_synced = true; });
     REQUIRE(order.empty());
-    REQUIRE(asio.run_until([&] { return order.size() == 4 && dir_synced; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return order.size() == 4 && dir_synced; }));
     REQUIRE(order == std::vector<std::string>{"w1", "w2", "sync", "read"});
     REQUIRE(*read_count == first.size() + second.size());
     REQUIRE(text_of(std::span(target.data(), *read_count)) == first + second);
@@ -298,7 +309,7 @@ TEST_CASE("asio: file write, sync and read round trip in a temp dir", "[io][asio
 
     bool truncated = false;
     file->truncate(5, [&](Status s) { REQUIRE(s); truncated = true; });
-    REQUIRE(asio.run_until([&] { return truncated; }, handlers_max));
+    REQUIRE(run_bounded(asio, [&] { return truncated; }));
     file.reset();
     auto reopened = fs.open(path, false);
     REQUIRE(reopened);
