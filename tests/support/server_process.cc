@@ -75,6 +75,11 @@ std::vector<ServerProcess*>& live_servers() {
     return servers;
 }
 
+// A binary that never wrote its ports file would otherwise cost every remaining test the full
+// start timeout. Once that happened and no start ever succeeded, later starts fail at once.
+bool any_start_succeeded = false;
+bool start_timed_out = false;
+
 }  // namespace
 
 void ServerProcess::print_logs_of_live_servers(std::ostream& out) {
@@ -128,6 +133,13 @@ ServerProcess::~ServerProcess() {
 std::string ServerProcess::log() const { return read_file(log_path()); }
 
 void ServerProcess::start(int port) {
+    if (start_timed_out && !any_start_succeeded) {
+        fail_start("an earlier start of " + binary_ + " wrote no ports file within " +
+                   std::to_string(start_timeout.count()) +
+                   " ms (see its log above); not waiting again. The server must accept "
+                   "`-a 127.0.0.1 -p -1 --ports_file_dir <dir>` and write "
+                   "<dir>/<executable name>_<pid>.ports");
+    }
     if (access(binary_.c_str(), X_OK) != 0) {
         fail_start("server binary " + binary_ + " is not executable (set HERALD_TEST_SERVER)");
     }
@@ -193,9 +205,11 @@ void ServerProcess::start(int port) {
             }
             url_ = url;
             port_ = parsed_port;
+            any_start_succeeded = true;
             return;
         }
         if (Clock::now() > deadline) {
+            start_timed_out = true;
             stop();
             fail_start("no usable " + ports_file.string() + " within " +
                        std::to_string(start_timeout.count()) + " ms");
