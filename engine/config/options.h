@@ -20,6 +20,8 @@ struct SubjectPermission {
 };
 
 // allow_responses: may publish to reply subjects of requests received, up to max within expires.
+// max_msgs < 0 means no limit on responses; expires.ns == 0 means the permit never expires (both
+// written as negative values in the config, as nats-server parseAllowResponses accepts).
 struct ResponsePermission {
     std::int64_t max_msgs = 1;
     Duration expires = Duration::seconds(120);
@@ -41,6 +43,8 @@ struct User {
 struct AccountConfig {
     std::string name;
     std::vector<User> users;                  // account field of each is set to `name`
+    std::optional<Permissions> default_permissions;  // already applied to `users` without any
+    bool jetstream = false;                   // `jetstream: enabled` (or a limits map) in the account
 };
 
 struct Options {
@@ -61,6 +65,7 @@ struct Options {
     // Logging.
     bool debug = false;
     bool trace = false;
+    bool trace_verbose = false;               // -VV / -DVV: trace the system account as well
     bool logtime = true;
 
     // Limits (config/flags; nats-server defaults).
@@ -73,6 +78,11 @@ struct Options {
     std::int64_t ping_max = 2;
     Duration write_deadline = Duration::seconds(10);
     bool no_header_support = false;
+    Duration lame_duck_duration = Duration::seconds(120);
+    Duration lame_duck_grace_period = Duration::seconds(10);
+    std::vector<std::string> server_tags;
+    std::string system_account = "$SYS";
+    bool no_system_account = false;
 
     // Authorization (top-level `authorization {}` block and --user/--pass/--auth).
     std::string username;
@@ -89,6 +99,12 @@ struct Options {
     std::string store_dir;
     std::int64_t jetstream_max_memory = -1;   // -1 = default
     std::int64_t jetstream_max_store = -1;
+    std::string jetstream_domain;
+
+    // Messages the loader produced without failing: integer durations taken as seconds, options
+    // accepted but ignored. The server logs them as warnings; `-t` treats them as errors (as
+    // nats-server -t does with its pedantic checks).
+    std::vector<std::string> config_warnings;
 };
 
 }  // namespace herald::config
