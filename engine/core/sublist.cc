@@ -219,16 +219,12 @@ SublistResultPtr Sublist::match(std::string_view subject) {
     }
     if (has_empty_token(subject)) return empty_result();
 
-    SublistResultPtr result;
-    {
-        auto fresh = std::make_shared<SublistResult>();
-        match_level(root_.get(), TokenReader(subject), *fresh);
-        if (fresh->empty()) {
-            result = empty_result();
-        } else {
-            result = std::move(fresh);
-        }
-    }
+    // Collect into reused scratch vectors, then copy once at the exact size: a miss allocates the
+    // result, its vectors and the cache key, not every growth step.
+    scratch_.plain.clear();
+    scratch_.queue_groups.clear();
+    match_level(root_.get(), TokenReader(subject), scratch_);
+    const SublistResultPtr result = scratch_.empty() ? empty_result() : std::make_shared<const SublistResult>(scratch_);
     if (cache_enabled_) {
         cache_.try_emplace(std::string(subject), CacheEntry{result, ++cache_clock_});
         if (cache_.size() > limits::sublist_cache_entries_max) sweep_cache();

@@ -145,6 +145,7 @@ private:
     std::unordered_map<std::string, CacheEntry, TokenHash, std::equal_to<>> cache_;
     std::uint64_t cache_clock_ = 0;
     std::vector<std::uint64_t> sweep_scratch_;  // reused by sweep_cache()
+    SublistResult scratch_;                     // reused by match() on a miss
 };
 
 }  // namespace herald::core
