@@ -221,10 +221,11 @@ bool Parser::feed(std::span<const char> data, Handler& handler) {
 template <class Handler>
 void Parser::deliver(std::string_view payload, Handler& handler) {
     ASSERT(payload.size() == args_.total_size);
-    if (role_ == Role::server) {
-        handler.on_pub(args_, payload);
-    } else {
-        handler.on_msg(args_, payload);
+    if constexpr (requires { handler.on_pub(args_, payload); }) {
+        if (role_ == Role::server) handler.on_pub(args_, payload);
+    }
+    if constexpr (requires { handler.on_msg(args_, payload); }) {
+        if (role_ == Role::client) handler.on_msg(args_, payload);
     }
 }
 
@@ -238,8 +239,18 @@ Parser::LineResult Parser::dispatch_line(std::string_view line, Handler& handler
         fail(ParseError::max_control_line, handler);
         return LineResult::error;
     }
-    return role_ == Role::server ? dispatch_server_verb(verb, rest, handler)
-                                 : dispatch_client_verb(verb, rest, handler);
+    // A handler serves one role; the other role's verbs are unknown to it.
+    if (role_ == Role::server) {
+        if constexpr (requires { handler.on_pub(args_, std::string_view()); }) {
+            return dispatch_server_verb(verb, rest, handler);
+        }
+    } else {
+        if constexpr (requires { handler.on_msg(args_, std::string_view()); }) {
+            return dispatch_client_verb(verb, rest, handler);
+        }
+    }
+    fail(ParseError::unknown_operation, handler);
+    return LineResult::error;
 }
 
 template <class Handler>

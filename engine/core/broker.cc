@@ -1,0 +1,215 @@
+#include "engine/core/broker.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/base/assert.h"
+#include "engine/protocol/encoder.h"
+
+namespace herald::core {
+
+namespace {
+
+// A server id shaped like nats-server's (a 56-character public nkey starting with N), drawn
+// from the node's Random so simulated runs are reproducible.
+std::string make_server_id(io::Random& random) {
+    static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    constexpr std::size_t length = 56;
+    std::string id = "N";
+    while (id.size() < length) id += alphabet[random.uniform(alphabet.size())];
+    return id;
+}
+
+}  // namespace
+
+Broker::Broker(io::Env& env, const config::Options& options, base::Logger log)
+    : env_(env),
+      options_(options),
+      log_(std::move(log)),
+      authenticator_(options),
+      server_id_(make_server_id(env.random)),
+      server_name_(options.server_name.empty() ? server_id_ : options.server_name),
+      host_(options.host),
+      port_(options.port),
+      start_time_(env.clock.monotonic()) {
+    accounts_.emplace(std::string(global_account_name),
+                      std::make_unique<Account>(std::string(global_account_name)));
+    for (const auto& account : options.accounts) {
+        if (accounts_.find(account.name) == accounts_.end()) {
+            accounts_.emplace(account.name, std::make_unique<Account>(account.name));
+        }
+    }
+}
+
+Broker::~Broker() {
+    for (auto& [cid, client] : clients_) client->close(CloseReason::server_shutdown);
+}
+
+void Broker::set_listen_address(std::string host, int port) {
+    host_ = std::move(host);
+    port_ = port;
+}
+
+Account* Broker::find_account(std::string_view name) {
+    const auto it = accounts_.find(name);
+    return it == accounts_.end() ? nullptr : it->second.get();
+}
+
+std::size_t Broker::subscription_count() const {
+    std::size_t count = 0;
+    for (const auto& [name, account] : accounts_) count += account->sublist().count();
+    return count;
+}
+
+std::string Broker::info_line(const Client& client) const {
+    nlohmann::json info = {
+        {"server_id", server_id_},
+        {"server_name", server_name_},
+        {"version", advertised_version},
+        {"proto", 1},
+        {"go", "herald"},
+        {"host", host_},
+        {"port", port_},
+        {"headers", !options_.no_header_support},
+        {"max_payload", options_.max_payload},
+    };
+    if (authenticator_.auth_required()) info["auth_required"] = true;
+    if (options_.jetstream) info["jetstream"] = true;
+    info["client_id"] = client.cid();
+    const std::string& peer = client.peer_address();
+    const auto colon = peer.rfind(':');
+    info["client_ip"] = colon == std::string::npos ? peer : peer.substr(0, colon);
+    // nats-server 2.9 writes a space before the CRLF; clients trim it.
+    return fmt::format("INFO {} \r\n", info.dump());
+}
+
+void Broker::accept(std::unique_ptr<io::Stream> stream) {
+    const std::uint64_t cid = ++next_cid_;
+    ++stats_.total_connections;
+    auto client = std::make_unique<Client>(*this, env_, cid, std::move(stream),
+                                           log_.child(fmt::format("cid:{}", cid)));
+    Client& ref = *client;
+    const bool over_limit = clients_.size() >= static_cast<std::size_t>(options_.max_connections);
+    clients_.emplace(cid, std::move(client));
+    if (shutting_down_) {
+        ref.close(CloseReason::server_shutdown);
+        return;
+    }
+    LOG_DEBUG(log_, "client connection created cid={} peer={}", cid, ref.peer_address());
+    ref.start(info_line(ref));
+    if (over_limit) {
+        // Matches nats-server: INFO first, then the error, then close.
+        ref.send_error(protocol::ServerError::max_connections_exceeded);
+    }
+    flush_all();
+}
+
+void Broker::route(Client& from, const protocol::MessageArgs& message, std::string_view payload) {
+    Account* account = from.account();
+    ASSERT(account != nullptr);
+    ++stats_.in_msgs;
+    stats_.in_bytes += payload.size();
+    const SublistResultPtr result = account->sublist().match(message.subject);
+    std::uint64_t delivered = 0;
+    for (Subscription* sub : result->plain) {
+        Client* target = sub->client;
+        if (target == &from && !from.echo()) continue;
+        if (target->closed() || !target->delivery_allowed(message.subject)) continue;
+        if (!message.reply.empty()) target->allow_response(message.reply);
+        if (target->deliver(*sub, message, payload)) ++delivered;
+    }
+    for (const QueueGroup& group : result->queue_groups) {
+        // One member per group, chosen with the node's Random; skip members that cannot take it.
+        const std::size_t size = group.members.size();
+        const std::size_t start = env_.random.uniform(size);
+        for (std::size_t i = 0; i < size; ++i) {
+            Subscription* sub = group.members[(start + i) % size];
+            Client* target = sub->client;
+            if (target == &from && !from.echo()) continue;
+            if (target->closed() || !target->delivery_allowed(message.subject)) continue;
+            if (!message.reply.empty()) target->allow_response(message.reply);
+            if (target->deliver(*sub, message, payload)) {
+                ++delivered;
+                break;
+            }
+        }
+    }
+    stats_.out_msgs += delivered;
+    stats_.out_bytes += delivered * payload.size();
+    if (delivered == 0 && !message.reply.empty() && from.connect_options().no_responders) {
+        send_no_responders(from, message);
+    }
+}
+
+void Broker::send_no_responders(Client& from, const protocol::MessageArgs& message) {
+    // Matches nats-server client.go: the 503 goes to the publisher's own subscription that
+    // matches the reply subject, if it has one.
+    const SublistResultPtr result = from.account()->sublist().match(message.reply);
+    Subscription* target = nullptr;
+    for (Subscription* sub : result->plain) {
+        if (sub->client == &from) {
+            target = sub;
+            break;
+        }
+    }
+    if (target == nullptr) {
+        for (const QueueGroup& group : result->queue_groups) {
+            for (Subscription* sub : group.members) {
+                if (sub->client == &from) target = sub;
+            }
+        }
+    }
+    if (target == nullptr) return;
+    protocol::MessageArgs status;
+    status.subject = message.reply;
+    status.headers = true;
+    status.header_size = protocol::no_responders_headers.size();
+    status.total_size = status.header_size;
+    from.deliver(*target, status, protocol::no_responders_headers);
+}
+
+void Broker::queue_flush(Client& client) { flush_queue_.push_back(&client); }
+
+void Broker::flush_all() {
+    // Index loop: flushing never adds to the queue, but be robust if it ever does.
+    for (std::size_t i = 0; i < flush_queue_.size(); ++i) flush_queue_[i]->flush();
+    flush_queue_.clear();
+}
+
+void Broker::client_closed(Client& client, CloseReason reason) {
+    MAYBE(reason == CloseReason::client_closed);
+    if (client.account() != nullptr) {
+        ASSERT(client.account()->client_count > 0);
+        --client.account()->client_count;
+    }
+    std::erase(flush_queue_, &client);
+    const std::uint64_t cid = client.cid();
+    // Destroy on a later turn: the caller may be inside the client's own callback, and a
+    // routing pass may still hold pointers to its subscriptions.
+    env_.loop.post([this, cid] {
+        clients_.erase(cid);
+        maybe_finish_shutdown();
+    });
+}
+
+void Broker::shutdown(std::function<void()> on_done) {
+    shutting_down_ = true;
+    on_shutdown_done_ = std::move(on_done);
+    std::vector<Client*> open;
+    for (auto& [cid, client] : clients_) {
+        if (!client->closed()) open.push_back(client.get());
+    }
+    for (Client* client : open) client->close_after_flush(CloseReason::server_shutdown);
+    flush_all();
+    maybe_finish_shutdown();
+}
+
+void Broker::maybe_finish_shutdown() {
+    if (!shutting_down_ || !on_shutdown_done_) return;
+    if (!clients_.empty()) return;
+    auto done = std::move(on_shutdown_done_);
+    on_shutdown_done_ = nullptr;
+    done();
+}
+
+}  // namespace herald::core

@@ -1,0 +1,97 @@
+// The Broker is the core messaging engine of one node: it owns the accounts and the client
+// connections, routes every published message to the matching subscriptions (one member per
+// queue group), and batches the resulting writes. It runs on the node's loop; everything outside
+// its memory goes through the io::Env it was given.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/auth/authenticator.h"
+#include "engine/base/log.h"
+#include "engine/config/options.h"
+#include "engine/core/account.h"
+#include "engine/core/client.h"
+#include "engine/io/io.h"
+
+namespace herald::core {
+
+// The version advertised in INFO: nats-server 2.9 compatible, so clients enable headers and
+// their 2.9 JetStream paths (core-protocol.md §2.1).
+inline constexpr std::string_view advertised_version = "2.9.10";
+
+struct BrokerStats {
+    std::uint64_t in_msgs = 0;
+    std::uint64_t in_bytes = 0;
+    std::uint64_t out_msgs = 0;
+    std::uint64_t out_bytes = 0;
+    std::uint64_t slow_consumers = 0;
+    std::uint64_t total_connections = 0;
+};
+
+class Broker {
+public:
+    Broker(io::Env& env, const config::Options& options, base::Logger log);
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // The listening address clients are told about in INFO (set once the listener is up).
+    void set_listen_address(std::string host, int port);
+    // Takes a new client connection.
+    void accept(std::unique_ptr<io::Stream> stream);
+    // Flushes every client and closes it; `on_done` runs once all are closed (bounded by the
+    // write deadline).
+    void shutdown(std::function<void()> on_done);
+
+    const std::string& server_id() const { return server_id_; }
+    const std::string& server_name() const { return server_name_; }
+    const config::Options& options() const { return options_; }
+    const BrokerStats& stats() const { return stats_; }
+    std::size_t connection_count() const { return clients_.size(); }
+    std::size_t subscription_count() const;
+    Instant start_time() const { return start_time_; }
+    int listen_port() const { return port_; }
+    io::Env& env() { return env_; }
+    const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
+
+    // Used by Client.
+    void route(Client& from, const protocol::MessageArgs& message, std::string_view payload);
+    void queue_flush(Client& client);
+    void flush_all();
+    void client_closed(Client& client, CloseReason reason);
+    Account* find_account(std::string_view name);
+    const auth::Authenticator& authenticator() const { return authenticator_; }
+    std::uint64_t next_subscription_id() { return ++subscription_ids_; }
+    void count_slow_consumer() { ++stats_.slow_consumers; }
+
+private:
+    std::string info_line(const Client& client) const;
+    void send_no_responders(Client& from, const protocol::MessageArgs& message);
+    void maybe_finish_shutdown();
+
+    io::Env& env_;
+    const config::Options& options_;
+    base::Logger log_;
+    auth::Authenticator authenticator_;
+    std::string server_id_;
+    std::string server_name_;
+    std::string host_;
+    int port_ = 0;
+    Instant start_time_;
+    BrokerStats stats_;
+
+    std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
+    std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by cid
+    std::vector<Client*> flush_queue_;
+    std::uint64_t next_cid_ = 0;
+    std::uint64_t subscription_ids_ = 0;
+    bool shutting_down_ = false;
+    std::function<void()> on_shutdown_done_;
+};
+
+}  // namespace herald::core
