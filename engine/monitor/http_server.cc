@@ -14,10 +14,28 @@
 namespace herald::monitor {
 namespace {
 
+// Appends `text` as the inside of a JSON string (it may be a client-sent path).
+void append_json_escaped(std::string& target, std::string_view text) {
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            target.push_back('\\');
+            target.push_back(c);
+        } else if (byte < 0x20) {
+            target.append(fmt::format("\\u{:04x}", byte));
+        } else {
+            target.push_back(c);
+        }
+    }
+}
+
 std::string error_body(int status, std::string_view detail) {
     std::string body = "{\"error\":\"";
     body.append(http_reason_phrase(status));
-    if (!detail.empty()) body.append(": ").append(detail);  // Parser reasons need no escaping.
+    if (!detail.empty()) {
+        body.append(": ");
+        append_json_escaped(body, detail);
+    }
     body.append("\",\"status\":").append(std::to_string(status)).append("}");
     return body;
 }

@@ -249,17 +249,20 @@ TEST_CASE("http server: unknown path is 404, other methods 405, HEAD has no body
     auto responses = fixture.exchange(*raw, "GET /nope HTTP/1.1\r\n\r\n", 1);
     REQUIRE(responses[0].status == 404);
     REQUIRE(responses[0].headers.at("content-type") == "application/json");
+    REQUIRE(responses[0].body == R"({"error":"Not Found: /nope","status":404})");
+    responses = fixture.exchange(*raw, "GET /a%22b%5C HTTP/1.1\r\n\r\n", 1);
+    REQUIRE(responses[1].body == R"({"error":"Not Found: /a\"b\\","status":404})");
     responses = fixture.exchange(*raw, "POST /varz HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 1);
-    REQUIRE(responses[1].status == 405);
-    REQUIRE(responses[1].headers.at("allow") == "GET, HEAD");
+    REQUIRE(responses[2].status == 405);
+    REQUIRE(responses[2].headers.at("allow") == "GET, HEAD");
     responses = fixture.exchange(*raw, "HEAD /varz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n",
-                                 2, {false, false, true, false});
-    REQUIRE(responses[2].status == 200);
-    REQUIRE(responses[2].body.empty());
-    REQUIRE(responses[2].headers.at("content-length") ==
+                                 2, {false, false, false, true, false});
+    REQUIRE(responses[3].status == 200);
+    REQUIRE(responses[3].body.empty());
+    REQUIRE(responses[3].headers.at("content-length") ==
             std::to_string(std::string(R"({"server_id":"NTEST","connections":0})").size()));
-    REQUIRE(responses[3].status == 503);
-    REQUIRE(responses[3].body == R"({"status":"unavailable","error":"test"})");
+    REQUIRE(responses[4].status == 503);
+    REQUIRE(responses[4].body == R"({"status":"unavailable","error":"test"})");
     REQUIRE_FALSE(raw->eof());
 }
 
