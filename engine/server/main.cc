@@ -62,8 +62,8 @@ std::string ports_file_path(const std::string& directory, const char* argv0) {
 int main(int argc, char** argv) {
     std::string error_message;
     auto command_line = herald::config::parse_command_line(
-        std::span<const char* const>(const_cast<const char* const*>(argv),
-                                     static_cast<std::size_t>(argc)),
+        std::span<const char* const>(const_cast<const char* const*>(argv) + 1,
+                                     static_cast<std::size_t>(argc - 1)),
         error_message);
     if (!command_line) {
         std::fprintf(stderr, "herald-server: %s\n", error_message.c_str());
