@@ -1,17 +1,13 @@
-// Authentication and permissions for client connections, from the config's authorization {},
-// accounts {} and no_auth_user (nats-server auth.go). Authenticator maps CONNECT credentials to
-// an account and permissions; ClientPermissions answers, per connection, whether a publish or a
-// subscription is allowed, with nats-server 2.9's rules.
+// Client authentication from config::Options: decides, for the credentials of a CONNECT, which
+// account the connection belongs to and which permissions it has, following nats-server 2.9
+// auth.go processClientOrLeafAuthentication for config-mode users, a single user/password and a
+// token. nkeys and JWTs are not handled yet (the config loader refuses them).
 #pragma once
 
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unordered_map>
-#include <vector>
 
 #include "engine/base/result.h"
 #include "engine/base/time.h"
@@ -19,92 +15,54 @@
 
 namespace herald::auth {
 
-enum class Errc {
-    ok = 0,
-    authorization_violation,  // wrong or missing credentials
-    unsupported_credential,   // e.g. a bcrypt password hash, not implemented yet
-};
-const std::error_category& errc_category();
-inline std::error_code make_error_code(Errc e) { return {static_cast<int>(e), errc_category()}; }
+// The account of connections when no accounts are configured, and of users outside `accounts`.
+inline constexpr std::string_view global_account_name = "$G";
 
+// What the client sent in CONNECT (views into the parsed CONNECT; only used during the call).
 struct Credentials {
     std::string_view user;
-    std::string_view password;
-    std::string_view token;
+    std::string_view pass;
+    std::string_view auth_token;
 };
 
 struct Identity {
-    std::string account;  // "$G" for the global account
-    std::string user;     // empty for token or anonymous access
-    std::optional<config::Permissions> permissions;
+    std::string account;                                // "$G" or a configured account name
+    std::string user;                                   // empty for token or no auth
+    std::optional<config::Permissions> permissions;     // none = everything allowed
 };
 
+// Built once from Options (and again on reload); then read-only and cheap to query. Runs on the
+// node's loop. Copyable.
 class Authenticator {
 public:
-    explicit Authenticator(const config::Options& options);
+    // Checks the auth options: every bcrypt-looking password must be a well-formed hash.
+    // Fails with Errc::invalid_config and a message naming the user.
+    static Result<Authenticator> create(const config::Options& options, std::string& error_message);
 
-    // Whether clients must present credentials (INFO auth_required).
-    bool auth_required() const { return required_; }
-    // Whether a client that sends none is accepted anyway (no auth, or no_auth_user).
-    bool allows_anonymous() const { return !required_ || no_auth_user_ != nullptr; }
+    // INFO auth_required: users, a single user or a token are configured.
+    bool auth_required() const { return auth_required_; }
+    // How long a client has to send CONNECT (authorization.timeout).
+    Duration timeout() const { return timeout_; }
+
+    // The identity for these credentials, or Errc::authorization_violation. Passwords and
+    // tokens are compared in constant time; bcrypt hashes in the config are checked with bcrypt
+    // (slow on purpose: once per CONNECT).
     Result<Identity> authenticate(const Credentials& credentials) const;
 
 private:
-    Identity identity_of(const config::User& user) const;
+    Authenticator() = default;
 
-    const config::Options& options_;
-    bool required_ = false;
-    std::map<std::string, const config::User*, std::less<>> users_;  // by user name
-    const config::User* no_auth_user_ = nullptr;
+    bool auth_required_ = false;
+    Duration timeout_;
+    std::map<std::string, config::User, std::less<>> users_;  // every user, by name
+    std::string username_;
+    std::string password_;
+    std::string token_;
+    std::string no_auth_user_;
 };
 
-// Bounds of the per-connection permission state.
-inline constexpr std::size_t publish_cache_entries_max = 128;
-inline constexpr std::size_t response_permits_max = 64 * 1024;
-
-class ClientPermissions {
-public:
-    explicit ClientPermissions(const config::Permissions& permissions);
-
-    // Publish check; a reply subject this client received with a request may be answered
-    // within allow_responses' max and expiry even if publish permissions deny it.
-    bool can_publish(std::string_view subject, Instant now);
-    bool can_subscribe(std::string_view subject, std::string_view queue) const;
-    // Matches nats-server's deny filter: a wildcard subscription that covers a denied subject
-    // does not receive messages on it.
-    bool delivery_denied(std::string_view subject) const;
-    // Records a request's reply subject delivered to this client (allow_responses).
-    void allow_response(std::string_view reply, Instant now);
-
-private:
-    // A permission entry: a subject pattern and, for subscribe entries, an optional queue.
-    struct Entry {
-        std::string subject;
-        std::string queue;
-    };
-    struct Direction {
-        bool restricted = false;  // false: everything allowed (nothing configured)
-        bool has_allow = false;
-        std::vector<Entry> allow;
-        std::vector<Entry> deny;
-    };
-    struct Permit {
-        std::int64_t remaining = 0;
-        Instant expires;
-    };
-
-    static Direction compile(const config::SubjectPermission& permission, bool with_queues);
-    bool publish_allowed_by_lists(std::string_view subject) const;
-    bool use_response_permit(std::string_view subject, Instant now);
-
-    Direction publish_;
-    Direction subscribe_;
-    std::optional<config::ResponsePermission> responses_;
-    std::unordered_map<std::string, bool> publish_cache_;  // lookup only; never iterated
-    std::map<std::string, Permit, std::less<>> permits_;
-};
+// nats-server comparePasswords: bcrypt if the configured value is a bcrypt hash, otherwise a
+// constant-time comparison (lengths may leak, as in Go's subtle.ConstantTimeCompare).
+bool passwords_match(std::string_view configured, std::string_view given);
 
 }  // namespace herald::auth
-
-template <>
-struct std::is_error_code_enum<herald::auth::Errc> : std::true_type {};
