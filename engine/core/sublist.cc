@@ -59,6 +59,8 @@ bool same_result(const SublistResult& a, const SublistResult& b) {
 Sublist::Sublist(bool cache_enabled) : cache_enabled_(cache_enabled), root_(std::make_unique<Level>()) {}
 
 Sublist::~Sublist() = default;
+Sublist::Sublist(Sublist&&) noexcept = default;
+Sublist& Sublist::operator=(Sublist&&) noexcept = default;
 
 Status Sublist::insert(Subscription& sub) {
     ASSERT(sub.sublist_index == sublist_index_none);
@@ -69,6 +71,7 @@ Status Sublist::insert(Subscription& sub) {
     TokenReader tokens(sub.subject);
     while (!tokens.done()) {
         if (level == nullptr) {
+            ASSERT(node != nullptr);  // The root level always exists.
             node->next = std::make_unique<Level>();
             level = node->next.get();
         }
@@ -224,7 +227,7 @@ SublistResultPtr Sublist::match(std::string_view subject) {
     scratch_.plain.clear();
     scratch_.queue_groups.clear();
     match_level(root_.get(), TokenReader(subject), scratch_);
-    const SublistResultPtr result = scratch_.empty() ? empty_result() : std::make_shared<const SublistResult>(scratch_);
+    SublistResultPtr result = scratch_.empty() ? empty_result() : std::make_shared<const SublistResult>(scratch_);
     if (cache_enabled_) {
         cache_.try_emplace(std::string(subject), CacheEntry{result, ++cache_clock_});
         if (cache_.size() > limits::sublist_cache_entries_max) sweep_cache();

@@ -45,6 +45,8 @@ using SublistResultPtr = std::shared_ptr<const SublistResult>;
 
 // Sublist of one account. It runs on the node's loop and is not thread-safe. It does not own the
 // subscriptions: the client connection does, and must remove a subscription before freeing it.
+// Destroying a Sublist touches none of the subscriptions it still holds (they may be gone), so
+// their sublist_index stays set; reset it before inserting one into another sublist.
 // A subscription is in at most one sublist at a time; the sublist keeps its slot in
 // Subscription::sublist_index so that removal is O(tokens), not O(subscribers of the subject).
 //
@@ -69,6 +71,8 @@ public:
     ~Sublist();
     Sublist(const Sublist&) = delete;
     Sublist& operator=(const Sublist&) = delete;
+    Sublist(Sublist&& other) noexcept;  // the moved-from sublist may only be destroyed or assigned
+    Sublist& operator=(Sublist&& other) noexcept;
 
     // Adds `sub` under sub.subject, in queue group sub.queue if that is not empty.
     // Errc::invalid_argument if the subject is not valid (nats-server Insert: ErrInvalidSubject).
@@ -109,7 +113,7 @@ private:
         std::vector<QueueSubs> queues;         // by creation of the group; few per node
     };
     struct TokenHash {
-        using is_transparent = void;
+        using is_transparent = void;  // NOLINT(readability-identifier-naming): std spelling
         std::size_t operator()(std::string_view token) const {
             return std::hash<std::string_view>{}(token);
         }

@@ -1,6 +1,8 @@
 // Subject validation and matching. See subject.h.
 #include "engine/protocol/subject.h"
 
+#include <algorithm>
+
 namespace herald::protocol {
 
 std::size_t subject_token_count(std::string_view subject) {
@@ -34,10 +36,7 @@ bool is_valid_literal_subject(std::string_view subject) {
 
 bool is_valid_queue_name(std::string_view queue) {
     if (queue.empty()) return false;
-    for (const char c : queue) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
-    }
-    return true;
+    return std::ranges::none_of(queue, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
 bool subject_has_wildcard(std::string_view subject) {
