@@ -35,45 +35,56 @@ bool passwords_match(std::string_view configured, std::string_view given) {
     return CRYPTO_memcmp(configured.data(), given.data(), configured.size()) == 0;
 }
 
-Result<Authenticator> Authenticator::create(const config::Options& options,
-                                            std::string& error_message) {
-    Authenticator authenticator;
-    authenticator.timeout_ = options.auth_timeout;
-    authenticator.username_ = options.username;
-    authenticator.password_ = options.password;
-    authenticator.token_ = options.token;
-    authenticator.no_auth_user_ = options.no_auth_user;
-
-    auto add_user = [&](const config::User& user) -> Status {
-        Status checked = check_password("user \"" + user.username + "\"", user.password, error_message);
-        if (!checked) return checked;
-        if (!authenticator.users_.emplace(user.username, user).second) {
-            error_message = "duplicate user \"" + user.username + "\" detected";
-            return Errc::invalid_config;
-        }
-        return ok();
-    };
-    for (const config::User& user : options.users) {
-        Status added = add_user(user);
-        if (!added) return added.error();
-    }
+Authenticator::Authenticator(const config::Options& options)
+    : timeout_(options.auth_timeout),
+      username_(options.username),
+      password_(options.password),
+      token_(options.token),
+      no_auth_user_(options.no_auth_user) {
+    // A user name that appears twice keeps its first entry (create() refuses duplicates).
+    for (const config::User& user : options.users) users_.emplace(user.username, user);
     for (const config::AccountConfig& account : options.accounts) {
         for (config::User user : account.users) {
             user.account = account.name;
-            Status added = add_user(user);
-            if (!added) return added.error();
+            users_.emplace(user.username, std::move(user));
+        }
+    }
+    auth_required_ = !users_.empty() || !username_.empty() || !token_.empty();
+    if (!no_auth_user_.empty() && users_.count(no_auth_user_) == 0) {
+        no_auth_user_.clear();  // create() and the config loader refuse this
+    }
+}
+
+Result<Authenticator> Authenticator::create(const config::Options& options,
+                                            std::string& error_message) {
+    std::size_t user_count = 0;
+    auto check_user = [&](const config::User& user) -> Status {
+        user_count++;
+        return check_password("user \"" + user.username + "\"", user.password, error_message);
+    };
+    for (const config::User& user : options.users) {
+        Status checked = check_user(user);
+        if (!checked) return checked.error();
+    }
+    for (const config::AccountConfig& account : options.accounts) {
+        for (const config::User& user : account.users) {
+            Status checked = check_user(user);
+            if (!checked) return checked.error();
         }
     }
     Status single = check_password("authorization password", options.password, error_message);
     if (!single) return single.error();
     Status token = check_password("authorization token", options.token, error_message);
     if (!token) return token.error();
-    if (!options.no_auth_user.empty() && authenticator.users_.count(options.no_auth_user) == 0) {
+    Authenticator authenticator(options);
+    if (authenticator.users_.size() != user_count) {
+        error_message = "duplicate user names in authorization and accounts";
+        return Errc::invalid_config;
+    }
+    if (!options.no_auth_user.empty() && authenticator.no_auth_user_.empty()) {
         error_message = "no_auth_user: \"" + options.no_auth_user + "\" not present as user";
         return Errc::invalid_config;
     }
-    authenticator.auth_required_ = !authenticator.users_.empty() || !options.username.empty() ||
-                                   !options.token.empty();
     return authenticator;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/auth/client_permissions.h"  // for users of Identity::permissions
 #include "engine/base/result.h"
 #include "engine/base/time.h"
 #include "engine/config/options.h"
@@ -32,15 +33,22 @@ struct Identity {
 };
 
 // Built once from Options (and again on reload); then read-only and cheap to query. Runs on the
-// node's loop. Copyable.
+// node's loop. Copyable; keeps its own copy of what it needs from Options.
 class Authenticator {
 public:
-    // Checks the auth options: every bcrypt-looking password must be a well-formed hash.
-    // Fails with Errc::invalid_config and a message naming the user.
+    // Options that came through config::load_config_* are already checked (bcrypt hashes are
+    // well-formed, users unique, no_auth_user exists). A malformed hash here never matches.
+    explicit Authenticator(const config::Options& options);
+
+    // The constructor plus the checks, for Options built by hand: every bcrypt-looking password
+    // must be a well-formed hash, users unique, no_auth_user present. Fails with
+    // Errc::invalid_config and a message naming the user.
     static Result<Authenticator> create(const config::Options& options, std::string& error_message);
 
     // INFO auth_required: users, a single user or a token are configured.
     bool auth_required() const { return auth_required_; }
+    // Whether a client that sends no credentials is accepted (no auth, or no_auth_user).
+    bool allows_anonymous() const { return !auth_required_ || !no_auth_user_.empty(); }
     // How long a client has to send CONNECT (authorization.timeout).
     Duration timeout() const { return timeout_; }
 
@@ -50,8 +58,6 @@ public:
     Result<Identity> authenticate(const Credentials& credentials) const;
 
 private:
-    Authenticator() = default;
-
     bool auth_required_ = false;
     Duration timeout_;
     std::map<std::string, config::User, std::less<>> users_;  // every user, by name

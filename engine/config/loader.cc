@@ -48,6 +48,19 @@ constexpr std::string_view ignored_keys[] = {
     "max_closed_clients", "http_base_path",
 };
 
+// The shape of a bcrypt hash ($2a$/$2b$/$2y$, cost 04-31, 53 characters of bcrypt base64);
+// auth/bcrypt.cc does the hashing.
+bool is_well_formed_bcrypt_hash(std::string_view hash) {
+    static constexpr std::string_view alphabet =
+        "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (hash.size() != 60 || hash.substr(0, 2) != "$2" || hash[3] != '$' || hash[6] != '$') return false;
+    if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') return false;
+    if (hash[4] < '0' || hash[4] > '3' || hash[5] < '0' || hash[5] > '9') return false;
+    const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+    if (cost < 4 || cost > 31) return false;
+    return hash.substr(7).find_first_not_of(alphabet) == std::string_view::npos;
+}
+
 class Loader {
 public:
     Loader(Options& options, std::string& error_message)
@@ -125,6 +138,14 @@ private:
     bool read_string(const MapEntry& entry, std::string& target) {
         if (!entry.value.is_string()) return fail(entry, "expected a string for \"" + entry.key + "\"");
         target = entry.value.text;
+        return true;
+    }
+    // A password or token: plain text, or a bcrypt hash that must be well-formed.
+    bool read_secret(const MapEntry& entry, std::string& target) {
+        if (!read_string(entry, target)) return false;
+        if (is_bcrypt_hash(target) && !is_well_formed_bcrypt_hash(target)) {
+            return fail(entry, "\"" + entry.key + "\" looks like a bcrypt hash but is not a valid one");
+        }
         return true;
     }
     bool read_bool(const MapEntry& entry, bool& target) {
@@ -279,9 +300,9 @@ private:
             if (key == "user" || key == "username") {
                 ok = read_string(entry, options_.username);
             } else if (key == "pass" || key == "password") {
-                ok = read_string(entry, options_.password);
+                ok = read_secret(entry, options_.password);
             } else if (key == "token") {
-                ok = read_string(entry, options_.token);
+                ok = read_secret(entry, options_.token);
             } else if (key == "timeout") {
                 ok = apply_auth_timeout(entry);
             } else if (key == "users") {
@@ -346,7 +367,7 @@ private:
                 if (key == "user" || key == "username") {
                     ok = read_string(field, user.username);
                 } else if (key == "pass" || key == "password") {
-                    ok = read_string(field, user.password);
+                    ok = read_secret(field, user.password);
                 } else if (key == "permission" || key == "permissions" || key == "authorization") {
                     user.permissions.emplace();
                     ok = read_permissions(field, *user.permissions);

@@ -272,3 +272,14 @@ TEST_CASE("config: split_host_port handles names, IPv4, bracketed IPv6 and an em
 }
 
 }  // namespace herald::config
+
+namespace herald::config {
+
+TEST_CASE("config: a password that looks like bcrypt but is malformed is refused with its line", "[config][loader]") {
+    CHECK(load_error("authorization {\n  users: [\n    {user: a, password: \"$2a$11$tooshort\"}\n  ]\n}\n") ==
+          "herald.conf:3: \"password\" looks like a bcrypt hash but is not a valid one");
+    const Options options = load_ok("authorization { user: a, password: $2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG }\n");
+    CHECK(options.password == "$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG");
+}
+
+}  // namespace herald::config
