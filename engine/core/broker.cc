@@ -22,11 +22,12 @@ std::string make_server_id(io::Random& random) {
 
 }  // namespace
 
-Broker::Broker(io::Env& env, const config::Options& options, base::Logger log)
+Broker::Broker(io::Env& env, const config::Options& options, auth::Authenticator authenticator,
+               base::Logger log)
     : env_(env),
       options_(options),
       log_(std::move(log)),
-      authenticator_(options),
+      authenticator_(std::move(authenticator)),
       server_id_(make_server_id(env.random)),
       server_name_(options.server_name.empty() ? server_id_ : options.server_name),
       host_(options.host),

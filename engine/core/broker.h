@@ -35,7 +35,8 @@ struct BrokerStats {
 
 class Broker {
 public:
-    Broker(io::Env& env, const config::Options& options, base::Logger log);
+    Broker(io::Env& env, const config::Options& options, auth::Authenticator authenticator,
+           base::Logger log);
     ~Broker();
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;

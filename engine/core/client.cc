@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/auth/authenticator.h"
+#include "engine/auth/permission_checker.h"
+#include "engine/auth/response_permits.h"
 #include "engine/base/assert.h"
 #include "engine/core/account.h"
 #include "engine/core/broker.h"
@@ -425,6 +427,10 @@ void Client::on_connect(std::string_view json_text) {
 bool Client::authorize() {
     auto identity = broker_.authenticator().authenticate(
         auth::Credentials{options_.user, options_.pass, options_.auth_token});
+    return bind_identity(std::move(identity));
+}
+
+bool Client::bind_identity(Result<auth::Identity> identity) {
     if (!identity) {
         LOG_INFO(log_, "authentication error: {}", identity.error().message());
         send_error(protocol::ServerError::authorization_violation);
@@ -434,7 +440,10 @@ bool Client::authorize() {
     ASSERT(account_ != nullptr);
     ++account_->client_count;
     if (identity->permissions) {
-        permissions_ = std::make_unique<auth::ClientPermissions>(*identity->permissions);
+        permissions_ = std::make_unique<auth::PermissionChecker>(*identity->permissions);
+        if (permissions_->allow_responses()) {
+            response_permits_ = std::make_unique<auth::ResponsePermits>(*permissions_->allow_responses());
+        }
     }
     return true;
 }
@@ -443,12 +452,8 @@ bool Client::authorize() {
 // no_auth_user applies); without auth the client is bound to its default identity on first use.
 bool Client::ensure_identity() {
     if (connected_ || account_ != nullptr) return true;
-    if (broker_.authenticator().auth_required() &&
-        !broker_.authenticator().allows_anonymous()) {
-        send_error(protocol::ServerError::authorization_violation);
-        return false;
-    }
-    return authorize();
+    // Without credentials: accepted only when auth is off or no_auth_user names a user.
+    return bind_identity(broker_.authenticator().authenticate(auth::Credentials{}));
 }
 
 void Client::on_pub(const protocol::MessageArgs& args, std::string_view payload) {
@@ -458,7 +463,8 @@ void Client::on_pub(const protocol::MessageArgs& args, std::string_view payload)
     if (options_.pedantic && !protocol::is_valid_literal_subject(args.subject)) {
         send_error(protocol::ServerError::invalid_publish_subject);
     }
-    if (permissions_ && !permissions_->can_publish(args.subject, env_.clock.monotonic())) {
+    if (permissions_ && !permissions_->can_publish(args.subject) &&
+        !(response_permits_ && response_permits_->try_use(args.subject, env_.clock.monotonic()))) {
         LOG_DEBUG(log_, "Publish Violation - Subject {}", args.subject);
         send_error_text(protocol::publish_violation_text(args.subject));
         return;
@@ -519,12 +525,13 @@ void Client::on_unsub(std::string_view sid, std::optional<std::uint64_t> max) {
     if (options_.verbose) queue(protocol::ok_frame);
 }
 
-bool Client::delivery_allowed(std::string_view subject) const {
-    return !permissions_ || !permissions_->delivery_denied(subject);
+bool Client::delivery_allowed(std::string_view subject) {
+    return !permissions_ || !permissions_->has_delivery_filter() ||
+           !permissions_->delivery_denied(subject);
 }
 
 void Client::allow_response(std::string_view reply) {
-    if (permissions_) permissions_->allow_response(reply, env_.clock.monotonic());
+    if (response_permits_) response_permits_->on_delivered(reply, env_.clock.monotonic());
 }
 
 }  // namespace herald::core

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/auth/authenticator.h"
 #include "engine/base/log.h"
 #include "engine/core/outbound.h"
 #include "engine/core/subscription.h"
@@ -20,7 +21,8 @@
 #include "engine/protocol/parser.h"
 
 namespace herald::auth {
-class ClientPermissions;
+class PermissionChecker;
+class ResponsePermits;
 }  // namespace herald::auth
 
 namespace herald::core {
@@ -95,7 +97,7 @@ public:
     bool deliver(Subscription& sub, const protocol::MessageArgs& message, std::string_view payload);
     // False when the client's subscribe permissions deny messages on `subject` (a wildcard
     // subscription that covers a denied subject).
-    bool delivery_allowed(std::string_view subject) const;
+    bool delivery_allowed(std::string_view subject);
     // This client received a request with `reply`: allow_responses may let it answer.
     void allow_response(std::string_view reply);
     // Starts a write of queued bytes if none is in flight.
@@ -136,6 +138,7 @@ private:
     void remove_subscription(std::map<std::string, std::unique_ptr<Subscription>, std::less<>>::iterator it);
     bool authorize();
     bool ensure_identity();
+    bool bind_identity(Result<auth::Identity> identity);
 
     Broker& broker_;
     io::Env& env_;
@@ -147,7 +150,8 @@ private:
 
     ConnectOptions options_;
     Account* account_ = nullptr;
-    std::unique_ptr<auth::ClientPermissions> permissions_;
+    std::unique_ptr<auth::PermissionChecker> permissions_;   // none = everything allowed
+    std::unique_ptr<auth::ResponsePermits> response_permits_;  // with allow_responses only
     bool connected_ = false;   // a CONNECT was accepted
     bool closing_ = false;     // flushing before close
     bool closed_ = false;

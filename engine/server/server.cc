@@ -22,13 +22,18 @@ std::string url_host(const std::string& host) {
 }  // namespace
 
 Server::Server(io::Env& env, config::Options options, base::Logger log)
-    : env_(env), options_(std::move(options)), log_(std::move(log)) {
-    broker_ = std::make_unique<core::Broker>(env_, options_, log_);
-}
+    : env_(env), options_(std::move(options)), log_(std::move(log)) {}
 
 Server::~Server() = default;
 
 Status Server::start() {
+    std::string error_message;
+    auto authenticator = auth::Authenticator::create(options_, error_message);
+    if (!authenticator) {
+        LOG_ERROR(log_, "{}", error_message);
+        return authenticator.error();
+    }
+    broker_ = std::make_unique<core::Broker>(env_, options_, std::move(*authenticator), log_);
     const std::string address = fmt::format("{}:{}", options_.host, listen_port(options_.port));
     auto listener = env_.network.listen(address, [this](Result<std::unique_ptr<io::Stream>> stream) {
         if (!stream) {
@@ -79,6 +84,10 @@ void Server::shutdown(std::function<void()> on_done) {
     LOG_INFO(log_, "Initiating Shutdown...");
     listener_.reset();
     http_.reset();
+    if (!broker_) {
+        if (on_done) on_done();
+        return;
+    }
     broker_->shutdown([this, done = std::move(on_done)] {
         LOG_INFO(log_, "Server Exiting..");
         if (done) done();
