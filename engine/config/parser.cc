@@ -209,6 +209,7 @@ private:
                 advance();
             }
             key.assign(text_.substr(start, pos_ - start));
+            if (key.empty()) return fail("expected a key but got '" + describe(peek()) + "'");
             if (is_whitespace(peek()) && lower(key) == "include") return parse_include(map);
         }
         // lexKeyEnd: spaces and new lines, then at most one separator.

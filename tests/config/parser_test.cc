@@ -237,3 +237,11 @@ TEST_CASE("config: nesting deeper than the bound is an error, not a stack overfl
 }
 
 }  // namespace herald::config
+
+namespace herald::config {
+
+TEST_CASE("config: a value where a key should be is an error", "[config][parser]") {
+    CHECK(parse_error("a: 1\n[1, 2]\n") == "herald.conf:2: expected a key but got '['");
+}
+
+}  // namespace herald::config
