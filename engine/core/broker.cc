@@ -110,16 +110,18 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
     ASSERT(account != nullptr);
     ++stats_.in_msgs;
     stats_.in_bytes += payload.size();
-    const SublistResultPtr result = account->sublist().match(message.subject);
+    // A reference into the publisher's memo: it stays alive through this pass even if a
+    // delivery below removes a subscription (auto-unsubscribe, slow consumer).
+    const SublistResult& result = from.match(message.subject);
     std::uint64_t delivered = 0;
-    for (Subscription* sub : result->plain) {
+    for (Subscription* sub : result.plain) {
         Client* target = sub->client;
         if (target == &from && !from.echo()) continue;
         if (target->closed() || !target->delivery_allowed(message.subject)) continue;
         if (!message.reply.empty()) target->allow_response(message.reply);
         if (target->deliver(*sub, message, payload)) ++delivered;
     }
-    for (const QueueGroup& group : result->queue_groups) {
+    for (const QueueGroup& group : result.queue_groups) {
         // One member per group, chosen with the node's Random; skip members that cannot take it.
         const std::size_t size = group.members.size();
         const std::size_t start = env_.random.uniform(size);

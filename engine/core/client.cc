@@ -525,6 +525,18 @@ void Client::on_unsub(std::string_view sid, std::optional<std::uint64_t> max) {
     if (options_.verbose) queue(protocol::ok_frame);
 }
 
+const SublistResult& Client::match(std::string_view subject) {
+    ASSERT(account_ != nullptr);
+    Sublist& sublist = account_->sublist();
+    if (last_result_ == nullptr || last_generation_ != sublist.generation() ||
+        last_subject_ != subject) {
+        last_result_ = sublist.match(subject);
+        last_generation_ = sublist.generation();
+        last_subject_.assign(subject);
+    }
+    return *last_result_;
+}
+
 bool Client::delivery_allowed(std::string_view subject) {
     return !permissions_ || !permissions_->has_delivery_filter() ||
            !permissions_->delivery_denied(subject);

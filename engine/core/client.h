@@ -15,6 +15,7 @@
 #include "engine/auth/authenticator.h"
 #include "engine/base/log.h"
 #include "engine/core/outbound.h"
+#include "engine/core/sublist.h"
 #include "engine/core/subscription.h"
 #include "engine/io/io.h"
 #include "engine/protocol/errors.h"
@@ -100,6 +101,10 @@ public:
     bool delivery_allowed(std::string_view subject);
     // This client received a request with `reply`: allow_responses may let it answer.
     void allow_response(std::string_view reply);
+    // The account's match for `subject`, remembered across this client's publishes while the
+    // account's Sublist does not change (a publisher usually repeats its subjects). The result
+    // stays valid until this client's next call.
+    const SublistResult& match(std::string_view subject);
     // Starts a write of queued bytes if none is in flight.
     void flush();
 
@@ -173,6 +178,11 @@ private:
     bool first_ping_sent_ = false;
     Instant last_read_;
     ClientStats stats_;
+
+    // The last match made for this client's publishes (see match()).
+    std::string last_subject_;
+    SublistResultPtr last_result_;
+    std::uint64_t last_generation_ = 0;
 
     friend class Broker;
 };

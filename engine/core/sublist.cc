@@ -107,6 +107,7 @@ Status Sublist::insert(Subscription& sub) {
     }
     count_++;
     stats_.inserts++;
+    ++generation_;
     // Unlike nats-server addToCache we drop affected entries rather than append to them: an
     // appended entry would order its subscriptions differently from a fresh match, and the
     // copy nats-server makes costs the same O(fanout) as the next match rebuilding it.
@@ -141,6 +142,7 @@ Status Sublist::remove_without_cache(Subscription& sub) {
     ASSERT(sub.sublist_index == sublist_index_none);
     count_--;
     stats_.removes++;
+    ++generation_;
     return ok();
 }
 

@@ -94,6 +94,9 @@ public:
     SublistResultPtr match(std::string_view subject);
 
     std::size_t count() const { return count_; }
+    // Changes with every insert and remove: a result matched at one generation is still the
+    // answer while the generation stays the same (Client keeps its last match on this basis).
+    std::uint64_t generation() const { return generation_; }
     std::size_t cache_count() const { return cache_.size(); }
     Stats stats() const;
 
@@ -145,6 +148,7 @@ private:
     bool cache_enabled_;
     std::unique_ptr<Level> root_;
     std::size_t count_ = 0;
+    std::uint64_t generation_ = 0;
     Stats stats_;
     std::unordered_map<std::string, CacheEntry, TokenHash, std::equal_to<>> cache_;
     std::uint64_t cache_clock_ = 0;

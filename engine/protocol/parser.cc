@@ -19,36 +19,66 @@ std::size_t split_arguments(std::string_view line, std::span<std::string_view> o
     return count;
 }
 
-std::optional<std::size_t> parse_size(std::string_view digits) {
-    // Matches nats-server parseSize: at most 9 digits (fits an int32), digits only.
-    constexpr std::size_t digits_max = 9;
-    if (digits.empty() || digits.size() > digits_max) return std::nullopt;
-    std::size_t value = 0;
-    for (const char c : digits) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + static_cast<std::size_t>(c - '0');
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// PUB's arguments, read from the right: the size is the last word, the subject the first, and a
+// reply, if any, the one in between. This is the hot path of every publish, so no argument
+// array and no second pass.
+bool split_pub_arguments(std::string_view rest, std::string_view& subject, std::string_view& reply,
+                         std::string_view& size) {
+    std::size_t end = rest.size();
+    while (end > 0 && is_blank(rest[end - 1])) --end;
+    std::size_t start = end;
+    while (start > 0 && !is_blank(rest[start - 1])) --start;
+    if (start == 0) return false;  // one word or none
+    size = rest.substr(start, end - start);
+    std::size_t subject_end = 0;
+    while (subject_end < start && !is_blank(rest[subject_end])) ++subject_end;
+    subject = rest.substr(0, subject_end);
+    std::size_t middle = subject_end;
+    while (middle < start && is_blank(rest[middle])) ++middle;
+    if (middle == start) {
+        reply = {};
+        return true;
     }
-    return value;
+    std::size_t middle_end = middle;
+    while (middle_end < start && !is_blank(rest[middle_end])) ++middle_end;
+    reply = rest.substr(middle, middle_end - middle);
+    // Anything else between reply and size is one word too many.
+    for (std::size_t i = middle_end; i < start; ++i) {
+        if (!is_blank(rest[i])) return false;
+    }
+    return true;
 }
 
+}  // namespace
+
 std::optional<ParseError> Parser::parse_pub_args(std::string_view rest, bool headers) {
-    std::array<std::string_view, 4> args{};
-    const std::size_t count = split_arguments(rest, args);
     args_ = MessageArgs{};
     args_.headers = headers;
-    const std::size_t fixed = headers ? 3 : 2;  // subject [reply] [hdr] size
-    if (count != fixed && count != fixed + 1) return ParseError::bad_arguments;
-    args_.subject = args[0];
-    if (count == fixed + 1) args_.reply = args[1];
-    const auto total = parse_size(args[count - 1]);
-    if (!total) return ParseError::bad_arguments;
-    args_.total_size = *total;
-    if (headers) {
+    std::optional<std::size_t> total;
+    if (!headers) {
+        std::string_view size;
+        if (!split_pub_arguments(rest, args_.subject, args_.reply, size)) {
+            return ParseError::bad_arguments;
+        }
+        total = parse_size(size);
+        if (!total) return ParseError::bad_arguments;
+    } else {
+        std::array<std::string_view, 4> args{};
+        const std::size_t count = split_arguments(rest, args);
+        if (count != 3 && count != 4) return ParseError::bad_arguments;  // subject [reply] hdr size
+        args_.subject = args[0];
+        if (count == 4) args_.reply = args[1];
+        total = parse_size(args[count - 1]);
         const auto header = parse_size(args[count - 2]);
         // Matches nats-server processHeaderPub: header size may not exceed the total.
-        if (!header || *header > *total) return ParseError::bad_arguments;
+        if (!total || !header || *header > *total) return ParseError::bad_arguments;
         args_.header_size = *header;
     }
+    args_.total_size = *total;
     if (limits_.max_payload != 0 && args_.total_size > limits_.max_payload) {
         return ParseError::max_payload;
     }

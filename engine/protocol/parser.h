@@ -51,7 +51,16 @@ struct ParserLimits {
 std::size_t split_arguments(std::string_view line, std::span<std::string_view> out);
 
 // Parses a decimal size as nats-server's parseSize: digits only, at most 9 of them; else nullopt.
-std::optional<std::size_t> parse_size(std::string_view digits);
+inline std::optional<std::size_t> parse_size(std::string_view digits) {
+    constexpr std::size_t digits_max = 9;  // fits an int32, as nats-server parseSize
+    if (digits.empty() || digits.size() > digits_max) return std::nullopt;
+    std::size_t value = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return value;
+}
 
 // Handlers (duck-typed, for speed) provide, for Role::server:
 //   on_connect(std::string_view json), on_pub(const MessageArgs&, std::string_view payload),
