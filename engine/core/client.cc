@@ -4,8 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/auth/authenticator.h"
-#include "engine/auth/permission_checker.h"
-#include "engine/auth/response_permits.h"
+#include "engine/auth/client_permissions.h"
 #include "engine/base/assert.h"
 #include "engine/core/account.h"
 #include "engine/core/broker.h"
@@ -440,10 +439,7 @@ bool Client::bind_identity(Result<auth::Identity> identity) {
     ASSERT(account_ != nullptr);
     ++account_->client_count;
     if (identity->permissions) {
-        permissions_ = std::make_unique<auth::PermissionChecker>(*identity->permissions);
-        if (permissions_->allow_responses()) {
-            response_permits_ = std::make_unique<auth::ResponsePermits>(*permissions_->allow_responses());
-        }
+        permissions_ = std::make_unique<auth::ClientPermissions>(*identity->permissions);
     }
     return true;
 }
@@ -463,8 +459,7 @@ void Client::on_pub(const protocol::MessageArgs& args, std::string_view payload)
     if (options_.pedantic && !protocol::is_valid_literal_subject(args.subject)) {
         send_error(protocol::ServerError::invalid_publish_subject);
     }
-    if (permissions_ && !permissions_->can_publish(args.subject) &&
-        !(response_permits_ && response_permits_->try_use(args.subject, env_.clock.monotonic()))) {
+    if (permissions_ && !permissions_->can_publish(args.subject, env_.clock.monotonic())) {
         LOG_DEBUG(log_, "Publish Violation - Subject {}", args.subject);
         send_error_text(protocol::publish_violation_text(args.subject));
         return;
@@ -538,12 +533,12 @@ const SublistResult& Client::match(std::string_view subject) {
 }
 
 bool Client::delivery_allowed(std::string_view subject) {
-    return !permissions_ || !permissions_->has_delivery_filter() ||
+    return !permissions_ || !permissions_->checker().has_delivery_filter() ||
            !permissions_->delivery_denied(subject);
 }
 
 void Client::allow_response(std::string_view reply) {
-    if (response_permits_) response_permits_->on_delivered(reply, env_.clock.monotonic());
+    if (permissions_) permissions_->allow_response(reply, env_.clock.monotonic());
 }
 
 }  // namespace herald::core

@@ -22,8 +22,7 @@
 #include "engine/protocol/parser.h"
 
 namespace herald::auth {
-class PermissionChecker;
-class ResponsePermits;
+class ClientPermissions;
 }  // namespace herald::auth
 
 namespace herald::core {
@@ -155,8 +154,7 @@ private:
 
     ConnectOptions options_;
     Account* account_ = nullptr;
-    std::unique_ptr<auth::PermissionChecker> permissions_;   // none = everything allowed
-    std::unique_ptr<auth::ResponsePermits> response_permits_;  // with allow_responses only
+    std::unique_ptr<auth::ClientPermissions> permissions_;   // none = everything allowed
     bool connected_ = false;   // a CONNECT was accepted
     bool closing_ = false;     // flushing before close
     bool closed_ = false;

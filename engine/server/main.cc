@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     herald::io::AsioEnv asio_env;
     herald::io::Env& env = asio_env.env();
     herald::base::Logger log(make_log_backend(options, env, log_sink), "");
+    for (const std::string& warning : options.config_warnings) LOG_WARN(log, "{}", warning);
     herald::server::Server server(env, options, log);
     if (!server.start()) return 1;
 
