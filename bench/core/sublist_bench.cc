@@ -1,36 +1,17 @@
 // Sublist micro-benchmarks: insert, and match on a cache hit, on a trie walk through wildcards, and
 // on a cache miss, from 1 to 1M subscriptions. Each reports items/s and allocations per operation
-// (counted by the replaced global operator new below).
-#include <atomic>
+// (counted by bench/support/alloc_counter).
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
-#include <new>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
+#include "bench/support/alloc_counter.h"
 #include "engine/core/sublist.h"
 
-namespace {
-
-std::atomic<std::uint64_t> allocations{0};
-
-}  // namespace
-
-// Counting allocator for the allocations-per-operation figure. Single-threaded benchmarks. GCC 12
-// flags malloc/free inside replaced operators once inlined (a known false positive).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -61,21 +42,7 @@ void fill(Sublist& sublist, std::deque<Subscription>& subs) {
     }
 }
 
-class AllocationCounter {
-public:
-    explicit AllocationCounter(benchmark::State& state) : state_(state), start_(allocations.load()) {}
-    ~AllocationCounter() {
-        const double per_op = static_cast<double>(allocations.load() - start_) /
-                              static_cast<double>(state_.iterations() == 0 ? 1 : state_.iterations());
-        state_.counters["allocs/op"] = per_op;
-    }
-    AllocationCounter(const AllocationCounter&) = delete;
-    AllocationCounter& operator=(const AllocationCounter&) = delete;
-
-private:
-    benchmark::State& state_;
-    std::uint64_t start_;
-};
+using herald::bench::AllocationCounter;
 
 // Inserts N subscriptions into an empty sublist; time per insert.
 void BM_Sublist_Insert(benchmark::State& state) {
@@ -83,9 +50,9 @@ void BM_Sublist_Insert(benchmark::State& state) {
     std::uint64_t allocated = 0;
     for (auto _ : state) {
         auto sublist = std::make_unique<Sublist>();
-        const std::uint64_t before = allocations.load();
+        const std::uint64_t before = herald::bench::allocation_count();
         fill(*sublist, subs);
-        allocated += allocations.load() - before;
+        allocated += herald::bench::allocation_count() - before;
         state.PauseTiming();
         sublist.reset();
         for (Subscription& sub : subs) sub.sublist_index = herald::core::sublist_index_none;
