@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "tests/interop/raw_client.h"
 #include "tests/support/server_process.h"
@@ -29,6 +30,19 @@ std::string rest_until_closed(RawClient& client) {
     std::string rest;
     CHECK(client.wait_closed(RawClient::read_timeout, &rest));
     return rest;
+}
+
+// GET /varz from the monitoring port, parsed.
+nlohmann::json varz(int monitoring_port) {
+    RawClient http(monitoring_port);
+    http.send("GET /varz HTTP/1.0\r\n\r\n");
+    std::string response;
+    http.wait_closed(RawClient::read_timeout, &response);
+    const auto body = response.find("\r\n\r\n");
+    REQUIRE(body != std::string::npos);
+    const auto json = nlohmann::json::parse(response.substr(body + 4), nullptr, false);
+    REQUIRE_FALSE(json.is_discarded());
+    return json;
 }
 
 }  // namespace
@@ -239,4 +253,65 @@ TEST_CASE("interop: a wrong password gets -ERR 'Authorization Violation' and the
     client.send("CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"wrong\"}\r\nPING\r\n");
     CHECK(client.read_line() == "-ERR 'Authorization Violation'\r\n");
     CHECK(rest_until_closed(client).empty());
+}
+
+// Goal: a subscriber that stops reading is cut off once its pending bytes pass max_pending, with
+// no -ERR (nats-server 2.9), while the publisher keeps working. Method: the subscriber never
+// reads while 64 MiB are published; then it drains what reached it and must see the close.
+TEST_CASE("interop: a subscriber that does not read is closed as a slow consumer at max_pending",
+          "[interop][raw]") {
+    ServerProcess server({.config = "max_payload: 4096\nmax_pending: 65536\n"});
+    RawClient slow(server.port());
+    slow.handshake();
+    slow.send("SUB data 1\r\nPING\r\n");
+    REQUIRE(slow.read_line() == "PONG\r\n");
+    RawClient publisher(server.port());
+    publisher.handshake();
+    const std::string frame = "PUB data 4096\r\n" + std::string(4096, 'x') + "\r\n";
+    std::string batch;
+    for (int i = 0; i < 256; ++i) batch += frame;
+    constexpr int batches = 64;  // 64 MiB in all: more than any socket buffers hold
+    for (int i = 0; i < batches; ++i) publisher.send(batch);
+    publisher.send("PING\r\n");
+    REQUIRE(publisher.read_until("PONG\r\n").has_value());
+    std::string received;
+    REQUIRE(slow.wait_closed(std::chrono::milliseconds(10'000), &received));
+    CHECK(received.size() < static_cast<std::size_t>(batches) * batch.size());
+    CHECK(received.find("-ERR") == std::string::npos);
+    // The publisher is unaffected.
+    publisher.send("PING\r\n");
+    CHECK(publisher.read_line() == "PONG\r\n");
+}
+
+// Goal: a subscriber whose socket stays full for longer than write_deadline is closed even
+// though max_pending is far away. Method: as above with a 1 s write deadline and 256 MiB
+// max_pending; the subscriber does not read until /varz counts the slow consumer (a bounded
+// wait on that condition), then it must find its connection closed.
+TEST_CASE("interop: a subscriber that blocks writes past write_deadline is closed",
+          "[interop][raw]") {
+    ServerProcess server({.config = "write_deadline: \"1s\"\nmax_pending: 268435456\n",
+                          .args = {"-m", "-1"}});
+    REQUIRE(server.monitoring_port() > 0);
+    RawClient slow(server.port());
+    slow.handshake();
+    slow.send("SUB data 1\r\nPING\r\n");
+    REQUIRE(slow.read_line() == "PONG\r\n");
+    RawClient publisher(server.port());
+    publisher.handshake();
+    const std::string frame = "PUB data 4096\r\n" + std::string(4096, 'x') + "\r\n";
+    std::string batch;
+    for (int i = 0; i < 256; ++i) batch += frame;
+    constexpr int batches = 32;  // 32 MiB: fills the socket buffers, stays below max_pending
+    for (int i = 0; i < batches; ++i) publisher.send(batch);
+    publisher.send("PING\r\n");
+    REQUIRE(publisher.read_until("PONG\r\n").has_value());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (varz(server.monitoring_port())["slow_consumers"] == 0) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        // Poll the condition again after a short pause; the bound above ends the wait.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::string received;
+    REQUIRE(slow.wait_closed(std::chrono::milliseconds(15'000), &received));
+    CHECK(received.size() < static_cast<std::size_t>(batches) * batch.size());
 }

@@ -62,6 +62,23 @@ bool parse_ports_file(const std::filesystem::path& path, std::string& url, int& 
     return false;
 }
 
+// The monitoring port from a ports file ({"monitoring":["http://127.0.0.1:8222"]}), or 0.
+int parse_monitoring_port(const std::filesystem::path& path) {
+    const auto json = nlohmann::json::parse(read_file(path), nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return 0;
+    const auto monitoring = json.find("monitoring");
+    if (monitoring == json.end() || !monitoring->is_array()) return 0;
+    for (const auto& entry : *monitoring) {
+        if (!entry.is_string()) continue;
+        const auto candidate = entry.get<std::string>();
+        const auto colon = candidate.rfind(':');
+        if (candidate.rfind("http://", 0) != 0 || colon == std::string::npos) continue;
+        const int parsed = std::atoi(candidate.c_str() + colon + 1);
+        if (parsed > 0 && parsed <= 65535) return parsed;
+    }
+    return 0;
+}
+
 std::string describe_wait_status(int status) {
     if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
@@ -205,6 +222,7 @@ void ServerProcess::start(int port) {
             }
             url_ = url;
             port_ = parsed_port;
+            monitoring_port_ = parse_monitoring_port(ports_file);
             any_start_succeeded = true;
             return;
         }

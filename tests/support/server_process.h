@@ -45,6 +45,8 @@ public:
     // The client URL from the ports file, e.g. "nats://127.0.0.1:43335".
     const std::string& url() const { return url_; }
     int port() const { return port_; }
+    // The HTTP monitoring port when the server was started with -m (e.g. args {"-m", "-1"}), else 0.
+    int monitoring_port() const { return monitoring_port_; }
     pid_t pid() const { return pid_; }
     bool running() const { return pid_ > 0; }
     const std::filesystem::path& dir() const { return dir_; }
@@ -79,6 +81,7 @@ private:
     std::filesystem::path dir_;
     std::string url_;
     int port_ = 0;
+    int monitoring_port_ = 0;
     pid_t pid_ = -1;
     bool log_printed_ = false;
 };
