@@ -237,3 +237,102 @@ TEST_CASE("server: the same seed gives the same trace, another seed another", "[
     REQUIRE(run(7) == run(7));
     REQUIRE(run(7).first != run(8).first);
 }
+
+TEST_CASE("server: without CONNECT an auth-required server times the client out after auth_timeout",
+          "[server][sim]") {
+    Options options;
+    options.username = "a";
+    options.password = "b";
+    options.auth_timeout = Duration::seconds(2);
+    Fixture f(options);
+    f.clients.push_back(std::make_unique<RawClient>(f.client_node->env(), f.address));
+    RawClient& silent = *f.clients.back();
+    REQUIRE(f.wait([&] { return !silent.info().empty(); }));
+    REQUIRE(silent.info().find(R"("auth_required":true)") != std::string::npos);
+    const auto start = f.world.now();
+    REQUIRE(f.wait([&] { return silent.eof(); }));
+    REQUIRE(silent.errors() == std::vector<std::string>{"Authentication Timeout"});
+    // The timer starts at accept, one network latency (well under 1 ms) before INFO arrived.
+    const auto elapsed = f.world.now().since(start);
+    REQUIRE(elapsed >= Duration::milliseconds(1999));
+    REQUIRE(elapsed < Duration::milliseconds(2001));
+}
+
+TEST_CASE("server: with auth required, an operation before CONNECT is an authorization violation",
+          "[server][sim]") {
+    Options options;
+    options.token = "secret";
+    Fixture f(options);
+    f.clients.push_back(std::make_unique<RawClient>(f.client_node->env(), f.address));
+    RawClient& eager = *f.clients.back();
+    REQUIRE(f.wait([&] { return !eager.info().empty(); }));
+    eager.send("SUB foo 1\r\n");
+    REQUIRE(f.wait([&] { return eager.eof(); }));
+    REQUIRE(eager.errors() == std::vector<std::string>{"Authorization Violation"});
+    RawClient& good = f.connect(R"({"verbose":false,"auth_token":"secret"})");
+    REQUIRE_FALSE(good.eof());
+    REQUIRE(good.errors().empty());
+}
+
+TEST_CASE("server: past max_connections a client gets INFO, then the -ERR, then the close",
+          "[server][sim]") {
+    Options options;
+    options.max_connections = 2;
+    Fixture f(options);
+    RawClient& first = f.connect();
+    RawClient& second = f.connect();
+    f.clients.push_back(std::make_unique<RawClient>(f.client_node->env(), f.address));
+    RawClient& third = *f.clients.back();
+    REQUIRE(f.wait([&] { return third.eof(); }));
+    REQUIRE_FALSE(third.info().empty());
+    REQUIRE(third.errors() == std::vector<std::string>{"maximum connections exceeded"});
+    REQUIRE(f.flush(first));
+    REQUIRE(f.flush(second));
+}
+
+TEST_CASE("server: accounts are isolated subject spaces", "[server][sim]") {
+    Options options;
+    herald::config::AccountConfig a;
+    a.name = "A";
+    a.users.push_back({"alice", "pa", std::nullopt, "A"});
+    herald::config::AccountConfig b;
+    b.name = "B";
+    b.users.push_back({"bob", "pb", std::nullopt, "B"});
+    options.accounts = {a, b};
+    Fixture f(options);
+    RawClient& alice = f.connect(R"({"verbose":false,"user":"alice","pass":"pa"})");
+    RawClient& bob = f.connect(R"({"verbose":false,"user":"bob","pass":"pb"})");
+    alice.send("SUB news 1\r\n");
+    bob.send("SUB news 1\r\n");
+    REQUIRE(f.flush(alice));
+    REQUIRE(f.flush(bob));
+    bob.send("PUB news 3\r\nbob\r\n");
+    REQUIRE(f.wait([&] { return bob.messages().size() == 1; }));
+    REQUIRE(f.flush(alice));
+    REQUIRE(alice.messages().empty());
+}
+
+TEST_CASE("server: max_subscriptions refuses one more SUB and keeps the connection", "[server][sim]") {
+    Options options;
+    options.max_subscriptions = 2;
+    Fixture f(options);
+    RawClient& c = f.connect();
+    c.send("SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n");
+    REQUIRE(f.flush(c));
+    REQUIRE(c.errors() == std::vector<std::string>{"maximum subscriptions exceeded"});
+    REQUIRE(f.server->broker().subscription_count() == 2);
+}
+
+TEST_CASE("server: shutdown flushes what is queued before closing clients", "[server][sim]") {
+    Fixture f;
+    RawClient& sub = f.connect();
+    RawClient& pub = f.connect();
+    sub.send("SUB x 1\r\n");
+    REQUIRE(f.flush(sub));
+    for (int i = 0; i < 100; ++i) pub.send("PUB x 2\r\nhi\r\n");
+    REQUIRE(f.flush(pub));
+    bool done = false;
+    f.server->shutdown([&] { done = true; });
+    REQUIRE(f.wait([&] { return done && sub.eof(); }));
+    REQUIRE(sub.messages().size() == 100);
+}
