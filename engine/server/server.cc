@@ -76,7 +76,6 @@ Status Server::start_monitoring() {
         return status;
     }
     http_port_ = http_->port();
-    LOG_INFO(log_, "Starting http monitor on {}:{}", options_.http_host, http_port_);
     return ok();
 }
 

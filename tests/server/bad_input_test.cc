@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/base/log.h"
 #include "engine/io/io.h"
 #include "engine/protocol/encoder.h"
 #include "engine/server/server.h"
@@ -428,8 +429,21 @@ public:
         options_.port = 4222;
         node_ = &world_.add_node();
         client_node_ = &world_.add_node();
+        // Every log statement runs at trace level, so client-sent bytes go through the formatting
+        // too; the lines are only hashed.
+        auto backend = std::make_shared<herald::base::LogBackend>();
+        backend->level = herald::base::LogLevel::trace;
+        backend->now_ns = [this] {
+            return world_.realtime_ns();
+        };
+        backend->sink = [this](herald::base::LogLevel, std::string_view line) {
+            ++log_lines_;
+            for (const char c : line) {
+                log_hash_ = (log_hash_ ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+            }
+        };
         server_ = std::make_unique<herald::server::Server>(
-            node_->env(), options_, herald::base::Logger());
+            node_->env(), options_, herald::base::Logger(backend, "n1"));
         REQUIRE(server_->start());
         address_ = node_->host() + ":4222";
     }
@@ -524,6 +538,8 @@ public:
     }
 
     herald::sim::SimWorld& world() { return world_; }
+    std::uint64_t log_hash() const { return log_hash_; }
+    std::size_t log_lines() const { return log_lines_; }
     std::size_t garbage_spawned() const { return garbage_spawned_; }
 
 private:
@@ -678,6 +694,8 @@ private:
 
     std::vector<Garbage> garbage_;
     std::size_t garbage_spawned_ = 0;
+    std::size_t log_lines_ = 0;
+    std::uint64_t log_hash_ = 0xcbf29ce484222325ULL;  // FNV-1a
 };
 
 Options options_for_seed(std::uint64_t seed) {
@@ -697,7 +715,7 @@ Options options_for_seed(std::uint64_t seed) {
 }
 
 // One seed: garbage and good traffic together, then good traffic alone. Returns the world's
-// trace hash.
+// trace hash mixed with the hash of the server's log.
 std::uint64_t run_seed(std::uint64_t seed) {
     CAPTURE(seed);
     Run run(seed, options_for_seed(seed));
@@ -712,7 +730,8 @@ std::uint64_t run_seed(std::uint64_t seed) {
     run.check_good_traffic();
     run.check_broker();
     REQUIRE(run.garbage_spawned() == garbage_total_max);
-    return run.world().trace_hash();
+    REQUIRE(run.log_lines() > garbage_total_max);
+    return run.world().trace_hash() ^ run.log_hash();
 }
 
 }  // namespace
