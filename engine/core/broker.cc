@@ -43,6 +43,8 @@ Broker::Broker(io::Env& env, const config::Options& options, auth::Authenticator
 }
 
 Broker::~Broker() {
+    // Close without the deferred erase: the clients go with the map right after.
+    destroying_ = true;
     for (auto& [cid, client] : clients_) client->close(CloseReason::server_shutdown);
 }
 
@@ -186,6 +188,7 @@ void Broker::client_closed(Client& client, CloseReason reason) {
         --client.account()->client_count;
     }
     std::erase(flush_queue_, &client);
+    if (destroying_) return;
     const std::uint64_t cid = client.cid();
     // Destroy on a later turn: the caller may be inside the client's own callback, and a
     // routing pass may still hold pointers to its subscriptions.

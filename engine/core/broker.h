@@ -92,6 +92,7 @@ private:
     std::uint64_t next_cid_ = 0;
     std::uint64_t subscription_ids_ = 0;
     bool shutting_down_ = false;
+    bool destroying_ = false;
     std::function<void()> on_shutdown_done_;
 };
 

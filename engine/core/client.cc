@@ -58,8 +58,12 @@ Client::Client(Broker& broker, io::Env& env, std::uint64_t cid, std::unique_ptr<
 }
 
 Client::~Client() {
+    // Every timer captures `this`: none may outlive the client.
     ASSERT(closed_);
     ASSERT(ping_timer_ == 0);
+    ASSERT(auth_timer_ == 0);
+    ASSERT(close_timer_ == 0);
+    ASSERT(write_deadline_timer_ == 0);
 }
 
 void Client::start(std::string_view info_line) {
@@ -127,11 +131,11 @@ void Client::flush() {
     const auto buffers = outbound_.start_write();
     ++write_generation_;
     write_started_ = env_.clock.monotonic();
-    if (!write_deadline_armed_) {
-        write_deadline_armed_ = true;
+    if (write_deadline_timer_ == 0) {
         const std::uint64_t generation = write_generation_;
-        env_.loop.schedule(broker_.options().write_deadline,
-                           [this, generation] { write_deadline_callback(generation); });
+        write_deadline_timer_ = env_.loop.schedule(
+            broker_.options().write_deadline,
+            [this, generation] { write_deadline_callback(generation); });
     }
     stream_->write_all(buffers, [this](Status status) { write_callback(status); });
 }
@@ -152,7 +156,7 @@ void Client::write_callback(Status status) {
 
 void Client::write_deadline_callback(std::uint64_t write_generation) {
     // One timer per client at a time: it checks the write that was in flight when armed.
-    write_deadline_armed_ = false;
+    write_deadline_timer_ = 0;
     if (closed_) return;
     if (outbound_.write_in_flight() && write_generation_ == write_generation) {
         // Matches nats-server: a write stuck longer than write_deadline is a slow consumer.
@@ -163,12 +167,12 @@ void Client::write_deadline_callback(std::uint64_t write_generation) {
         return;
     }
     if (outbound_.write_in_flight()) {
-        write_deadline_armed_ = true;
         const Duration elapsed = env_.clock.monotonic().since(write_started_);
         const Duration deadline = broker_.options().write_deadline;
         const Duration remaining{deadline.ns > elapsed.ns ? deadline.ns - elapsed.ns : 0};
         const std::uint64_t generation = write_generation_;
-        env_.loop.schedule(remaining, [this, generation] { write_deadline_callback(generation); });
+        write_deadline_timer_ = env_.loop.schedule(
+            remaining, [this, generation] { write_deadline_callback(generation); });
     }
 }
 
@@ -280,7 +284,8 @@ void Client::close(CloseReason reason) {
     env_.loop.cancel(ping_timer_);
     env_.loop.cancel(auth_timer_);
     env_.loop.cancel(close_timer_);
-    ping_timer_ = auth_timer_ = close_timer_ = 0;
+    env_.loop.cancel(write_deadline_timer_);
+    ping_timer_ = auth_timer_ = close_timer_ = write_deadline_timer_ = 0;
     if (account_ != nullptr) {
         for (auto& [sid, sub] : subscriptions_) {
             const Status removed = account_->sublist().remove(*sub);

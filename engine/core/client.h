@@ -164,7 +164,7 @@ private:
     Outbound outbound_;
     std::uint64_t write_generation_ = 0;        // increments at each write start
     Instant write_started_;
-    bool write_deadline_armed_ = false;
+    io::TimerId write_deadline_timer_ = 0;     // 0 = not armed
 
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;  // by sid
     std::vector<std::unique_ptr<Subscription>> retired_;  // removed while a route may see them

@@ -336,3 +336,17 @@ TEST_CASE("server: shutdown flushes what is queued before closing clients", "[se
     REQUIRE(f.wait([&] { return done && sub.eof(); }));
     REQUIRE(sub.messages().size() == 100);
 }
+
+// Goal: a closed connection leaves no timer behind that could fire on a destroyed client.
+// Method: a client receives data (arming the write deadline), closes; once the server has
+// dropped it, nothing of it may remain in the world's event queue.
+TEST_CASE("server: a closed client leaves no pending timers", "[server][sim]") {
+    Fixture f;
+    RawClient& c = f.connect();
+    c.send("SUB x 1\r\nPUB x 2\r\nhi\r\n");
+    REQUIRE(f.wait([&] { return c.messages().size() == 1; }));
+    c.close();
+    REQUIRE(f.wait([&] { return f.server->broker().connection_count() == 0; }));
+    REQUIRE(f.wait([&] { return f.world.idle(); }));
+    REQUIRE(f.world.now() < herald::Instant{} + Duration::seconds(5));
+}
