@@ -150,7 +150,7 @@ void Client::write_callback(Status status) {
     if (!outbound_.empty()) {
         flush();
     } else if (closing_) {
-        close(CloseReason::server_shutdown);
+        close(closing_reason_);
     }
 }
 
@@ -269,6 +269,7 @@ void Client::close_after_flush(CloseReason reason) {
         return;
     }
     closing_ = true;
+    closing_reason_ = reason;
     flush();
     // Bounded: a peer that does not read gets at most the write deadline.
     close_timer_ = env_.loop.schedule(broker_.options().write_deadline, [this, reason] {

@@ -157,6 +157,7 @@ private:
     std::unique_ptr<auth::ClientPermissions> permissions_;   // none = everything allowed
     bool connected_ = false;   // a CONNECT was accepted
     bool closing_ = false;     // flushing before close
+    CloseReason closing_reason_ = CloseReason::server_shutdown;
     bool closed_ = false;
     bool flush_queued_ = false;
 
