@@ -16,13 +16,16 @@ std::string make_server_id(io::Random& random) {
     static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     constexpr std::size_t length = 56;
     std::string id = "N";
-    while (id.size() < length) id += alphabet[random.uniform(alphabet.size())];
+    while (id.size() < length)
+        id += alphabet[random.uniform(alphabet.size())];
     return id;
 }
 
 }  // namespace
 
-Broker::Broker(io::Env& env, const config::Options& options, auth::Authenticator authenticator,
+Broker::Broker(io::Env& env,
+               const config::Options& options,
+               auth::Authenticator authenticator,
                base::Logger log)
     : env_(env),
       options_(options),
@@ -45,7 +48,8 @@ Broker::Broker(io::Env& env, const config::Options& options, auth::Authenticator
 Broker::~Broker() {
     // Close without the deferred erase: the clients go with the map right after.
     destroying_ = true;
-    for (auto& [cid, client] : clients_) client->close(CloseReason::server_shutdown);
+    for (auto& [cid, client] : clients_)
+        client->close(CloseReason::server_shutdown);
 }
 
 void Broker::set_listen_address(std::string host, int port) {
@@ -60,7 +64,8 @@ Account* Broker::find_account(std::string_view name) {
 
 std::size_t Broker::subscription_count() const {
     std::size_t count = 0;
-    for (const auto& [name, account] : accounts_) count += account->sublist().count();
+    for (const auto& [name, account] : accounts_)
+        count += account->sublist().count();
     return count;
 }
 
@@ -89,8 +94,8 @@ std::string Broker::info_line(const Client& client) const {
 void Broker::accept(std::unique_ptr<io::Stream> stream) {
     const std::uint64_t cid = ++next_cid_;
     ++stats_.total_connections;
-    auto client = std::make_unique<Client>(*this, env_, cid, std::move(stream),
-                                           log_.child(fmt::format("cid:{}", cid)));
+    auto client = std::make_unique<Client>(
+        *this, env_, cid, std::move(stream), log_.child(fmt::format("cid:{}", cid)));
     Client& ref = *client;
     const bool over_limit = clients_.size() >= static_cast<std::size_t>(options_.max_connections);
     clients_.emplace(cid, std::move(client));
@@ -173,11 +178,14 @@ void Broker::send_no_responders(Client& from, const protocol::MessageArgs& messa
     from.deliver(*target, status, protocol::no_responders_headers);
 }
 
-void Broker::queue_flush(Client& client) { flush_queue_.push_back(&client); }
+void Broker::queue_flush(Client& client) {
+    flush_queue_.push_back(&client);
+}
 
 void Broker::flush_all() {
     // Index loop: flushing never adds to the queue, but be robust if it ever does.
-    for (std::size_t i = 0; i < flush_queue_.size(); ++i) flush_queue_[i]->flush();
+    for (std::size_t i = 0; i < flush_queue_.size(); ++i)
+        flush_queue_[i]->flush();
     flush_queue_.clear();
 }
 
@@ -205,7 +213,8 @@ void Broker::shutdown(std::function<void()> on_done) {
     for (auto& [cid, client] : clients_) {
         if (!client->closed()) open.push_back(client.get());
     }
-    for (Client* client : open) client->close_after_flush(CloseReason::server_shutdown);
+    for (Client* client : open)
+        client->close_after_flush(CloseReason::server_shutdown);
     flush_all();
     maybe_finish_shutdown();
 }

@@ -35,7 +35,9 @@ struct BrokerStats {
 
 class Broker {
 public:
-    Broker(io::Env& env, const config::Options& options, auth::Authenticator authenticator,
+    Broker(io::Env& env,
+           const config::Options& options,
+           auth::Authenticator authenticator,
            base::Logger log);
     ~Broker();
     Broker(const Broker&) = delete;

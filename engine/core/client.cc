@@ -1,6 +1,7 @@
 #include "engine/core/client.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/auth/authenticator.h"
@@ -23,26 +24,44 @@ constexpr Duration first_ping_delay = Duration::seconds(2);
 
 std::string_view close_reason_text(CloseReason reason) {
     switch (reason) {
-        case CloseReason::client_closed: return "Client Closed";
-        case CloseReason::authentication_timeout: return "Authentication Timeout";
-        case CloseReason::authentication_failure: return "Authentication Failure";
-        case CloseReason::slow_consumer_pending_bytes: return "Slow Consumer (Pending Bytes)";
-        case CloseReason::slow_consumer_write_deadline: return "Slow Consumer (Write Deadline)";
-        case CloseReason::write_error: return "Write Error";
-        case CloseReason::read_error: return "Read Error";
-        case CloseReason::parse_error: return "Parse Error";
-        case CloseReason::stale_connection: return "Stale Connection";
-        case CloseReason::protocol_violation: return "Protocol Violation";
-        case CloseReason::bad_client_protocol_version: return "Bad Client Protocol Version";
-        case CloseReason::max_connections_exceeded: return "Maximum Connections Exceeded";
-        case CloseReason::max_payload_exceeded: return "Maximum Message Payload Exceeded";
-        case CloseReason::max_control_line_exceeded: return "Maximum Control Line Exceeded";
-        case CloseReason::server_shutdown: return "Server Shutdown";
+        case CloseReason::client_closed:
+            return "Client Closed";
+        case CloseReason::authentication_timeout:
+            return "Authentication Timeout";
+        case CloseReason::authentication_failure:
+            return "Authentication Failure";
+        case CloseReason::slow_consumer_pending_bytes:
+            return "Slow Consumer (Pending Bytes)";
+        case CloseReason::slow_consumer_write_deadline:
+            return "Slow Consumer (Write Deadline)";
+        case CloseReason::write_error:
+            return "Write Error";
+        case CloseReason::read_error:
+            return "Read Error";
+        case CloseReason::parse_error:
+            return "Parse Error";
+        case CloseReason::stale_connection:
+            return "Stale Connection";
+        case CloseReason::protocol_violation:
+            return "Protocol Violation";
+        case CloseReason::bad_client_protocol_version:
+            return "Bad Client Protocol Version";
+        case CloseReason::max_connections_exceeded:
+            return "Maximum Connections Exceeded";
+        case CloseReason::max_payload_exceeded:
+            return "Maximum Message Payload Exceeded";
+        case CloseReason::max_control_line_exceeded:
+            return "Maximum Control Line Exceeded";
+        case CloseReason::server_shutdown:
+            return "Server Shutdown";
     }
     return "Unknown";
 }
 
-Client::Client(Broker& broker, io::Env& env, std::uint64_t cid, std::unique_ptr<io::Stream> stream,
+Client::Client(Broker& broker,
+               io::Env& env,
+               std::uint64_t cid,
+               std::unique_ptr<io::Stream> stream,
                base::Logger log)
     : broker_(broker),
       env_(env),
@@ -51,9 +70,9 @@ Client::Client(Broker& broker, io::Env& env, std::uint64_t cid, std::unique_ptr<
       log_(std::move(log)),
       peer_address_(stream_->peer_address()),
       parser_(protocol::Role::server,
-              protocol::ParserLimits{
-                  static_cast<std::size_t>(broker.options().max_control_line),
-                  static_cast<std::size_t>(std::max<std::int64_t>(broker.options().max_payload, 0))}) {
+              protocol::ParserLimits{static_cast<std::size_t>(broker.options().max_control_line),
+                                     static_cast<std::size_t>(std::max<std::int64_t>(
+                                         broker.options().max_payload, 0))}) {
     read_buffer_.resize(limits::read_buffer_size_min);
 }
 
@@ -71,8 +90,8 @@ void Client::start(std::string_view info_line) {
     queue(info_line);
     flush();
     if (broker_.authenticator().auth_required()) {
-        auth_timer_ = env_.loop.schedule(broker_.options().auth_timeout,
-                                         [this] { auth_timer_callback(); });
+        auth_timer_ =
+            env_.loop.schedule(broker_.options().auth_timeout, [this] { auth_timer_callback(); });
     }
     // Up to 20% later, as nats-server, so many clients do not ping in step.
     const std::uint64_t jitter = env_.random.uniform(first_ping_delay.ns / 5 + 1);
@@ -133,9 +152,9 @@ void Client::flush() {
     write_started_ = env_.clock.monotonic();
     if (write_deadline_timer_ == 0) {
         const std::uint64_t generation = write_generation_;
-        write_deadline_timer_ = env_.loop.schedule(
-            broker_.options().write_deadline,
-            [this, generation] { write_deadline_callback(generation); });
+        write_deadline_timer_ =
+            env_.loop.schedule(broker_.options().write_deadline,
+                               [this, generation] { write_deadline_callback(generation); });
     }
     stream_->write_all(buffers, [this](Status status) { write_callback(status); });
 }
@@ -160,7 +179,8 @@ void Client::write_deadline_callback(std::uint64_t write_generation) {
     if (closed_) return;
     if (outbound_.write_in_flight() && write_generation_ == write_generation) {
         // Matches nats-server: a write stuck longer than write_deadline is a slow consumer.
-        LOG_INFO(log_, "Slow Consumer Detected: WriteDeadline of {}ms exceeded",
+        LOG_INFO(log_,
+                 "Slow Consumer Detected: WriteDeadline of {}ms exceeded",
                  broker_.options().write_deadline.ns / 1'000'000);
         broker_.count_slow_consumer();
         close(CloseReason::slow_consumer_write_deadline);
@@ -186,7 +206,8 @@ bool Client::check_slow_consumer() {
     return true;
 }
 
-bool Client::deliver(Subscription& sub, const protocol::MessageArgs& message,
+bool Client::deliver(Subscription& sub,
+                     const protocol::MessageArgs& message,
                      std::string_view payload) {
     if (closed_) return false;
     ASSERT(sub.client == this);
@@ -194,15 +215,14 @@ bool Client::deliver(Subscription& sub, const protocol::MessageArgs& message,
     if (sub.max_msgs != 0 && sub.delivered >= sub.max_msgs) return false;
     const bool with_headers = message.headers && options_.headers;
     // A client that did not ask for headers gets the payload only (nats-server does the same).
-    const std::string_view body = (message.headers && !options_.headers)
-                                      ? payload.substr(message.header_size)
-                                      : payload;
-    std::string& chunk = outbound_.tail_chunk(body.size() + message.subject.size() +
-                                              message.reply.size() + sub.sid.size() + 32);
+    const std::string_view body =
+        (message.headers && !options_.headers) ? payload.substr(message.header_size) : payload;
+    std::string& chunk = outbound_.tail_chunk(body.size() + message.subject.size()
+                                              + message.reply.size() + sub.sid.size() + 32);
     const std::size_t before = chunk.size();
     if (with_headers) {
-        protocol::append_hmsg_line(chunk, message.subject, sub.sid, message.reply,
-                                   message.header_size, body.size());
+        protocol::append_hmsg_line(
+            chunk, message.subject, sub.sid, message.reply, message.header_size, body.size());
     } else {
         protocol::append_msg_line(chunk, message.subject, sub.sid, message.reply, body.size());
     }
@@ -249,7 +269,8 @@ void Client::send_error(protocol::ServerError error) {
             case protocol::ServerError::invalid_client_protocol:
                 reason = CloseReason::bad_client_protocol_version;
                 break;
-            default: break;
+            default:
+                break;
         }
         close_after_flush(reason);
     }
@@ -314,8 +335,8 @@ void Client::ping_timer_callback() {
     if (closed_) return;
     const Duration interval = broker_.options().ping_interval;
     // Skip the ping while the client is demonstrably alive (nats-server does likewise).
-    if (first_ping_sent_ && pings_outstanding_ == 0 &&
-        env_.clock.monotonic().since(last_read_) < interval) {
+    if (first_ping_sent_ && pings_outstanding_ == 0
+        && env_.clock.monotonic().since(last_read_) < interval) {
         arm_ping_timer(interval);
         return;
     }
@@ -476,8 +497,8 @@ void Client::on_pub(const protocol::MessageArgs& args, std::string_view payload)
 
 void Client::on_sub(std::string_view subject, std::string_view queue_name, std::string_view sid) {
     if (!ensure_identity()) return;
-    if (!protocol::is_valid_subject(subject) ||
-        (!queue_name.empty() && !protocol::is_valid_queue_name(queue_name))) {
+    if (!protocol::is_valid_subject(subject)
+        || (!queue_name.empty() && !protocol::is_valid_queue_name(queue_name))) {
         send_error(protocol::ServerError::invalid_subject);
         return;
     }
@@ -529,8 +550,8 @@ void Client::on_unsub(std::string_view sid, std::optional<std::uint64_t> max) {
 const SublistResult& Client::match(std::string_view subject) {
     ASSERT(account_ != nullptr);
     Sublist& sublist = account_->sublist();
-    if (last_result_ == nullptr || last_generation_ != sublist.generation() ||
-        last_subject_ != subject) {
+    if (last_result_ == nullptr || last_generation_ != sublist.generation()
+        || last_subject_ != subject) {
         last_result_ = sublist.match(subject);
         last_generation_ = sublist.generation();
         last_subject_.assign(subject);
@@ -539,8 +560,8 @@ const SublistResult& Client::match(std::string_view subject) {
 }
 
 bool Client::delivery_allowed(std::string_view subject) {
-    return !permissions_ || !permissions_->checker().has_delivery_filter() ||
-           !permissions_->delivery_denied(subject);
+    return !permissions_ || !permissions_->checker().has_delivery_filter()
+           || !permissions_->delivery_denied(subject);
 }
 
 void Client::allow_response(std::string_view reply) {

@@ -76,7 +76,10 @@ struct ClientStats {
 
 class Client {
 public:
-    Client(Broker& broker, io::Env& env, std::uint64_t cid, std::unique_ptr<io::Stream> stream,
+    Client(Broker& broker,
+           io::Env& env,
+           std::uint64_t cid,
+           std::unique_ptr<io::Stream> stream,
            base::Logger log);
     ~Client();
     Client(const Client&) = delete;
@@ -139,7 +142,8 @@ private:
     void write_deadline_callback(std::uint64_t write_generation);
     void arm_ping_timer(Duration after);
     bool check_slow_consumer();
-    void remove_subscription(std::map<std::string, std::unique_ptr<Subscription>, std::less<>>::iterator it);
+    void remove_subscription(
+        std::map<std::string, std::unique_ptr<Subscription>, std::less<>>::iterator it);
     bool authorize();
     bool ensure_identity();
     bool bind_identity(Result<auth::Identity> identity);
@@ -154,18 +158,18 @@ private:
 
     ConnectOptions options_;
     Account* account_ = nullptr;
-    std::unique_ptr<auth::ClientPermissions> permissions_;   // none = everything allowed
-    bool connected_ = false;   // a CONNECT was accepted
-    bool closing_ = false;     // flushing before close
+    std::unique_ptr<auth::ClientPermissions> permissions_;  // none = everything allowed
+    bool connected_ = false;                                // a CONNECT was accepted
+    bool closing_ = false;                                  // flushing before close
     CloseReason closing_reason_ = CloseReason::server_shutdown;
     bool closed_ = false;
     bool flush_queued_ = false;
 
     std::vector<std::byte> read_buffer_;
     Outbound outbound_;
-    std::uint64_t write_generation_ = 0;        // increments at each write start
+    std::uint64_t write_generation_ = 0;  // increments at each write start
     Instant write_started_;
-    io::TimerId write_deadline_timer_ = 0;     // 0 = not armed
+    io::TimerId write_deadline_timer_ = 0;  // 0 = not armed
 
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;  // by sid
     std::vector<std::unique_ptr<Subscription>> retired_;  // removed while a route may see them

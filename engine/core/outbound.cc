@@ -7,8 +7,8 @@
 namespace herald::core {
 
 std::string& Outbound::tail_chunk(std::size_t hint) {
-    const bool need_new = chunks_.size() == in_flight_chunks_ ||
-                          chunks_.back().size() + hint > limits::outbound_chunk_size;
+    const bool need_new = chunks_.size() == in_flight_chunks_
+                          || chunks_.back().size() + hint > limits::outbound_chunk_size;
     if (need_new) {
         if (free_chunks_.empty()) {
             chunks_.emplace_back();
@@ -51,8 +51,8 @@ void Outbound::finish_write() {
         std::string chunk = std::move(chunks_.front());
         chunks_.pop_front();
         // Keep a few ordinary chunks for reuse; let oversized ones go.
-        if (free_chunks_.size() < free_chunks_max &&
-            chunk.capacity() <= 2 * limits::outbound_chunk_size) {
+        if (free_chunks_.size() < free_chunks_max
+            && chunk.capacity() <= 2 * limits::outbound_chunk_size) {
             chunk.clear();
             free_chunks_.push_back(std::move(chunk));
         }

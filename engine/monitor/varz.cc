@@ -1,6 +1,7 @@
 #include "engine/monitor/varz.h"
 
 #include <ctime>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -25,8 +26,13 @@ std::string rfc3339(std::int64_t realtime_ns) {
     const auto nanos = static_cast<long>(realtime_ns % 1'000'000'000);
     std::tm parts{};
     gmtime_r(&seconds, &parts);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", parts.tm_year + 1900,
-                       parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+                       parts.tm_year + 1900,
+                       parts.tm_mon + 1,
+                       parts.tm_mday,
+                       parts.tm_hour,
+                       parts.tm_min,
+                       parts.tm_sec,
                        nanos);
 }
 
@@ -39,7 +45,8 @@ nlohmann::json varz(core::Broker& broker, const HttpServer& http, io::Env& env) 
     const Duration uptime = env.clock.monotonic().since(broker.start_time());
     const std::int64_t now = env.clock.realtime_ns();
     nlohmann::json http_req_stats = nlohmann::json::object();
-    for (const auto& [path, count] : http.request_counts()) http_req_stats[path] = count;
+    for (const auto& [path, count] : http.request_counts())
+        http_req_stats[path] = count;
     return {
         {"server_id", broker.server_id()},
         {"server_name", broker.server_name()},
@@ -89,9 +96,8 @@ void register_endpoints(HttpServer& http, core::Broker& broker) {
     http.route("/varz", [&http, &broker, &env](const HttpRequest&) {
         return HttpResponse::json(varz(broker, http, env).dump(2));
     });
-    http.route("/healthz", [](const HttpRequest&) {
-        return HttpResponse::json(R"({"status":"ok"})");
-    });
+    http.route("/healthz",
+               [](const HttpRequest&) { return HttpResponse::json(R"({"status":"ok"})"); });
     http.route("/", [](const HttpRequest&) {
         HttpResponse response;
         response.content_type = "text/html; charset=utf-8";

@@ -16,7 +16,9 @@ void append_decimal(std::string& out, std::uint64_t value) {
 
 namespace {
 
-void append_subject_sid_reply(std::string& out, std::string_view subject, std::string_view sid,
+void append_subject_sid_reply(std::string& out,
+                              std::string_view subject,
+                              std::string_view sid,
                               std::string_view reply) {
     out += subject;
     out += ' ';
@@ -30,16 +32,23 @@ void append_subject_sid_reply(std::string& out, std::string_view subject, std::s
 
 }  // namespace
 
-void append_msg_line(std::string& out, std::string_view subject, std::string_view sid,
-                     std::string_view reply, std::size_t total_size) {
+void append_msg_line(std::string& out,
+                     std::string_view subject,
+                     std::string_view sid,
+                     std::string_view reply,
+                     std::size_t total_size) {
     out += "MSG ";
     append_subject_sid_reply(out, subject, sid, reply);
     append_decimal(out, total_size);
     out += crlf;
 }
 
-void append_hmsg_line(std::string& out, std::string_view subject, std::string_view sid,
-                      std::string_view reply, std::size_t header_size, std::size_t total_size) {
+void append_hmsg_line(std::string& out,
+                      std::string_view subject,
+                      std::string_view sid,
+                      std::string_view reply,
+                      std::size_t header_size,
+                      std::size_t total_size) {
     ASSERT(header_size <= total_size);
     out += "HMSG ";
     append_subject_sid_reply(out, subject, sid, reply);
@@ -49,7 +58,9 @@ void append_hmsg_line(std::string& out, std::string_view subject, std::string_vi
     out += crlf;
 }
 
-void append_pub(std::string& out, std::string_view subject, std::string_view reply,
+void append_pub(std::string& out,
+                std::string_view subject,
+                std::string_view reply,
                 std::string_view payload) {
     out += "PUB ";
     out += subject;
@@ -64,8 +75,11 @@ void append_pub(std::string& out, std::string_view subject, std::string_view rep
     out += crlf;
 }
 
-void append_hpub(std::string& out, std::string_view subject, std::string_view reply,
-                 std::string_view headers, std::string_view payload) {
+void append_hpub(std::string& out,
+                 std::string_view subject,
+                 std::string_view reply,
+                 std::string_view headers,
+                 std::string_view payload) {
     out += "HPUB ";
     out += subject;
     out += ' ';
@@ -82,7 +96,9 @@ void append_hpub(std::string& out, std::string_view subject, std::string_view re
     out += crlf;
 }
 
-void append_sub(std::string& out, std::string_view subject, std::string_view queue,
+void append_sub(std::string& out,
+                std::string_view subject,
+                std::string_view queue,
                 std::string_view sid) {
     out += "SUB ";
     out += subject;

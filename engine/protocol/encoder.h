@@ -13,17 +13,31 @@ namespace herald::protocol {
 void append_decimal(std::string& out, std::uint64_t value);
 
 // "MSG <subject> <sid> [reply] <size>\r\n" or the HMSG form when header_size is non-zero-headers.
-void append_msg_line(std::string& out, std::string_view subject, std::string_view sid,
-                     std::string_view reply, std::size_t total_size);
-void append_hmsg_line(std::string& out, std::string_view subject, std::string_view sid,
-                      std::string_view reply, std::size_t header_size, std::size_t total_size);
+void append_msg_line(std::string& out,
+                     std::string_view subject,
+                     std::string_view sid,
+                     std::string_view reply,
+                     std::size_t total_size);
+void append_hmsg_line(std::string& out,
+                      std::string_view subject,
+                      std::string_view sid,
+                      std::string_view reply,
+                      std::size_t header_size,
+                      std::size_t total_size);
 
 // Whole client frames.
-void append_pub(std::string& out, std::string_view subject, std::string_view reply,
+void append_pub(std::string& out,
+                std::string_view subject,
+                std::string_view reply,
                 std::string_view payload);
-void append_hpub(std::string& out, std::string_view subject, std::string_view reply,
-                 std::string_view headers, std::string_view payload);
-void append_sub(std::string& out, std::string_view subject, std::string_view queue,
+void append_hpub(std::string& out,
+                 std::string_view subject,
+                 std::string_view reply,
+                 std::string_view headers,
+                 std::string_view payload);
+void append_sub(std::string& out,
+                std::string_view subject,
+                std::string_view queue,
                 std::string_view sid);
 void append_unsub(std::string& out, std::string_view sid, std::uint64_t max_msgs /*0 = none*/);
 

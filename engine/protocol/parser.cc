@@ -9,10 +9,12 @@ std::size_t split_arguments(std::string_view line, std::span<std::string_view> o
     std::size_t i = 0;
     const std::size_t n = line.size();
     while (i < n) {
-        while (i < n && (line[i] == ' ' || line[i] == '\t')) ++i;
+        while (i < n && (line[i] == ' ' || line[i] == '\t'))
+            ++i;
         if (i == n) break;
         const std::size_t start = i;
-        while (i < n && line[i] != ' ' && line[i] != '\t') ++i;
+        while (i < n && line[i] != ' ' && line[i] != '\t')
+            ++i;
         if (count == out.size()) return out.size() + 1;
         out[count++] = line.substr(start, i - start);
     }
@@ -21,30 +23,39 @@ std::size_t split_arguments(std::string_view line, std::span<std::string_view> o
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 // PUB's arguments, read from the right: the size is the last word, the subject the first, and a
 // reply, if any, the one in between. This is the hot path of every publish, so no argument
 // array and no second pass.
-bool split_pub_arguments(std::string_view rest, std::string_view& subject, std::string_view& reply,
+bool split_pub_arguments(std::string_view rest,
+                         std::string_view& subject,
+                         std::string_view& reply,
                          std::string_view& size) {
     std::size_t end = rest.size();
-    while (end > 0 && is_blank(rest[end - 1])) --end;
+    while (end > 0 && is_blank(rest[end - 1]))
+        --end;
     std::size_t start = end;
-    while (start > 0 && !is_blank(rest[start - 1])) --start;
+    while (start > 0 && !is_blank(rest[start - 1]))
+        --start;
     if (start == 0) return false;  // one word or none
     size = rest.substr(start, end - start);
     std::size_t subject_end = 0;
-    while (subject_end < start && !is_blank(rest[subject_end])) ++subject_end;
+    while (subject_end < start && !is_blank(rest[subject_end]))
+        ++subject_end;
     subject = rest.substr(0, subject_end);
     std::size_t middle = subject_end;
-    while (middle < start && is_blank(rest[middle])) ++middle;
+    while (middle < start && is_blank(rest[middle]))
+        ++middle;
     if (middle == start) {
         reply = {};
         return true;
     }
     std::size_t middle_end = middle;
-    while (middle_end < start && !is_blank(rest[middle_end])) ++middle_end;
+    while (middle_end < start && !is_blank(rest[middle_end]))
+        ++middle_end;
     reply = rest.substr(middle, middle_end - middle);
     // Anything else between reply and size is one word too many.
     for (std::size_t i = middle_end; i < start; ++i) {
@@ -129,8 +140,8 @@ bool Parser::verb_prefix_valid(std::string_view partial) const {
     static constexpr std::array<std::string_view, 7> client_verbs = {
         "INFO", "MSG", "HMSG", "+OK", "-ERR", "PING", "PONG"};
     std::size_t end = 0;
-    while (end < partial.size() && partial[end] != ' ' && partial[end] != '\t' &&
-           partial[end] != '\r') {
+    while (end < partial.size() && partial[end] != ' ' && partial[end] != '\t'
+           && partial[end] != '\r') {
         ++end;
     }
     const bool complete = end < partial.size();

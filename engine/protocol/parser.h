@@ -23,10 +23,10 @@ namespace herald::protocol {
 enum class Role { server, client };
 
 enum class ParseError {
-    unknown_operation,      // -ERR 'Unknown Protocol Operation', close
-    max_control_line,       // -ERR 'maximum control line exceeded', close
-    max_payload,            // -ERR 'Maximum Payload Violation', close
-    bad_arguments,          // wrong argument count or size: close without -ERR (nats-server)
+    unknown_operation,  // -ERR 'Unknown Protocol Operation', close
+    max_control_line,   // -ERR 'maximum control line exceeded', close
+    max_payload,        // -ERR 'Maximum Payload Violation', close
+    bad_arguments,      // wrong argument count or size: close without -ERR (nats-server)
 };
 
 // Arguments of PUB/HPUB (from clients) or MSG/HMSG (from servers). Views are valid only during
@@ -34,7 +34,7 @@ enum class ParseError {
 // header block of `header_size` bytes.
 struct MessageArgs {
     std::string_view subject;
-    std::string_view sid;       // MSG/HMSG only
+    std::string_view sid;  // MSG/HMSG only
     std::string_view reply;
     std::size_t header_size = 0;
     std::size_t total_size = 0;
@@ -114,16 +114,18 @@ private:
     ParserLimits limits_;
     State state_ = State::control_line;
     bool failed_ = false;
-    std::string line_;             // a control line split across reads
-    std::string pending_line_;     // the PUB/MSG line whose payload is split across reads
-    std::vector<char> payload_;    // a payload split across reads (reused, never shrinks)
-    MessageArgs args_;             // of the message whose payload is awaited
+    std::string line_;                // a control line split across reads
+    std::string pending_line_;        // the PUB/MSG line whose payload is split across reads
+    std::vector<char> payload_;       // a payload split across reads (reused, never shrinks)
+    MessageArgs args_;                // of the message whose payload is awaited
     std::size_t payload_needed_ = 0;  // payload bytes + CRLF
 };
 
 namespace detail {
 
-inline char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+inline char to_upper(char c) {
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+}
 
 inline bool verb_equals(std::string_view verb, std::string_view upper) {
     if (verb.size() != upper.size()) return false;
@@ -135,13 +137,15 @@ inline bool verb_equals(std::string_view verb, std::string_view upper) {
 
 inline std::string_view trim_left(std::string_view s) {
     std::size_t i = 0;
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+        ++i;
     return s.substr(i);
 }
 
 inline std::string_view trim_right(std::string_view s) {
     std::size_t n = s.size();
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) --n;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        --n;
     return s.substr(0, n);
 }
 
@@ -214,7 +218,8 @@ bool Parser::feed(std::span<const char> data, Handler& handler) {
             payload_.insert(payload_.end(), data.data() + pos, data.data() + pos + take);
             pos += take;
             if (payload_.size() == payload_needed_) {
-                if (payload_[payload_needed_ - 2] != '\r' || payload_[payload_needed_ - 1] != '\n') {
+                if (payload_[payload_needed_ - 2] != '\r'
+                    || payload_[payload_needed_ - 1] != '\n') {
                     return fail(ParseError::unknown_operation, handler);
                 }
                 state_ = State::control_line;
@@ -241,7 +246,8 @@ void Parser::deliver(std::string_view payload, Handler& handler) {
 template <class Handler>
 Parser::LineResult Parser::dispatch_line(std::string_view line, Handler& handler) {
     std::size_t verb_end = 0;
-    while (verb_end < line.size() && line[verb_end] != ' ' && line[verb_end] != '\t') ++verb_end;
+    while (verb_end < line.size() && line[verb_end] != ' ' && line[verb_end] != '\t')
+        ++verb_end;
     const std::string_view verb = line.substr(0, verb_end);
     const std::string_view rest = detail::trim_left(line.substr(verb_end));
     if (rest.size() > limits_.max_control_line) {
@@ -263,7 +269,8 @@ Parser::LineResult Parser::dispatch_line(std::string_view line, Handler& handler
 }
 
 template <class Handler>
-Parser::LineResult Parser::dispatch_server_verb(std::string_view verb, std::string_view rest,
+Parser::LineResult Parser::dispatch_server_verb(std::string_view verb,
+                                                std::string_view rest,
                                                 Handler& handler) {
     using detail::verb_equals;
     if (verb_equals(verb, "PUB") || verb_equals(verb, "HPUB")) {
@@ -321,7 +328,8 @@ Parser::LineResult Parser::dispatch_server_verb(std::string_view verb, std::stri
 }
 
 template <class Handler>
-Parser::LineResult Parser::dispatch_client_verb(std::string_view verb, std::string_view rest,
+Parser::LineResult Parser::dispatch_client_verb(std::string_view verb,
+                                                std::string_view rest,
                                                 Handler& handler) {
     using detail::verb_equals;
     if (verb_equals(verb, "MSG") || verb_equals(verb, "HMSG")) {

@@ -36,13 +36,16 @@ bool write_file_atomically(const std::string& path, const std::string& content) 
 }
 
 std::shared_ptr<herald::base::LogBackend> make_log_backend(const herald::config::Options& options,
-                                                           herald::io::Env& env, std::FILE* sink) {
+                                                           herald::io::Env& env,
+                                                           std::FILE* sink) {
     auto backend = std::make_shared<herald::base::LogBackend>();
     backend->level = options.trace   ? LogLevel::trace
                      : options.debug ? LogLevel::debug
                                      : LogLevel::info;
     backend->timestamps = options.logtime;
-    backend->now_ns = [&env] { return env.clock.realtime_ns(); };
+    backend->now_ns = [&env] {
+        return env.clock.realtime_ns();
+    };
     backend->sink = [sink](LogLevel, std::string_view line) {
         std::fwrite(line.data(), 1, line.size(), sink);
         std::fputc('\n', sink);
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
     if (!options.log_file.empty()) {
         log_sink = std::fopen(options.log_file.c_str(), "a");
         if (log_sink == nullptr) {
-            std::fprintf(stderr, "herald-server: cannot open log file %s\n", options.log_file.c_str());
+            std::fprintf(
+                stderr, "herald-server: cannot open log file %s\n", options.log_file.c_str());
             return 1;
         }
     }
@@ -99,12 +103,13 @@ int main(int argc, char** argv) {
     herald::io::AsioEnv asio_env;
     herald::io::Env& env = asio_env.env();
     herald::base::Logger log(make_log_backend(options, env, log_sink), "");
-    for (const std::string& warning : options.config_warnings) LOG_WARN(log, "{}", warning);
+    for (const std::string& warning : options.config_warnings)
+        LOG_WARN(log, "{}", warning);
     herald::server::Server server(env, options, log);
     if (!server.start()) return 1;
 
-    if (!options.pid_file.empty() &&
-        !write_file_atomically(options.pid_file, fmt::format("{}", getpid()))) {
+    if (!options.pid_file.empty()
+        && !write_file_atomically(options.pid_file, fmt::format("{}", getpid()))) {
         LOG_ERROR(log, "could not write pid file {}", options.pid_file);
         return 1;
     }
@@ -124,7 +129,8 @@ int main(int argc, char** argv) {
         if (stopping) return;
         stopping = true;
         exit_status = signal_number == SIGTERM ? 1 : 0;
-        LOG_INFO(log, "Trapped \"{}\" signal", signal_number == SIGTERM ? "terminated" : "interrupt");
+        LOG_INFO(
+            log, "Trapped \"{}\" signal", signal_number == SIGTERM ? "terminated" : "interrupt");
         server.shutdown([&asio_env] { asio_env.stop(); });
     });
     ::signal(SIGPIPE, SIG_IGN);

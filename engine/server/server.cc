@@ -11,7 +11,9 @@ namespace herald::server {
 namespace {
 
 // Port -1 asks for a random free port, as nats-server's RANDOM_PORT.
-int listen_port(int configured) { return configured < 0 ? 0 : configured; }
+int listen_port(int configured) {
+    return configured < 0 ? 0 : configured;
+}
 
 // The address to put in URLs: a wildcard listen address is reached on loopback.
 std::string url_host(const std::string& host) {
@@ -35,13 +37,14 @@ Status Server::start() {
     }
     broker_ = std::make_unique<core::Broker>(env_, options_, std::move(*authenticator), log_);
     const std::string address = fmt::format("{}:{}", options_.host, listen_port(options_.port));
-    auto listener = env_.network.listen(address, [this](Result<std::unique_ptr<io::Stream>> stream) {
-        if (!stream) {
-            LOG_ERROR(log_, "error accepting client connection: {}", stream.error().message());
-            return;
-        }
-        broker_->accept(std::move(*stream));
-    });
+    auto listener =
+        env_.network.listen(address, [this](Result<std::unique_ptr<io::Stream>> stream) {
+            if (!stream) {
+                LOG_ERROR(log_, "error accepting client connection: {}", stream.error().message());
+                return;
+            }
+            broker_->accept(std::move(*stream));
+        });
     if (!listener) {
         LOG_ERROR(log_, "error listening on {}: {}", address, listener.error().message());
         return listener.error();
@@ -49,13 +52,16 @@ Status Server::start() {
     listener_ = std::move(*listener);
     client_port_ = listener_->local_port();
     broker_->set_listen_address(options_.host, client_port_);
-    LOG_INFO(log_, "Starting herald-server version {} (nats-server {} compatible)",
-             herald_version, core::advertised_version);
+    LOG_INFO(log_,
+             "Starting herald-server version {} (nats-server {} compatible)",
+             herald_version,
+             core::advertised_version);
     LOG_INFO(log_, "Server name: {}", broker_->server_name());
     LOG_INFO(log_, "Server ID: {}", broker_->server_id());
     if (options_.jetstream) {
-        LOG_WARN(log_, "JetStream was requested; the JetStream engine is not built yet, so the "
-                       "$JS.API is not served");
+        LOG_WARN(log_,
+                 "JetStream was requested; the JetStream engine is not built yet, so the "
+                 "$JS.API is not served");
     }
     if (options_.http_port != 0) {
         if (Status status = start_monitoring(); !status) return status;
@@ -68,11 +74,14 @@ Status Server::start() {
 Status Server::start_monitoring() {
     http_ = std::make_unique<monitor::HttpServer>(env_, log_.child("http"));
     monitor::register_endpoints(*http_, *broker_);
-    const Status status =
-        http_->listen(options_.http_host, static_cast<std::uint16_t>(listen_port(options_.http_port)));
+    const Status status = http_->listen(
+        options_.http_host, static_cast<std::uint16_t>(listen_port(options_.http_port)));
     if (!status) {
-        LOG_ERROR(log_, "error listening for monitoring on {}:{}: {}", options_.http_host,
-                  options_.http_port, status.error().message());
+        LOG_ERROR(log_,
+                  "error listening for monitoring on {}:{}: {}",
+                  options_.http_host,
+                  options_.http_port,
+                  status.error().message());
         return status;
     }
     http_port_ = http_->port();
@@ -97,7 +106,8 @@ std::string Server::ports_json() const {
     nlohmann::json ports;
     ports["nats"] = {fmt::format("nats://{}:{}", url_host(options_.host), client_port_)};
     if (http_port_ != 0) {
-        ports["monitoring"] = {fmt::format("http://{}:{}", url_host(options_.http_host), http_port_)};
+        ports["monitoring"] = {
+            fmt::format("http://{}:{}", url_host(options_.http_host), http_port_)};
     }
     return ports.dump();
 }
