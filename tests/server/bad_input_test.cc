@@ -34,6 +34,8 @@ namespace {
 
 constexpr std::uint64_t seed_first = 1;
 constexpr std::uint64_t seed_count = 20;
+constexpr std::uint64_t soak_seed_first = 1000;
+constexpr std::uint64_t soak_seed_count = 500;
 constexpr std::size_t garbage_concurrent_max = 30;
 constexpr std::size_t garbage_total_max = 150;  // garbage connections per seed
 constexpr std::size_t rounds_with_garbage = 400;
@@ -741,6 +743,13 @@ TEST_CASE(
     "[server][sim][property]") {
     for (std::uint64_t seed = seed_first; seed < seed_first + seed_count; ++seed)
         run_seed(seed);
+}
+
+// Outside the default run: more seeds, for a sanitizer build or a long hunt.
+TEST_CASE("server: bad input soak over many more seeds", "[server][sim][.soak]") {
+    for (std::uint64_t seed = soak_seed_first; seed < soak_seed_first + soak_seed_count; ++seed) {
+        run_seed(seed);
+    }
 }
 
 TEST_CASE("server: a bad-input run is reproducible from its seed", "[server][sim]") {
