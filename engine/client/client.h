@@ -71,6 +71,9 @@ struct Options {
     // Bytes of publishes kept while disconnected and sent after the reconnect; past it publish()
     // fails with Errc::reconnect_buffer_full.
     std::size_t reconnect_buffer_size = 8 * 1024 * 1024;
+    // Bytes of frames buffered while connected; past it publish() fails with Errc::outbound_full
+    // until the loop has written some (a publisher that outruns the network).
+    std::size_t outbound_size_max = 64 * 1024 * 1024;
     // If the first connect fails on every server, keep trying as if reconnecting.
     bool retry_on_failed_connect = false;
 
@@ -132,6 +135,7 @@ public:
 
 private:
     friend class Connection;
+    friend struct detail::Core;
     Subscription(std::weak_ptr<detail::Core> core, std::uint64_t sid)
         : core_(std::move(core)), sid_(sid) {}
     std::weak_ptr<detail::Core> core_;

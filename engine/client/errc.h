@@ -21,6 +21,7 @@ enum class Errc {
     timeout,                  // a request, flush, drain or connect attempt timed out
     no_responders,            // a request reached nobody: the server's 503 status message
     reconnect_buffer_full,    // publishing while disconnected would pass reconnect_buffer_size
+    outbound_full,            // publishing would pass outbound_size_max: let the loop write first
     draining,                 // the Connection is draining and refuses new subscriptions
     bad_subscription,         // the subscription is no longer valid
     tls_required,             // the server requires TLS, which this client does not speak yet
