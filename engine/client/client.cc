@@ -171,6 +171,7 @@ struct Core : std::enable_shared_from_this<Core> {
     void drain(StatusCallback callback);
     void close();
     std::string connect_json(const ServerUrl& url) const;
+    void check_invariants() const;
 
     io::Env& env;
     Options options;
@@ -226,6 +227,21 @@ struct Core : std::enable_shared_from_this<Core> {
     std::deque<PongWaiter> pong_waiters;
     std::uint64_t next_waiter = 1;
 };
+
+void Core::check_invariants() const {
+    if (state == State::closed) {
+        ASSERT(subscriptions.empty());
+        ASSERT(requests.empty());
+        ASSERT(pong_waiters.empty());
+    }
+    if (state == State::connected || state == State::draining) ASSERT(phase == Phase::ready);
+    if (state == State::reconnecting) ASSERT(reconnect_timer != 0 || phase != Phase::none);
+    if (phase != Phase::ready) ASSERT(!outbound.writing());
+    if (phase != Phase::none && state != State::closed) ASSERT(pool.size() > 0);
+    ASSERT(pings_out <= options.max_pings_out);
+    EXPENSIVE_ASSERT(std::is_sorted(subscriptions.begin(), subscriptions.end(),
+                                    [](const auto& a, const auto& b) { return a->sid < b->sid; }));
+}
 
 void Core::post_user(std::function<void()> task) {
     env.loop.post([weak = weak_from_this(), task = std::move(task)] {
@@ -494,6 +510,7 @@ void Core::connection_lost(std::error_code error) {
     // The server we lost waits its backoff; the next one in the pool may be tried at once.
     pool.current().last_attempt = env.clock.monotonic();
     schedule_next_attempt();
+    check_invariants();
 }
 
 void Core::schedule_ping() {
@@ -563,6 +580,7 @@ void Core::close_with(std::error_code error) {
         drop_stream();
     }
     if (before != State::idle && options.on_closed) post_user(options.on_closed);
+    check_invariants();
 }
 
 void Core::close() { close_with({}); }
@@ -610,9 +628,11 @@ void Core::read_more() {
             const std::error_code error = *self->pending_loss;
             self->pending_loss.reset();
             self->connection_lost(error);
+            self->check_invariants();
             return;
         }
         self->read_more();
+        self->check_invariants();
     });
 }
 
@@ -645,9 +665,11 @@ void Core::write_more() {
             } else {
                 self->connection_lost(status.error());
             }
+            self->check_invariants();
             return;
         }
         self->write_more();
+        self->check_invariants();
     });
 }
 
