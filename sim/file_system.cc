@@ -16,6 +16,17 @@ std::string parent_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
+void apply(std::vector<std::byte>& data, const SimInode::Change& change, std::size_t prefix) {
+    if (change.truncate) {
+        data.resize(change.offset);
+        return;
+    }
+    ASSERT(prefix <= change.bytes.size());
+    const std::uint64_t end = change.offset + prefix;
+    if (data.size() < end) data.resize(end);
+    std::copy_n(change.bytes.begin(), prefix, data.begin() + static_cast<std::ptrdiff_t>(change.offset));
+}
+
 std::string name_of(const std::string& path) {
     const auto slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -52,8 +63,16 @@ public:
                   std::function<void(Status)> on_written) override {
         ASSERT(on_written);
         auto& data = inode_->data;
-        if (data.size() < offset + source.size()) data.resize(offset + source.size());
+        const std::uint64_t end = offset + source.size();
+        if (!fs_.space_for(end > data.size() ? end - data.size() : 0)) {
+            complete(fs_.options().io_latency, EventKind::file_io,
+                     [on_written = std::move(on_written)] { on_written(Errc::no_space); });
+            return;
+        }
+        if (data.size() < end) data.resize(end);
         std::copy(source.begin(), source.end(), data.begin() + static_cast<std::ptrdiff_t>(offset));
+        inode_->unsynced.push_back(SimInode::Change{inode_->next_sequence++, offset, false,
+                                                    {source.begin(), source.end()}});
         fs_.world().trace_bytes(fs_.node(), EventKind::file_io, source);
         complete(fs_.options().io_latency, EventKind::file_io,
                  [on_written = std::move(on_written)] { on_written(ok()); });
@@ -61,17 +80,40 @@ public:
 
     void sync(std::function<void(Status)> on_synced) override {
         ASSERT(on_synced);
-        // What was written before the call becomes durable when the sync completes.
-        complete(fs_.options().sync_latency, EventKind::file_sync,
-                 [inode = inode_, snapshot = inode_->data, on_synced = std::move(on_synced)]() mutable {
-                     inode->durable = std::move(snapshot);
+        // What was written before the call becomes durable when the sync completes; a failed
+        // sync changes nothing (the data stays written, unsynced).
+        const bool fails = fs_.next_sync_fails();
+        complete(fs_.next_sync_latency(), EventKind::file_sync,
+                 [inode = inode_, snapshot = fails ? std::vector<std::byte>{} : inode_->data,
+                  sequence = inode_->next_sequence, fails,
+                  on_synced = std::move(on_synced)]() mutable {
+                     if (fails) {
+                         on_synced(Errc::io_error);
+                         return;
+                     }
+                     // A sync issued earlier through another handle may end later: keep the newest.
+                     if (sequence >= inode->synced_sequence) {
+                         inode->previous_durable = std::move(inode->durable);
+                         inode->durable = std::move(snapshot);
+                         inode->synced_sequence = sequence;
+                         std::erase_if(inode->unsynced, [&](const SimInode::Change& change) {
+                             return change.sequence < sequence;
+                         });
+                     }
                      on_synced(ok());
                  });
     }
 
     void truncate(std::uint64_t size, std::function<void(Status)> on_truncated) override {
         ASSERT(on_truncated);
+        const auto& data = inode_->data;
+        if (!fs_.space_for(size > data.size() ? size - data.size() : 0)) {
+            complete(fs_.options().io_latency, EventKind::file_io,
+                     [on_truncated = std::move(on_truncated)] { on_truncated(Errc::no_space); });
+            return;
+        }
         inode_->data.resize(size);
+        inode_->unsynced.push_back(SimInode::Change{inode_->next_sequence++, size, true, {}});
         complete(fs_.options().io_latency, EventKind::file_io,
                  [on_truncated = std::move(on_truncated)] { on_truncated(ok()); });
     }
@@ -170,22 +212,142 @@ void SimFileSystem::sync_directory(const std::string& path, std::function<void(S
     for (const auto& [name, inode] : names_) {
         if (parent_of(name) == path) snapshot.emplace(name, inode);
     }
+    const bool fails = next_sync_fails();
     world_.schedule_after(
-        options_.sync_latency, node_, EventKind::file_sync,
-        [this, path, snapshot = std::move(snapshot), generation = generation_,
+        next_sync_latency(), node_, EventKind::file_sync,
+        [this, path, snapshot = std::move(snapshot), generation = generation_, fails,
          on_synced = std::move(on_synced)] {
             if (generation != generation_) return;
+            if (fails) {
+                on_synced(Errc::io_error);
+                return;
+            }
             std::erase_if(durable_names_, [&](const auto& entry) { return parent_of(entry.first) == path; });
             durable_names_.insert(snapshot.begin(), snapshot.end());
             on_synced(ok());
         });
 }
 
-void SimFileSystem::crash() {
+void SimFileSystem::crash(DiskCrash mode) {
     ++generation_;
-    names_ = durable_names_;
-    for (auto& [path, inode] : names_) inode->data = inode->durable;
+    std::uint64_t files_changed = 0;
+    if (mode != DiskCrash::keep_unsynced) {
+        names_ = durable_names_;
+        std::set<const SimInode*> done;  // Membership only: an inode may have two durable names.
+        for (auto& [path, inode] : names_) {
+            if (!done.insert(inode.get()).second) continue;
+            if (!inode->unsynced.empty()) ++files_changed;
+            std::vector<std::byte> data = inode->durable;
+            const std::size_t changes = inode->unsynced.size();
+            for (std::size_t index = 0; index < changes && mode != DiskCrash::lose_unsynced; ++index) {
+                const auto& change = inode->unsynced[index];
+                if (mode == DiskCrash::keep_some) {
+                    if (world_.random().uniform(2) == 1) apply(data, change, change.bytes.size());
+                } else if (index + 1 < changes) {  // tear_last: all but the last whole.
+                    apply(data, change, change.bytes.size());
+                } else if (change.truncate) {
+                    if (world_.random().uniform(2) == 1) apply(data, change, 0);
+                } else {
+                    apply(data, change, static_cast<std::size_t>(world_.random().uniform(change.bytes.size())));
+                    COVER("sim: disk crash tears the last write");
+                }
+            }
+            // What survived is on the platter now.
+            inode->data = data;
+            inode->durable = std::move(data);
+            inode->unsynced.clear();
+            inode->synced_sequence = inode->next_sequence;
+        }
+    }
+    switch (mode) {
+        case DiskCrash::keep_unsynced: world_.record_fault(FaultKind::disk_crash_keep_unsynced, node_); break;
+        case DiskCrash::lose_unsynced: world_.record_fault(FaultKind::disk_crash_lose_unsynced, node_, files_changed); break;
+        case DiskCrash::keep_some: world_.record_fault(FaultKind::disk_crash_keep_some, node_, files_changed); break;
+        case DiskCrash::tear_last: world_.record_fault(FaultKind::disk_crash_tear_last, node_, files_changed); break;
+    }
     COVER("sim: disk crash drops unsynced data");
+}
+
+SimInode* SimFileSystem::durable_inode(const std::string& path) {
+    auto found = names_.find(path);
+    if (found != names_.end()) return found->second.get();
+    found = durable_names_.find(path);
+    return found == durable_names_.end() ? nullptr : found->second.get();
+}
+
+std::vector<std::uint64_t> SimFileSystem::flip_bits(const std::string& path, std::uint64_t count) {
+    SimInode* inode = durable_inode(path);
+    if (inode == nullptr) return {};
+    const std::uint64_t bits = inode->durable.size() * 8;
+    std::set<std::uint64_t> chosen;
+    const std::uint64_t wanted = std::min(count, bits);
+    while (chosen.size() < wanted) chosen.insert(world_.random().uniform(bits));
+    for (const std::uint64_t bit : chosen) {
+        const std::size_t index = static_cast<std::size_t>(bit / 8);
+        const std::byte before = inode->durable[index];
+        inode->durable[index] ^= static_cast<std::byte>(1U << (bit % 8));
+        // A clean page in the cache shows the flip too.
+        if (index < inode->data.size() && inode->data[index] == before) inode->data[index] = inode->durable[index];
+        world_.record_fault(FaultKind::disk_bit_flip, node_, bit);
+    }
+    return {chosen.begin(), chosen.end()};
+}
+
+std::optional<std::uint64_t> SimFileSystem::truncate_at_rest(const std::string& path) {
+    SimInode* inode = durable_inode(path);
+    if (inode == nullptr || inode->durable.empty()) return std::nullopt;
+    const std::uint64_t size = world_.random().uniform(inode->durable.size());
+    inode->durable.resize(size);
+    if (inode->data.size() > size) inode->data.resize(size);
+    world_.record_fault(FaultKind::disk_truncate, node_, size);
+    return size;
+}
+
+bool SimFileSystem::rollback(const std::string& path) {
+    SimInode* inode = durable_inode(path);
+    if (inode == nullptr) return false;
+    inode->durable = inode->previous_durable;
+    inode->data = inode->durable;
+    inode->unsynced.clear();
+    inode->synced_sequence = inode->next_sequence;
+    world_.record_fault(FaultKind::disk_rollback, node_, inode->durable.size());
+    return true;
+}
+
+std::vector<std::string> SimFileSystem::durable_paths() const {
+    std::vector<std::string> paths;
+    for (const auto& [path, inode] : durable_names_) {
+        if (!inode->durable.empty()) paths.push_back(path);
+    }
+    return paths;
+}
+
+std::uint64_t SimFileSystem::used_bytes() const {
+    std::uint64_t total = 0;
+    std::set<const SimInode*> done;  // Membership only.
+    for (const auto& [path, inode] : names_) {
+        if (done.insert(inode.get()).second) total += inode->data.size();
+    }
+    return total;
+}
+
+bool SimFileSystem::next_sync_fails() {
+    const bool fails = failing_syncs_ > 0 || world_.chance(options_.sync_error_probability);
+    if (failing_syncs_ > 0) --failing_syncs_;
+    if (fails) world_.record_fault(FaultKind::disk_sync_error, node_);
+    return fails;
+}
+
+Duration SimFileSystem::next_sync_latency() {
+    if (options_.sync_latency_jitter.ns == 0) return options_.sync_latency;
+    return options_.sync_latency + Duration{world_.random().uniform(options_.sync_latency_jitter.ns + 1)};
+}
+
+bool SimFileSystem::space_for(std::uint64_t growth) {
+    if (options_.space_bytes_max == 0 || growth == 0) return true;
+    if (used_bytes() + growth <= options_.space_bytes_max) return true;
+    world_.record_fault(FaultKind::disk_no_space, node_, growth);
+    return false;
 }
 
 }  // namespace herald::sim

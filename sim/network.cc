@@ -184,7 +184,7 @@ public:
         : model_(model), state_(std::move(state)) {}
     ~SimListener() override {
         state_->open = false;
-        model_.remove_listener(state_->host, state_->port);
+        model_.remove_listener(state_);
     }
     SimListener(const SimListener&) = delete;
     SimListener& operator=(const SimListener&) = delete;
@@ -204,11 +204,43 @@ private:
 SimNetworkModel::SimNetworkModel(SimWorld& world, SimNetworkOptions options)
     : world_(world), options_(options) {}
 
+SimNetworkModel::~SimNetworkModel() = default;
+
 Duration SimNetworkModel::latency(NodeIndex from, NodeIndex to) {
-    MAYBE(from == to);
-    return options_.latency_min +
-           Duration{world_.random().uniform(options_.latency_jitter.ns + 1)};
+    const SimLinkOptions& shape = link(from, to);
+    return shape.latency_min + Duration{world_.random().uniform(shape.latency_jitter.ns + 1)};
 }
+
+// STUBS: replaced by the fault model.
+void SimNetworkModel::set_link(NodeIndex from, NodeIndex to, const SimLinkOptions& shape) {
+    link_options_[{from, to}] = shape;
+}
+void SimNetworkModel::set_link_both(NodeIndex a, NodeIndex b, const SimLinkOptions& shape) {
+    set_link(a, b, shape);
+    set_link(b, a, shape);
+}
+const SimLinkOptions& SimNetworkModel::link(NodeIndex from, NodeIndex to) const {
+    auto found = link_options_.find({from, to});
+    return found == link_options_.end() ? options_.link : found->second;
+}
+void SimNetworkModel::block(NodeIndex, NodeIndex) {}
+void SimNetworkModel::partition(const std::vector<NodeIndex>&, const std::vector<NodeIndex>&) {}
+void SimNetworkModel::partition_one_way(const std::vector<NodeIndex>&, const std::vector<NodeIndex>&) {}
+void SimNetworkModel::bridge(const std::vector<NodeIndex>&, const std::vector<NodeIndex>&,
+                             const std::vector<NodeIndex>&) {}
+void SimNetworkModel::isolate(NodeIndex) {}
+void SimNetworkModel::heal() {}
+void SimNetworkModel::heal(NodeIndex, NodeIndex) {}
+bool SimNetworkModel::blocked(NodeIndex, NodeIndex) const { return false; }
+void SimNetworkModel::clog(NodeIndex, NodeIndex, Duration) {}
+void SimNetworkModel::clog_one_way(NodeIndex, NodeIndex, Duration) {}
+bool SimNetworkModel::clogged(NodeIndex, NodeIndex) const { return false; }
+std::vector<SimConnectionInfo> SimNetworkModel::connections() const { return {}; }
+bool SimNetworkModel::reset_connection(std::uint64_t) { return false; }
+std::size_t SimNetworkModel::reset_connections(NodeIndex, NodeIndex) { return 0; }
+bool SimNetworkModel::blackhole_connection(std::uint64_t) { return false; }
+void SimNetworkModel::crash_node(NodeIndex, PeerView) {}
+void SimNetworkModel::restart_node(NodeIndex) {}
 
 std::shared_ptr<SimListenerState> SimNetworkModel::find_listener(const std::string& host,
                                                                  std::uint16_t port) const {
@@ -220,8 +252,10 @@ bool SimNetworkModel::add_listener(const std::shared_ptr<SimListenerState>& list
     return listeners_.emplace(std::pair{listener->host, listener->port}, listener).second;
 }
 
-void SimNetworkModel::remove_listener(const std::string& host, std::uint16_t port) {
-    listeners_.erase({host, port});
+void SimNetworkModel::remove_listener(const std::shared_ptr<SimListenerState>& listener) {
+    auto found = listeners_.find({listener->host, listener->port});
+    // A restarted node may listen on the port again before the old listener goes.
+    if (found != listeners_.end() && found->second == listener) listeners_.erase(found);
 }
 
 std::uint16_t SimNetworkModel::next_ephemeral_port(const std::string& host) {

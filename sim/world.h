@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/io/io.h"
+#include "sim/faults.h"
 
 namespace herald::sim {
 
@@ -40,13 +41,6 @@ enum class EventKind : std::uint8_t {
     custom = 8,
 };
 
-// Latency of one direction of a simulated link: fixed part plus a uniform random part drawn from
-// the world's Random, so the seed decides the schedule.
-struct SimNetworkOptions {
-    Duration latency_min = Duration::microseconds(100);
-    Duration latency_jitter = Duration::microseconds(50);  // Added: uniform in [0, jitter].
-};
-
 struct SimWorldOptions {
     // realtime_ns() at simulated time zero (2024-01-01T00:00:00Z).
     std::int64_t epoch_realtime_ns = 1'704'067'200'000'000'000;
@@ -57,6 +51,12 @@ struct SimWorldOptions {
 // Single-threaded: everything, every node included, runs inside step(). Time only moves in
 // step(): it jumps to the due time of the next event, so idle stretches cost nothing.
 // Destroy nodes' users (servers, clients) before the world.
+//
+// Process faults (faults.h): crash_node, restart_node, pause_node, resume_node. A paused node's
+// events are set aside, not run, and come back on resume in their original order, at
+// max(due, resume time); events it schedules meanwhile are set aside too. A crashed node's events
+// are dropped and so is anything scheduled for it until restart_node. Events of world_node
+// (the nemesis, the network fabric) are never paused or dropped.
 class SimWorld final : public io::Clock {
 public:
     explicit SimWorld(std::uint64_t seed, SimWorldOptions options = {});
@@ -69,6 +69,8 @@ public:
     Instant monotonic() const override { return now_; }
     std::int64_t realtime_ns() const override;
     io::Random& random() { return random_; }
+    // True with `probability` (in [0, 1]), drawn from random(); no draw if it is 0 or 1.
+    bool chance(double probability);
     const SimWorldOptions& options() const { return options_; }
 
     // Nodes get indexes 0, 1, 2... in the order they are added.
@@ -88,6 +90,25 @@ public:
     // Removes every pending event of `node` (a crashed process loses its timers and posts).
     std::size_t cancel_node_events(NodeIndex node);
 
+    // kill -9 at this point: the node's connections end as `options.peers` says, its pending
+    // events are dropped, its disk crashes per `options.disk`. The caller then destroys the
+    // engine objects built on node(index).env() (their destructors may still call the Env; that
+    // is harmless) and, after restart_node, builds new ones from what the disk kept. Call it
+    // from a world_node event or between steps, not from inside one of the node's own events.
+    void crash_node(NodeIndex index, CrashOptions options = {});
+    // The crashed node may run again: its Env accepts work. Its disk is as the crash left it.
+    void restart_node(NodeIndex index);
+    // SIGSTOP / SIGCONT. While paused the node runs nothing: deliveries, timers and completions
+    // for it wait; its peers see silence; its clock keeps going.
+    void pause_node(NodeIndex index);
+    void resume_node(NodeIndex index);
+    NodeState node_state(NodeIndex index) const;
+
+    // Counts a fault and mixes (kind, node, detail) into the trace hash. The fault models call
+    // it; a nemesis may call it for faults it composes itself.
+    void record_fault(FaultKind kind, NodeIndex node, std::uint64_t detail = 0);
+    const FaultStats& fault_stats() const { return fault_stats_; }
+
     // Runs the next event, advancing time to its due time. False if nothing is pending.
     bool step();
     // Steps until `done()` holds or `steps_max` events ran. Returns whether `done()` holds.
@@ -96,8 +117,10 @@ public:
     // Returns the number of events run. ASSERTs that fewer than `steps_max` were needed.
     std::uint64_t run_for(Duration duration, std::uint64_t steps_max = run_for_steps_default);
 
+    // Nothing runnable (set-aside events of paused nodes do not count).
     bool idle() const { return queue_.empty(); }
     std::size_t pending_events() const { return queue_.size(); }
+    std::size_t paused_events() const;
     std::uint64_t steps() const { return steps_; }
 
     // Mixes the bytes of an event (a delivered segment, a written block) into the trace hash.
@@ -108,23 +131,36 @@ public:
 
 private:
     struct Event {
+        EventId id;
         NodeIndex node;
         EventKind kind;
         std::function<void()> task;
     };
-    using Key = std::pair<std::uint64_t, EventId>;  // (due ns, sequence)
+    // (due ns, sequence). The sequence is fresh at each insertion, so events set aside by a pause
+    // can be put back in their old order behind events already due.
+    using Key = std::pair<std::uint64_t, std::uint64_t>;
+    struct Location {
+        Key key;
+        bool paused;  // In paused_[node] rather than queue_.
+        NodeIndex node;
+    };
 
     void trace_u64(std::uint64_t value);
+    void insert(Key key, Event event);
 
     std::uint64_t seed_;
     SimWorldOptions options_;
     Instant now_{};
     io::SplitMix64 random_;
     EventId next_event_id_ = 1;
+    std::uint64_t next_sequence_ = 1;
     std::uint64_t steps_ = 0;
     std::uint64_t trace_hash_;
     std::map<Key, Event> queue_;
-    std::unordered_map<EventId, std::uint64_t> due_by_id_;  // Lookup only; never iterated.
+    std::map<NodeIndex, std::map<Key, Event>> paused_;        // Set-aside events per paused node.
+    std::unordered_map<EventId, Location> location_by_id_;    // Lookup only; never iterated.
+    std::vector<NodeState> states_;                           // Per node.
+    FaultStats fault_stats_;
     std::unique_ptr<SimNetworkModel> network_;
     std::vector<std::unique_ptr<SimNode>> nodes_;
 };

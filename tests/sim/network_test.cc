@@ -147,8 +147,8 @@ TEST_CASE("sim network: same seed same trace hash, different seed different hash
 
 // Goal: connecting where nothing listens is refused after a round trip; a taken port is in use.
 TEST_CASE("sim network: connect to a non-listening address is refused", "[sim][network]") {
-    SimWorld world(5, SimWorldOptions{.network = {.latency_min = Duration::milliseconds(2),
-                                                  .latency_jitter = Duration{}}});
+    SimWorld world(5, SimWorldOptions{.network = {.link = {.latency_min = Duration::milliseconds(2),
+                                                  .latency_jitter = Duration{}}}});
     SimNode& a = world.add_node();
     SimNode& b = world.add_node();
     std::optional<std::error_code> outcome;
