@@ -1,0 +1,269 @@
+// Cluster: the simulator's world of N herald nodes and M NATS clients in one SimWorld, running a
+// workload (publishers, subscribers with wildcards and queue groups, requesters, responders) and
+// recording every client operation as a History entry with simulated invoke and completion
+// times. chaos/ drives faults into it and turns its History into verdicts; herald-sim runs it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/log.h"
+#include "engine/base/time.h"
+#include "engine/config/options.h"
+#include "sim/world.h"
+
+namespace herald::client {
+class Connection;
+}  // namespace herald::client
+namespace herald::server {
+class Server;
+}  // namespace herald::server
+
+namespace herald::sim {
+
+inline constexpr std::uint32_t no_client = std::numeric_limits<std::uint32_t>::max();
+inline constexpr Instant instant_never{std::numeric_limits<std::uint64_t>::max()};
+
+// ---------------------------------------------------------------------------------------------
+// Spec: what to build. Plain data, filled by chaos::Scenario from a JSON file.
+
+struct PublishSpec {
+    std::string subject;
+    std::uint64_t rate_per_second = 10;
+    std::uint32_t size_bytes = 64;  // Payload size; at least the id prefix.
+};
+
+struct SubscribeSpec {
+    std::string subject;  // May hold wildcards.
+    std::string queue;    // Empty: a plain subscription.
+};
+
+struct RequestSpec {
+    std::string subject;
+    std::uint64_t rate_per_second = 2;
+    Duration timeout = Duration::seconds(1);
+};
+
+struct ClientSpec {
+    std::string name;                    // Unique; also the CONNECT name.
+    std::vector<std::uint32_t> servers;  // Server node indexes, the client's pool.
+    std::vector<PublishSpec> publish;
+    std::vector<SubscribeSpec> subscribe;
+    std::vector<RequestSpec> request;
+    std::vector<SubscribeSpec> respond;  // Answers every request it hears.
+    Duration flush_interval = Duration::milliseconds(200);
+    Duration ping_interval = Duration::seconds(2);
+    std::uint32_t max_pings_out = 2;
+    Duration connect_timeout = Duration::seconds(2);
+    Duration reconnect_wait = Duration::milliseconds(200);
+    Duration reconnect_wait_max = Duration::seconds(2);
+};
+
+struct NodeSpec {
+    config::Options options;  // host and port are set by the Cluster.
+};
+
+struct ClusterSpec {
+    std::vector<NodeSpec> nodes;
+    std::vector<ClientSpec> clients;
+    SimWorldOptions world;
+    base::LogLevel server_log_level = base::LogLevel::info;
+};
+
+// ---------------------------------------------------------------------------------------------
+// History: what happened, for the checkers.
+
+enum class Op : std::uint8_t {
+    publish,   // invoke = complete; ok if publish() accepted it.
+    flush,     // PING/PONG round trip; ok when the PONG came on the same connection.
+    deliver,   // A message reached one subscription (invoke = complete = arrival).
+    request,   // ok with the reply's id, fail on timeout/no responders/closed.
+    respond,   // A responder published its answer.
+};
+
+enum class Outcome : std::uint8_t { ok, fail, unknown };
+
+// Who wrote a payload and why: its first byte.
+enum class PayloadKind : std::uint8_t { publish = 'p', request = 'q', reply = 'r' };
+
+struct PayloadId {
+    PayloadKind kind = PayloadKind::publish;
+    std::uint32_t client = no_client;  // Publisher, requester (also for its reply).
+    std::uint64_t seq = 0;             // Per client and kind, from 1.
+    friend auto operator<=>(const PayloadId&, const PayloadId&) = default;
+};
+
+// "p3.17|" then filler bytes that depend on the id, up to `size` bytes.
+std::string make_payload(PayloadId id, std::size_t size);
+// The id, if `payload` is well formed and its filler is intact.
+std::optional<PayloadId> parse_payload(std::string_view payload);
+
+struct Entry {
+    std::uint32_t client = no_client;
+    Op op = Op::publish;
+    Instant invoke{};
+    Instant complete = instant_never;  // instant_never while unknown.
+    Outcome outcome = Outcome::unknown;
+    std::uint32_t epoch = 0;         // The client's connection epoch at invoke (see Epoch).
+    std::uint32_t subscription = 0;  // deliver: index into ClientRecord::subscriptions.
+    std::string subject;
+    PayloadId id;                    // The payload sent, or received (deliver).
+    std::optional<PayloadId> reply;  // request: the reply's id.
+    bool payload_valid = true;       // deliver: the payload parsed and its filler was intact.
+    std::string error;               // fail: why.
+};
+
+// One connection of one client, from the handshake's PONG to the loss. Epoch numbers grow by one
+// per connection and survive a restart of the client's process (1 is the first connection).
+struct Epoch {
+    std::uint32_t client = no_client;
+    std::uint32_t number = 0;
+    std::uint32_t node = no_client;  // Server node index.
+    Instant up{};
+    Instant down = instant_never;
+};
+
+struct SubscriptionRecord {
+    std::string subject;
+    std::string queue;
+    bool responder = false;
+};
+
+struct ClientRecord {
+    std::string name;
+    NodeIndex node = 0;  // The client's own SimNode.
+    std::vector<SubscriptionRecord> subscriptions;
+};
+
+// A fault as the nemesis applied it, for checkers that reason about faults (stale detection).
+struct FaultRecord {
+    std::string kind;  // "pause", "isolate", "crash", ... (chaos::FaultType names)
+    std::vector<NodeIndex> nodes;
+    Instant start{};
+    Instant end = instant_never;
+};
+
+// A check the nemesis made during the run on server state (stale connections closed in time).
+struct Probe {
+    Instant at{};
+    std::uint32_t server = 0;
+    NodeIndex peer_node = 0;
+    std::uint64_t open_connections = 0;  // Server connections from peer_node still open.
+    std::string why;
+};
+
+struct History {
+    std::vector<Entry> entries;
+    std::vector<Epoch> epochs;  // In order of their start.
+    std::vector<ClientRecord> clients;
+    std::vector<FaultRecord> faults;
+    std::vector<Probe> probes;
+    Instant heal_at = instant_never;  // Faults stopped; liveness is measured from here.
+    Instant workload_end = instant_never;
+    Instant end{};
+};
+
+// ---------------------------------------------------------------------------------------------
+
+// Owns the SimWorld, one Server per node (node indexes 0..N-1) and one Connection per client,
+// each on its own SimNode (index N + client index) so that faults can target a single client.
+// Single-threaded; everything runs from world().step(). Lifecycle: construct, start(), run the
+// world, stop_workload(), run on, then read history(). The destructor tears down clients and
+// servers before the world.
+class Cluster {
+public:
+    Cluster(std::uint64_t seed, ClusterSpec spec);
+    ~Cluster();
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
+
+    SimWorld& world() { return *world_; }
+    const ClusterSpec& spec() const { return spec_; }
+    std::size_t server_count() const { return spec_.nodes.size(); }
+    std::size_t client_count() const { return spec_.clients.size(); }
+    NodeIndex client_node(std::uint32_t client) const;
+
+    // Starts every server, connects every client and arms the workload timers.
+    void start();
+    // No new publishes or requests from now on (flushes go on, so messages settle).
+    void stop_workload();
+
+    // Process faults on a server node: crash (world.crash_node, the Server is destroyed) and a
+    // restart that builds a new Server from the node's disk. Idempotent.
+    void crash_server(std::uint32_t server, bool silent);
+    void restart_server(std::uint32_t server);
+    bool server_up(std::uint32_t server) const;
+    // Process faults on a client: the Connection dies with the process; a restart makes a new
+    // Connection with the same name and subscriptions (epochs and sequences continue).
+    void crash_client(std::uint32_t client, bool silent);
+    void restart_client(std::uint32_t client);
+    bool client_up(std::uint32_t client) const;
+    // The server closes every connection of `client` (it then reconnects). Returns how many.
+    std::size_t kick_client(std::uint32_t client);
+    // Open server-side connections on `server` whose peer is on `peer_node`.
+    std::size_t server_connections_from(std::uint32_t server, NodeIndex peer_node);
+    // Whether each client is connected now.
+    bool client_connected(std::uint32_t client) const;
+
+    History& history() { return history_; }
+    const History& history() const { return history_; }
+
+    // The run's event log: cluster events (connects, losses, faults) and the servers' log lines,
+    // each "<sim time> <text>". Hashed as it grows; kept whole only if keep_log(true).
+    void note(std::string_view text);
+    void keep_log(bool keep) { keep_log_ = keep; }
+    const std::vector<std::string>& log() const { return log_; }
+    // The last lines logged (at most log_tail_max), oldest first.
+    std::vector<std::string> log_tail() const;
+    std::uint64_t log_hash() const { return log_hash_; }
+    std::uint64_t log_lines() const { return log_lines_; }
+
+    static constexpr std::size_t log_tail_max = 64;
+    static constexpr int server_port = 4222;
+
+private:
+    struct ClientState;
+
+    void start_server(std::uint32_t server);
+    void start_client(std::uint32_t client);
+    void arm_timers(std::uint32_t client);
+    // Runs `action` after `after`, then every `interval`, on the client's loop, while the
+    // client's incarnation lasts and `action` returns true.
+    void repeat(std::uint32_t client, std::uint64_t incarnation, Duration after, Duration interval,
+                std::function<bool()> action);
+    void do_publish(std::uint32_t client, std::size_t index);
+    void do_request(std::uint32_t client, std::size_t index);
+    void do_flush(std::uint32_t client);
+    void on_message(std::uint32_t client, std::uint32_t subscription, std::string_view subject,
+                    std::string_view reply, std::string_view payload);
+    // The epoch of the current connection (observing it if new), 0 if not connected.
+    std::uint32_t current_epoch(std::uint32_t client);
+    // The epoch a publish made now goes out on: current, or the next one while reconnecting.
+    std::uint32_t sending_epoch(std::uint32_t client);
+    void connection_lost(std::uint32_t client, std::string_view why);
+    std::uint32_t server_of_address(const std::string& address) const;
+    std::size_t add_entry(Entry entry);
+    void log_line(std::string_view line);
+
+    ClusterSpec spec_;
+    std::unique_ptr<SimWorld> world_;
+    std::shared_ptr<base::LogBackend> log_backend_;
+    std::vector<std::unique_ptr<server::Server>> servers_;
+    std::vector<std::unique_ptr<ClientState>> clients_;
+    History history_;
+    bool workload_running_ = false;
+    bool keep_log_ = false;
+    std::vector<std::string> log_;
+    std::vector<std::string> tail_;  // Ring of log_tail_max lines.
+    std::size_t tail_next_ = 0;
+    std::uint64_t log_hash_;
+    std::uint64_t log_lines_ = 0;
+};
+
+}  // namespace herald::sim
