@@ -2,6 +2,7 @@
 // server. Every connection runs on its own thread with its own AsioEnv, so the run measures the
 // server and not one core of the tool. The figures are defined as herald-load's
 // (bench/load/README.md) so the two tools can be compared.
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,9 +27,19 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// CPU time of the calling thread, to tell a client-bound run from a server-bound one.
+double thread_cpu_s() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
 constexpr double megabyte = 1e6;
 constexpr std::size_t publish_turn_bytes = 256 * 1024;       // encoded per loop turn, then yield
-constexpr std::size_t outbound_high_water = 8 * 1024 * 1024;  // yield while this much is unsent
+// Flow control: a publisher sends a flush (PING) after each window and keeps at most
+// windows_in_flight_max windows unconfirmed, so it waits for the server instead of spinning.
+constexpr std::size_t window_bytes = 1024 * 1024;
+constexpr std::size_t windows_in_flight_max = 2;
 constexpr std::size_t frame_overhead = 32;                   // "PUB subject size\r\n...\r\n", about
 constexpr auto progress_interval = std::chrono::milliseconds(100);
 constexpr std::string_view responder_queue = "herald-bench";
@@ -100,7 +111,10 @@ public:
         if (env_ != nullptr) env_->post_external([env = env_] { env->stop(); });
     }
     void start_work() {
-        post([this] { role_ == Role::publisher ? publish_turn() : request_next(); });
+        post([this] {
+            cpu_start_s_ = thread_cpu_s();
+            role_ == Role::publisher ? publish_turn() : request_next();
+        });
     }
 
     std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
@@ -108,6 +122,8 @@ public:
     // Valid after join(): the time its work completed (last flush, last message, last reply).
     SteadyClock::time_point end() const { return end_; }
     const std::vector<double>& latencies_us() const { return latencies_us_; }
+    // Valid after join(): CPU seconds this connection's thread used for its work.
+    double cpu_s() const { return cpu_s_; }
     Role role() const { return role_; }
 
 private:
@@ -171,6 +187,7 @@ private:
 
     void finish_work() {
         end_ = SteadyClock::now();
+        cpu_s_ = thread_cpu_s() - cpu_start_s_;
         count_.store(progress_, std::memory_order_relaxed);
         done_ = true;
         board_.mark_finished();
@@ -195,6 +212,7 @@ private:
                 fail(fmt::format("flush failed: {}", status.error().message()));
                 return;
             }
+            cpu_start_s_ = thread_cpu_s();  // Subscribers count from here; publishers from the start.
             board_.mark_ready();
         });
     }
@@ -214,7 +232,9 @@ private:
 
     void publish_turn() {
         if (done_) return;
-        const std::uint64_t turn_max = std::max<std::uint64_t>(1, publish_turn_bytes / (payload_.size() + frame_overhead));
+        const std::size_t frame_size = payload_.size() + frame_overhead;
+        const std::uint64_t turn_max = std::max<std::size_t>(1, publish_turn_bytes / frame_size);
+        const std::uint64_t window_max = std::max<std::size_t>(1, window_bytes / frame_size);
         for (std::uint64_t sent = 0; sent < turn_max && progress_ < quota_; ++sent) {
             const Status status = connection_->publish(options_.subject, payload_);
             if (!status && status.error() == client::Errc::outbound_full) break;
@@ -223,11 +243,23 @@ private:
                 return;
             }
             ++progress_;
-            if (connection_->buffered_bytes() > outbound_high_water) break;
+            if (++window_sent_ == window_max && progress_ < quota_) {
+                window_sent_ = 0;
+                ++windows_in_flight_;
+                connection_->flush(bench_flush_timeout, [this](Status flushed) {
+                    if (!flushed) {
+                        fail(fmt::format("flush failed: {}", flushed.error().message()));
+                        return;
+                    }
+                    // A full pipeline resumes when the server confirms the oldest window.
+                    if (windows_in_flight_-- == windows_in_flight_max) publish_turn();
+                });
+                if (windows_in_flight_ == windows_in_flight_max) break;
+            }
         }
         count_.store(progress_, std::memory_order_relaxed);
         if (progress_ < quota_) {
-            env_loop_->loop.post([this] { publish_turn(); });
+            if (windows_in_flight_ < windows_in_flight_max) env_loop_->loop.post([this] { publish_turn(); });
             return;
         }
         connection_->flush(bench_flush_timeout, [this](Status status) {
@@ -280,8 +312,12 @@ private:
     std::unique_ptr<client::Connection> connection_;
     std::uint64_t progress_ = 0;
     std::uint64_t warmed_up_ = 0;
+    std::uint64_t window_sent_ = 0;
+    std::size_t windows_in_flight_ = 0;
     bool done_ = false;
     SteadyClock::time_point end_;
+    double cpu_start_s_ = 0;
+    double cpu_s_ = 0;
     std::vector<double> latencies_us_;
     std::atomic<std::uint64_t> count_{0};
 };
@@ -332,6 +368,7 @@ void draw_progress(const BenchOptions& options, std::uint64_t done, std::uint64_
 struct ClientFigure {
     std::uint64_t msgs = 0;
     double elapsed_s = 0;
+    double cpu_s = 0;
 };
 
 nlohmann::json client_figures_json(const std::vector<ClientFigure>& figures, double size) {
@@ -341,17 +378,21 @@ nlohmann::json client_figures_json(const std::vector<ClientFigure>& figures, dou
         list.push_back({{"msgs", figure.msgs},
                         {"elapsed_s", figure.elapsed_s},
                         {"msgs_per_s", msgs_per_s},
-                        {"mb_per_s", msgs_per_s * size / megabyte}});
+                        {"mb_per_s", msgs_per_s * size / megabyte},
+                        {"cpu_s", figure.cpu_s},
+                        {"msgs_per_cpu_s", rate(static_cast<double>(figure.msgs), figure.cpu_s)}});
     }
     return list;
 }
 
 void print_client_lines(const std::vector<ClientFigure>& figures, double size) {
-    if (figures.size() < 2) return;
     for (std::size_t i = 0; i < figures.size(); ++i) {
         const double msgs_per_s = rate(static_cast<double>(figures[i].msgs), figures[i].elapsed_s);
-        std::printf("  [%zu] %s msgs/s ~ %.2f MB/s (%s msgs)\n", i + 1, thousands(msgs_per_s).c_str(),
-                    msgs_per_s * size / megabyte, thousands(static_cast<double>(figures[i].msgs)).c_str());
+        // The client's CPU share tells whether the tool or the server was the bottleneck.
+        std::printf("  [%zu] %s msgs/s ~ %.2f MB/s (%s msgs; client CPU %.0f%%)\n", i + 1,
+                    thousands(msgs_per_s).c_str(), msgs_per_s * size / megabyte,
+                    thousands(static_cast<double>(figures[i].msgs)).c_str(),
+                    figures[i].elapsed_s > 0 ? 100 * figures[i].cpu_s / figures[i].elapsed_s : 0.0);
     }
 }
 
@@ -364,7 +405,7 @@ void report_throughput(const BenchOptions& options, const std::vector<std::uniqu
     std::uint64_t published = 0;
     std::uint64_t received = 0;
     for (const auto& worker : workers) {
-        const ClientFigure figure{worker->count(), seconds_between(start, worker->end())};
+        const ClientFigure figure{worker->count(), seconds_between(start, worker->end()), worker->cpu_s()};
         if (worker->role() == Role::publisher) {
             pub_figures.push_back(figure);
             published += figure.msgs;
