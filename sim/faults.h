@@ -39,7 +39,7 @@ enum class FaultKind : std::uint8_t {
     net_partition,          // Per directed link newly blocked (partition, block, isolate...).
     net_heal,               // Per directed link unblocked.
     net_clog,               // Per clog / clog_one_way call (per direction).
-    net_held_segment,       // Per segment that reached a blocked or clogged link and waited.
+    net_held_segment,       // Per time a connection direction found its link blocked or clogged.
     net_connect_failed,     // Per connect that timed out or was refused because of a fault.
     net_reset,              // Per connection reset (reset_connection or a crashed peer).
     net_blackhole,          // Per connection black-holed (blackhole_connection or a silent crash).

@@ -99,6 +99,7 @@ public:
     // When a link stops being blocked or clogged, waiting bytes move again.
     void release(NodeIndex from, NodeIndex to);
     Instant clogged_until(NodeIndex from, NodeIndex to) const;
+    bool passable(NodeIndex from, NodeIndex to) const;  // Neither blocked nor clogged.
     bool node_down(NodeIndex node) const;         // Crashed.
     bool node_silent(NodeIndex node) const;       // Crashed with PeerView::silent.
     void add_connection(const std::shared_ptr<SimConnection>& connection);
@@ -132,6 +133,7 @@ private:
     std::map<std::string, std::uint16_t> ephemeral_ports_;
     std::map<std::string, NodeIndex> hosts_;
     std::uint64_t next_connection_id_ = 1;
+    std::size_t connections_pruned_size_ = 64;
 };
 
 // One node's io::Network. Listening on 0.0.0.0, 127.0.0.1, localhost or the node's host all
@@ -146,6 +148,11 @@ public:
                  std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect) override;
 
 private:
+    // A connect that meets a blocked link or a silent target: refused after a round trip with
+    // partition_refuses_connect, else timed out `connect_timeout` after `started`.
+    void fail_connect(NodeIndex target, Instant started,
+                      std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect);
+
     SimWorld& world_;
     NodeIndex node_;
     std::string host_;
