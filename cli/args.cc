@@ -47,7 +47,8 @@ const FlagSpec* find_flag(std::span<const FlagSpec> specs, std::string_view writ
 }
 
 std::optional<ParsedArgs> parse_args(std::span<const std::string> args,
-                                     std::span<const FlagSpec> specs, std::string& error) {
+                                     std::span<const FlagSpec> specs,
+                                     std::string& error) {
     ParsedArgs parsed;
     bool flags_ended = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -63,7 +64,8 @@ std::optional<ParsedArgs> parse_args(std::span<const std::string> args,
         std::string written = arg;
         std::optional<std::string> inline_value;
         // --name=value; short flags take their value as the next argument only.
-        if (const auto equals = arg.find('='); arg.starts_with("--") && equals != std::string::npos) {
+        if (const auto equals = arg.find('=');
+            arg.starts_with("--") && equals != std::string::npos) {
             written = arg.substr(0, equals);
             inline_value = arg.substr(equals + 1);
         }
@@ -109,8 +111,14 @@ struct DurationUnit {
     double ns;
 };
 constexpr DurationUnit duration_units[] = {
-    {"ns", 1.0},     {"us", 1e3},     {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
-    {"ms", 1e6},     {"s", 1e9},      {"m", 60e9},        {"h", 3600e9},
+    {"ns", 1.0},
+    {"us", 1e3},
+    {"\xC2\xB5s", 1e3},
+    {"\xCE\xBCs", 1e3},
+    {"ms", 1e6},
+    {"s", 1e9},
+    {"m", 60e9},
+    {"h", 3600e9},
 };
 
 }  // namespace
@@ -123,7 +131,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
     while (at < text.size()) {
         // A decimal number: digits, optionally a fraction.
         const std::size_t number_start = at;
-        while (at < text.size() && ((text[at] >= '0' && text[at] <= '9') || text[at] == '.')) ++at;
+        while (at < text.size() && ((text[at] >= '0' && text[at] <= '9') || text[at] == '.'))
+            ++at;
         const std::string_view number = text.substr(number_start, at - number_start);
         if (number.empty() || number == "." || number.find('.') != number.rfind('.')) {
             return std::nullopt;
@@ -141,7 +150,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
             }
         }
         const std::size_t unit_start = at;
-        while (at < text.size() && !((text[at] >= '0' && text[at] <= '9') || text[at] == '.')) ++at;
+        while (at < text.size() && !((text[at] >= '0' && text[at] <= '9') || text[at] == '.'))
+            ++at;
         const std::string_view unit = text.substr(unit_start, at - unit_start);
         const DurationUnit* found = nullptr;
         for (const DurationUnit& candidate : duration_units) {
@@ -162,11 +172,17 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
         std::uint64_t bytes;
     };
     static constexpr SizeUnit units[] = {
-        {"B", 1},           {"KB", 1024},          {"KIB", 1024},      {"K", 1024},
-        {"MB", 1024 * 1024}, {"MIB", 1024 * 1024}, {"M", 1024 * 1024},
+        {"B", 1},
+        {"KB", 1024},
+        {"KIB", 1024},
+        {"K", 1024},
+        {"MB", 1024 * 1024},
+        {"MIB", 1024 * 1024},
+        {"M", 1024 * 1024},
     };
     std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
     const auto number = parse_count(text.substr(0, digits));
     if (!number) return std::nullopt;
     std::string unit;

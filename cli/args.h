@@ -49,7 +49,8 @@ private:
 // Parses `args` (without the program and command names) against `specs`. On a usage error
 // returns nullopt and sets `error`, e.g. "unknown flag --cout".
 std::optional<ParsedArgs> parse_args(std::span<const std::string> args,
-                                     std::span<const FlagSpec> specs, std::string& error);
+                                     std::span<const FlagSpec> specs,
+                                     std::string& error);
 
 // Finds the spec of a flag as written on the command line ("--count", "-s"), for the pre-scan
 // that separates global flags from the command name.

@@ -35,12 +35,12 @@ double thread_cpu_s() {
 }
 
 constexpr double megabyte = 1e6;
-constexpr std::size_t publish_turn_bytes = 256 * 1024;       // encoded per loop turn, then yield
+constexpr std::size_t publish_turn_bytes = 256 * 1024;  // encoded per loop turn, then yield
 // Flow control: a publisher sends a flush (PING) after each window and keeps at most
 // windows_in_flight_max windows unconfirmed, so it waits for the server instead of spinning.
 constexpr std::size_t window_bytes = 1024 * 1024;
 constexpr std::size_t windows_in_flight_max = 2;
-constexpr std::size_t frame_overhead = 32;                   // "PUB subject size\r\n...\r\n", about
+constexpr std::size_t frame_overhead = 32;  // "PUB subject size\r\n...\r\n", about
 constexpr auto progress_interval = std::chrono::milliseconds(100);
 constexpr std::string_view responder_queue = "herald-bench";
 constexpr Duration bench_flush_timeout = Duration::seconds(60);
@@ -90,12 +90,21 @@ struct Board {
 // post() and stop(), which reach the loop via AsioEnv::post_external.
 class Worker {
 public:
-    Worker(const BenchOptions& options, Board& board, Role role, std::size_t index,
+    Worker(const BenchOptions& options,
+           Board& board,
+           Role role,
+           std::size_t index,
            std::uint64_t quota)
-        : options_(options), board_(board), role_(role), index_(index), quota_(quota),
+        : options_(options),
+          board_(board),
+          role_(role),
+          index_(index),
+          quota_(quota),
           payload_(static_cast<std::size_t>(options.size), 'x') {}
 
-    void launch() { thread_ = std::thread([this] { thread_main(); }); }
+    void launch() {
+        thread_ = std::thread([this] { thread_main(); });
+    }
     void join() {
         if (thread_.joinable()) thread_.join();
     }
@@ -128,7 +137,8 @@ public:
 
 private:
     std::string name() const {
-        static constexpr std::string_view names[] = {"publisher", "subscriber", "requester", "responder"};
+        static constexpr std::string_view names[] = {
+            "publisher", "subscriber", "requester", "responder"};
         return fmt::format("{} {}", names[static_cast<int>(role_)], index_ + 1);
     }
 
@@ -141,8 +151,10 @@ private:
             if (done_) return;
             // nats-server and herald close a subscriber that falls max_pending behind without a
             // -ERR, so the client sees only the close.
-            fail(fmt::format("connection closed: {}{}", connection_->last_error().message(),
-                             role_ == Role::subscriber ? " (by the server: a slow consumer?)" : ""));
+            fail(
+                fmt::format("connection closed: {}{}",
+                            connection_->last_error().message(),
+                            role_ == Role::subscriber ? " (by the server: a slow consumer?)" : ""));
         };
         client.on_error = [this](std::error_code, std::string_view text) {
             fail(fmt::format("server error: {}", text));
@@ -198,10 +210,13 @@ private:
     void set_up() {
         client::Connection& connection = *connection_;
         if (role_ == Role::subscriber || role_ == Role::responder) {
-            auto handler = [this](const client::Message& message) { on_message(message); };
-            auto subscription = role_ == Role::subscriber
-                                    ? connection.subscribe(options_.subject, handler)
-                                    : connection.queue_subscribe(options_.subject, responder_queue, handler);
+            auto handler = [this](const client::Message& message) {
+                on_message(message);
+            };
+            auto subscription =
+                role_ == Role::subscriber
+                    ? connection.subscribe(options_.subject, handler)
+                    : connection.queue_subscribe(options_.subject, responder_queue, handler);
             if (!subscription) {
                 fail(fmt::format("subscribe failed: {}", subscription.error().message()));
                 return;
@@ -212,7 +227,8 @@ private:
                 fail(fmt::format("flush failed: {}", status.error().message()));
                 return;
             }
-            cpu_start_s_ = thread_cpu_s();  // Subscribers count from here; publishers from the start.
+            cpu_start_s_ =
+                thread_cpu_s();  // Subscribers count from here; publishers from the start.
             board_.mark_ready();
         });
     }
@@ -259,7 +275,8 @@ private:
         }
         count_.store(progress_, std::memory_order_relaxed);
         if (progress_ < quota_) {
-            if (windows_in_flight_ < windows_in_flight_max) env_loop_->loop.post([this] { publish_turn(); });
+            if (windows_in_flight_ < windows_in_flight_max)
+                env_loop_->loop.post([this] { publish_turn(); });
             return;
         }
         connection_->flush(bench_flush_timeout, [this](Status status) {
@@ -275,26 +292,30 @@ private:
     void request_next() {
         if (done_) return;
         const auto sent_at = SteadyClock::now();
-        connection_->request(options_.subject, payload_, options_.global.timeout,
-                             [this, sent_at](Result<client::Message> reply) {
-            if (!reply) {
-                fail(fmt::format("request failed: {}", reply.error().message()));
-                return;
-            }
-            if (warmed_up_ < options_.warmup) {
-                ++warmed_up_;
-            } else {
-                const std::chrono::duration<double, std::micro> rtt = SteadyClock::now() - sent_at;
-                latencies_us_.push_back(rtt.count());
-                ++progress_;
-                count_.store(progress_, std::memory_order_relaxed);
-                if (progress_ == quota_) {
-                    finish_work();
+        connection_->request(
+            options_.subject,
+            payload_,
+            options_.global.timeout,
+            [this, sent_at](Result<client::Message> reply) {
+                if (!reply) {
+                    fail(fmt::format("request failed: {}", reply.error().message()));
                     return;
                 }
-            }
-            request_next();
-        });
+                if (warmed_up_ < options_.warmup) {
+                    ++warmed_up_;
+                } else {
+                    const std::chrono::duration<double, std::micro> rtt =
+                        SteadyClock::now() - sent_at;
+                    latencies_us_.push_back(rtt.count());
+                    ++progress_;
+                    count_.store(progress_, std::memory_order_relaxed);
+                    if (progress_ == quota_) {
+                        finish_work();
+                        return;
+                    }
+                }
+                request_next();
+            });
     }
 
     const BenchOptions& options_;
@@ -345,7 +366,9 @@ double seconds_between(SteadyClock::time_point from, SteadyClock::time_point to)
     return std::chrono::duration<double>(to - from).count();
 }
 
-double rate(double count, double seconds) { return seconds > 0 ? count / seconds : 0; }
+double rate(double count, double seconds) {
+    return seconds > 0 ? count / seconds : 0;
+}
 
 std::string mode_of(const BenchOptions& options) {
     if (options.request) return "reqrep";
@@ -354,13 +377,17 @@ std::string mode_of(const BenchOptions& options) {
 
 void draw_progress(const BenchOptions& options, std::uint64_t done, std::uint64_t total) {
     constexpr int width = 40;
-    const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
+    const double fraction =
+        total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
     const int filled = static_cast<int>(fraction * width);
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < width) bar += '>';
     bar.resize(width, ' ');
-    std::printf("\r%s [%s] %3.0f%% %s/%s", options.request ? "requests" : "messages", bar.c_str(),
-                fraction * 100, thousands(static_cast<double>(done)).c_str(),
+    std::printf("\r%s [%s] %3.0f%% %s/%s",
+                options.request ? "requests" : "messages",
+                bar.c_str(),
+                fraction * 100,
+                thousands(static_cast<double>(done)).c_str(),
                 thousands(static_cast<double>(total)).c_str());
     std::fflush(stdout);
 }
@@ -389,14 +416,17 @@ void print_client_lines(const std::vector<ClientFigure>& figures, double size) {
     for (std::size_t i = 0; i < figures.size(); ++i) {
         const double msgs_per_s = rate(static_cast<double>(figures[i].msgs), figures[i].elapsed_s);
         // The client's CPU share tells whether the tool or the server was the bottleneck.
-        std::printf("  [%zu] %s msgs/s ~ %.2f MB/s (%s msgs; client CPU %.0f%%)\n", i + 1,
-                    thousands(msgs_per_s).c_str(), msgs_per_s * size / megabyte,
+        std::printf("  [%zu] %s msgs/s ~ %.2f MB/s (%s msgs; client CPU %.0f%%)\n",
+                    i + 1,
+                    thousands(msgs_per_s).c_str(),
+                    msgs_per_s * size / megabyte,
                     thousands(static_cast<double>(figures[i].msgs)).c_str(),
                     figures[i].elapsed_s > 0 ? 100 * figures[i].cpu_s / figures[i].elapsed_s : 0.0);
     }
 }
 
-void report_throughput(const BenchOptions& options, const std::vector<std::unique_ptr<Worker>>& workers,
+void report_throughput(const BenchOptions& options,
+                       const std::vector<std::unique_ptr<Worker>>& workers,
                        SteadyClock::time_point start) {
     std::vector<ClientFigure> pub_figures;
     std::vector<ClientFigure> sub_figures;
@@ -405,7 +435,8 @@ void report_throughput(const BenchOptions& options, const std::vector<std::uniqu
     std::uint64_t published = 0;
     std::uint64_t received = 0;
     for (const auto& worker : workers) {
-        const ClientFigure figure{worker->count(), seconds_between(start, worker->end()), worker->cpu_s()};
+        const ClientFigure figure{
+            worker->count(), seconds_between(start, worker->end()), worker->cpu_s()};
         if (worker->role() == Role::publisher) {
             pub_figures.push_back(figure);
             published += figure.msgs;
@@ -446,25 +477,31 @@ void report_throughput(const BenchOptions& options, const std::vector<std::uniqu
         std::printf("%s\n", out.dump().c_str());
         return;
     }
-    std::printf("Pub stats: %s msgs/s ~ %.2f MB/s (%s msgs in %.3f s)\n", thousands(pub_rate).c_str(),
-                pub_rate * size / megabyte, thousands(static_cast<double>(published)).c_str(),
+    std::printf("Pub stats: %s msgs/s ~ %.2f MB/s (%s msgs in %.3f s)\n",
+                thousands(pub_rate).c_str(),
+                pub_rate * size / megabyte,
+                thousands(static_cast<double>(published)).c_str(),
                 publish_elapsed_s);
     print_client_lines(pub_figures, size);
     if (options.subs > 0) {
         std::printf("Sub stats: %s msgs/s ~ %.2f MB/s (%s msgs received in %.3f s)\n",
-                    thousands(recv_rate).c_str(), recv_rate * size / megabyte,
-                    thousands(static_cast<double>(received)).c_str(), receive_elapsed_s);
+                    thousands(recv_rate).c_str(),
+                    recv_rate * size / megabyte,
+                    thousands(static_cast<double>(received)).c_str(),
+                    receive_elapsed_s);
         print_client_lines(sub_figures, size);
     }
 }
 
-void report_latency(const BenchOptions& options, const std::vector<std::unique_ptr<Worker>>& workers,
+void report_latency(const BenchOptions& options,
+                    const std::vector<std::unique_ptr<Worker>>& workers,
                     SteadyClock::time_point start) {
     std::vector<double> latencies;
     SteadyClock::time_point end = start;
     for (const auto& worker : workers) {
         if (worker->role() != Role::requester) continue;
-        latencies.insert(latencies.end(), worker->latencies_us().begin(), worker->latencies_us().end());
+        latencies.insert(
+            latencies.end(), worker->latencies_us().begin(), worker->latencies_us().end());
         end = std::max(end, worker->end());
     }
     std::sort(latencies.begin(), latencies.end());
@@ -475,32 +512,36 @@ void report_latency(const BenchOptions& options, const std::vector<std::unique_p
     const double p99 = percentile(latencies, 0.99);
     const double max = latencies.empty() ? 0 : latencies.back();
     if (options.json) {
-        const nlohmann::json out = {{"tool", "herald bench"},
-                                    {"mode", "reqrep"},
-                                    {"url", servers_text(options.global)},
-                                    {"subject", options.subject},
-                                    {"pubs", options.pubs},
-                                    {"subs", options.subs},
-                                    {"msgs", options.msgs},
-                                    {"size", options.size},
-                                    {"ok", true},
-                                    {"requests", latencies.size()},
-                                    {"elapsed_s", elapsed_s},
-                                    {"requests_per_s", requests_per_s},
-                                    {"latency_us", {{"p50", p50}, {"p90", p90}, {"p99", p99}, {"max", max}}}};
+        const nlohmann::json out = {
+            {"tool", "herald bench"},
+            {"mode", "reqrep"},
+            {"url", servers_text(options.global)},
+            {"subject", options.subject},
+            {"pubs", options.pubs},
+            {"subs", options.subs},
+            {"msgs", options.msgs},
+            {"size", options.size},
+            {"ok", true},
+            {"requests", latencies.size()},
+            {"elapsed_s", elapsed_s},
+            {"requests_per_s", requests_per_s},
+            {"latency_us", {{"p50", p50}, {"p90", p90}, {"p99", p99}, {"max", max}}}};
         std::printf("%s\n", out.dump().c_str());
         return;
     }
     std::printf("Req stats: %s requests in %.3f s ~ %s req/s\n",
-                thousands(static_cast<double>(latencies.size())).c_str(), elapsed_s,
+                thousands(static_cast<double>(latencies.size())).c_str(),
+                elapsed_s,
                 thousands(requests_per_s).c_str());
     std::printf("Latency us: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", p50, p90, p99, max);
 }
 
 void report_failure(const BenchOptions& options, const std::string& error, std::uint64_t received) {
     if (options.json) {
-        const nlohmann::json out = {{"tool", "herald bench"}, {"mode", mode_of(options)},
-                                    {"ok", false},           {"error", error},
+        const nlohmann::json out = {{"tool", "herald bench"},
+                                    {"mode", mode_of(options)},
+                                    {"ok", false},
+                                    {"error", error},
                                     {"received", received}};
         std::printf("%s\n", out.dump().c_str());
         std::fflush(stdout);
@@ -514,12 +555,13 @@ std::vector<std::unique_ptr<Worker>> make_workers(const BenchOptions& options, B
     const Role sub_role = options.request ? Role::responder : Role::subscriber;
     for (std::uint64_t i = 0; i < options.subs; ++i) {
         // A subscriber expects every message; a responder runs until stopped.
-        workers.push_back(std::make_unique<Worker>(options, board, sub_role, i,
-                                                   options.request ? 0 : options.msgs));
+        workers.push_back(std::make_unique<Worker>(
+            options, board, sub_role, i, options.request ? 0 : options.msgs));
     }
     for (std::uint64_t i = 0; i < options.pubs; ++i) {
         // The total is split evenly; the first publishers take the remainder.
-        const std::uint64_t quota = options.msgs / options.pubs + (i < options.msgs % options.pubs ? 1 : 0);
+        const std::uint64_t quota =
+            options.msgs / options.pubs + (i < options.msgs % options.pubs ? 1 : 0);
         workers.push_back(std::make_unique<Worker>(options, board, pub_role, i, quota));
     }
     return workers;
@@ -527,11 +569,13 @@ std::vector<std::unique_ptr<Worker>> make_workers(const BenchOptions& options, B
 
 // Runs the workers; returns the first error, empty on success. Subscribers and responders are
 // connected and subscribed before any publisher starts.
-std::string run_workers(const BenchOptions& options, Board& board,
+std::string run_workers(const BenchOptions& options,
+                        Board& board,
                         std::vector<std::unique_ptr<Worker>>& workers) {
     auto counters_total = [&] {
         std::uint64_t total = 0;
-        for (const auto& worker : workers) total += worker->count();
+        for (const auto& worker : workers)
+            total += worker->count();
         return total;
     };
     std::uint64_t goal = 0;
@@ -541,19 +585,23 @@ std::string run_workers(const BenchOptions& options, Board& board,
         goal += worker->quota();
         ++finishing_workers;
     }
-    for (auto& worker : workers) worker->launch();
+    for (auto& worker : workers)
+        worker->launch();
     std::unique_lock lock(board.mutex);
     // Connection set-up is bounded by the connect timeout per connection, plus slack.
-    const auto ready_deadline = SteadyClock::now() + std::chrono::nanoseconds(options.global.timeout.ns * 2);
+    const auto ready_deadline =
+        SteadyClock::now() + std::chrono::nanoseconds(options.global.timeout.ns * 2);
     board.changed.wait_until(lock, ready_deadline, [&] {
         return board.ready == workers.size() || !board.first_error.empty();
     });
-    if (board.first_error.empty() && board.ready < workers.size()) board.first_error = "timeout while connecting";
+    if (board.first_error.empty() && board.ready < workers.size())
+        board.first_error = "timeout while connecting";
     if (!board.first_error.empty()) return board.first_error;
     board.start = SteadyClock::now();
     lock.unlock();
     for (auto& worker : workers) {
-        if (worker->role() == Role::publisher || worker->role() == Role::requester) worker->start_work();
+        if (worker->role() == Role::publisher || worker->role() == Role::requester)
+            worker->start_work();
     }
     // Wait for the workers, drawing progress; a run that stops progressing for --timeout fails.
     const auto stall_limit = std::chrono::nanoseconds(options.global.timeout.ns);
@@ -573,7 +621,9 @@ std::string run_workers(const BenchOptions& options, Board& board,
         lock.lock();
         if (now - last_progress > stall_limit && board.first_error.empty()) {
             board.first_error = fmt::format("no progress for {} ({} of {} done)",
-                                            format_duration(options.global.timeout), total, goal);
+                                            format_duration(options.global.timeout),
+                                            total,
+                                            goal);
         }
     }
     const std::string error = board.first_error;
@@ -600,11 +650,13 @@ int run_bench(const GlobalOptions& global, const ParsedArgs& args) {
     std::optional<std::uint64_t> size = options.size;
     if (const auto text = args.value("size")) {
         size = parse_size(*text);
-        if (!size) error = fmt::format("bad value for --size: '{}' (bytes, e.g. 16, 128, 1KB)", *text);
+        if (!size)
+            error = fmt::format("bad value for --size: '{}' (bytes, e.g. 16, 128, 1KB)", *text);
     }
     if (!pubs || !subs || !msgs || !warmup || !size) return usage_error("bench", error);
     if (*pubs == 0) return usage_error("bench", "bad value for --pub: must be at least 1");
-    if (options.request && *subs == 0) return usage_error("bench", "--request needs --sub of at least 1");
+    if (options.request && *subs == 0)
+        return usage_error("bench", "--request needs --sub of at least 1");
     if (*msgs < *pubs) return usage_error("bench", "--msgs must be at least --pub");
     constexpr std::uint64_t connections_max = 1024;
     if (*pubs + *subs > connections_max) {
@@ -620,19 +672,24 @@ int run_bench(const GlobalOptions& global, const ParsedArgs& args) {
 
     if (!options.json) {
         std::printf("herald bench: %s, %llu %s, %llu %s, %s msgs x %llu B on \"%s\" at %s\n",
-                    mode_of(options).c_str(), static_cast<unsigned long long>(options.pubs),
-                    options.request ? "requesters" : "pubs", static_cast<unsigned long long>(options.subs),
+                    mode_of(options).c_str(),
+                    static_cast<unsigned long long>(options.pubs),
+                    options.request ? "requesters" : "pubs",
+                    static_cast<unsigned long long>(options.subs),
                     options.request ? "responders" : "subs",
                     thousands(static_cast<double>(options.msgs)).c_str(),
-                    static_cast<unsigned long long>(options.size), options.subject.c_str(),
+                    static_cast<unsigned long long>(options.size),
+                    options.subject.c_str(),
                     servers_text(global).c_str());
         std::fflush(stdout);
     }
     Board board;
     std::vector<std::unique_ptr<Worker>> workers = make_workers(options, board);
     error = run_workers(options, board, workers);
-    for (auto& worker : workers) worker->stop();
-    for (auto& worker : workers) worker->join();
+    for (auto& worker : workers)
+        worker->stop();
+    for (auto& worker : workers)
+        worker->join();
     if (!error.empty()) {
         std::uint64_t received = 0;
         for (const auto& worker : workers) {

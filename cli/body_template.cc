@@ -16,8 +16,10 @@ constexpr std::size_t id_size = 22;  // as long as a NUID
 constexpr std::uint64_t random_size_max = 1024 * 1024;
 
 std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
     return text;
 }
 
@@ -25,16 +27,19 @@ std::vector<std::string_view> split_words(std::string_view text) {
     std::vector<std::string_view> words;
     std::size_t at = 0;
     while (at < text.size()) {
-        while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\t'))
+            ++at;
         const std::size_t start = at;
-        while (at < text.size() && text[at] != ' ' && text[at] != '\t') ++at;
+        while (at < text.size() && text[at] != ' ' && text[at] != '\t')
+            ++at;
         if (at > start) words.push_back(text.substr(start, at - start));
     }
     return words;
 }
 
 void append_random(io::Random& random, std::size_t size, std::string& out) {
-    for (std::size_t i = 0; i < size; ++i) out.push_back(alphabet[random.next_u64() % alphabet.size()]);
+    for (std::size_t i = 0; i < size; ++i)
+        out.push_back(alphabet[random.next_u64() % alphabet.size()]);
 }
 
 std::tm local_time(std::int64_t unix_ns, std::int64_t& nanoseconds) {
@@ -56,7 +61,8 @@ std::optional<BodyTemplate> BodyTemplate::parse(std::string_view text, std::stri
             result.segments_.push_back({Kind::text, std::string(text.substr(at))});
             break;
         }
-        if (open > at) result.segments_.push_back({Kind::text, std::string(text.substr(at, open - at))});
+        if (open > at)
+            result.segments_.push_back({Kind::text, std::string(text.substr(at, open - at))});
         const std::size_t close = text.find("}}", open + 2);
         if (close == std::string_view::npos) {
             error = fmt::format("unterminated template action at byte {}: missing }}}}", open);
@@ -71,8 +77,11 @@ std::optional<BodyTemplate> BodyTemplate::parse(std::string_view text, std::stri
             const auto low = words.size() == 3 ? parse_count(words[1]) : std::nullopt;
             const auto high = words.size() == 3 ? parse_count(words[2]) : std::nullopt;
             if (!low || !high || *low > *high || *high > random_size_max) {
-                error = fmt::format("template {{{{{}}}}}: use {{{{Random MIN MAX}}}} with 0 <= MIN "
-                                    "<= MAX <= {}", action, random_size_max);
+                error = fmt::format(
+                    "template {{{{{}}}}}: use {{{{Random MIN MAX}}}} with 0 <= MIN "
+                    "<= MAX <= {}",
+                    action,
+                    random_size_max);
                 return std::nullopt;
             }
             segment = {Kind::random, {}, *low, *high};
@@ -94,8 +103,10 @@ std::optional<BodyTemplate> BodyTemplate::parse(std::string_view text, std::stri
         } else if (name == "Request") {
             segment.kind = Kind::request;
         } else {
-            error = fmt::format("unknown template action {{{{{}}}}} (known: Count, TimeStamp, "
-                                "Unix, UnixNano, Time, ID, Random MIN MAX, Request)", action);
+            error = fmt::format(
+                "unknown template action {{{{{}}}}} (known: Count, TimeStamp, "
+                "Unix, UnixNano, Time, ID, Random MIN MAX, Request)",
+                action);
             return std::nullopt;
         }
         result.segments_.push_back(std::move(segment));
@@ -121,13 +132,18 @@ void BodyTemplate::render(const TemplateContext& context, std::string& out) cons
     for (const Segment& segment : segments_) {
         std::int64_t nanoseconds = 0;
         switch (segment.kind) {
-            case Kind::text: out += segment.text; break;
-            case Kind::count: fmt::format_to(std::back_inserter(out), "{}", context.count); break;
+            case Kind::text:
+                out += segment.text;
+                break;
+            case Kind::count:
+                fmt::format_to(std::back_inserter(out), "{}", context.count);
+                break;
             case Kind::timestamp: {
                 // RFC 3339 in local time with the offset, as Go's time.Now().Format(RFC3339).
                 const std::tm parts = local_time(context.unix_ns, nanoseconds);
                 char buffer[64];
-                const std::size_t size = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S%z", &parts);
+                const std::size_t size =
+                    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S%z", &parts);
                 std::string stamp(buffer, size);
                 if (stamp.size() >= 5 && stamp.ends_with("+0000")) {
                     stamp.replace(stamp.size() - 5, 5, "Z");
@@ -140,11 +156,16 @@ void BodyTemplate::render(const TemplateContext& context, std::string& out) cons
             case Kind::unix_s:
                 fmt::format_to(std::back_inserter(out), "{}", context.unix_ns / 1'000'000'000);
                 break;
-            case Kind::unix_ns: fmt::format_to(std::back_inserter(out), "{}", context.unix_ns); break;
+            case Kind::unix_ns:
+                fmt::format_to(std::back_inserter(out), "{}", context.unix_ns);
+                break;
             case Kind::kitchen_time: {
                 const std::tm parts = local_time(context.unix_ns, nanoseconds);
                 const int hour = parts.tm_hour % 12 == 0 ? 12 : parts.tm_hour % 12;
-                fmt::format_to(std::back_inserter(out), "{}:{:02}{}", hour, parts.tm_min,
+                fmt::format_to(std::back_inserter(out),
+                               "{}:{:02}{}",
+                               hour,
+                               parts.tm_min,
                                parts.tm_hour < 12 ? "AM" : "PM");
                 break;
             }
@@ -159,7 +180,9 @@ void BodyTemplate::render(const TemplateContext& context, std::string& out) cons
                 append_random(*context.random, static_cast<std::size_t>(size), out);
                 break;
             }
-            case Kind::request: out += context.request; break;
+            case Kind::request:
+                out += context.request;
+                break;
         }
     }
 }

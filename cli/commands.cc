@@ -8,11 +8,17 @@ namespace herald::cli {
 namespace {
 
 constexpr FlagSpec global_flag_table[] = {
-    {"server", 's', "URL", "NATS server URL(s), comma separated (default nats://127.0.0.1:4222, or $NATS_URL)"},
+    {"server",
+     's',
+     "URL",
+     "NATS server URL(s), comma separated (default nats://127.0.0.1:4222, or $NATS_URL)"},
     {"user", 0, "USER", "username"},
     {"password", 0, "PASSWORD", "password"},
     {"token", 0, "TOKEN", "authentication token"},
-    {"timeout", 0, "DURATION", "connect and response timeout, a Go duration like 2s or 500ms (default 5s)"},
+    {"timeout",
+     0,
+     "DURATION",
+     "connect and response timeout, a Go duration like 2s or 500ms (default 5s)"},
     {"name", 0, "NAME", "connection name shown by the server (default herald)"},
     {"help", 'h', "", "show help (also: herald <command> --help)"},
     {"version", 0, "", "show the version"},
@@ -88,55 +94,108 @@ constexpr std::string_view bench_details =
     "A progress bar is shown when standard output is a terminal; otherwise a plain summary.";
 
 constexpr Command command_table[] = {
-    {"pub", "SUBJECT [BODY]", "publish a message (or many)", pub_details, pub_flags,
+    {"pub",
+     "SUBJECT [BODY]",
+     "publish a message (or many)",
+     pub_details,
+     pub_flags,
      "  herald pub orders.new 'hello'\n"
      "  herald pub orders.new 'order {{Count}} at {{TimeStamp}}' --count 10 --sleep 100ms\n"
      "  herald pub orders.new -H Trace:abc -H Source:cli 'with headers'\n"
      "  echo 'from stdin' | herald pub orders.new",
-     1, 2, run_pub},
-    {"sub", "SUBJECT", "subscribe and print messages", sub_details, sub_flags,
+     1,
+     2,
+     run_pub},
+    {"sub",
+     "SUBJECT",
+     "subscribe and print messages",
+     sub_details,
+     sub_flags,
      "  herald sub 'orders.>'\n"
      "  herald sub orders.new --queue workers --count 10\n"
      "  herald sub orders.new --raw",
-     1, 1, run_sub},
-    {"req", "SUBJECT [BODY]", "send a request and print the reply", req_details, req_flags,
+     1,
+     1,
+     run_sub},
+    {"req",
+     "SUBJECT [BODY]",
+     "send a request and print the reply",
+     req_details,
+     req_flags,
      "  herald req time.now ''\n"
      "  herald req echo 'hello' --timeout 500ms -H Trace:abc",
-     1, 2, run_req},
-    {"reply", "SUBJECT [BODY]", "answer requests with a fixed body or an echo", reply_details,
+     1,
+     2,
+     run_req},
+    {"reply",
+     "SUBJECT [BODY]",
+     "answer requests with a fixed body or an echo",
+     reply_details,
      reply_flags,
      "  herald reply time.now 'it is {{Time}}'\n"
      "  herald reply echo --echo\n"
      "  herald reply service 'answer {{Count}}' --queue service --count 100",
-     1, 2, run_reply},
-    {"server ping", "", "measure the round trip to the server", ping_details, ping_flags,
+     1,
+     2,
+     run_reply},
+    {"server ping",
+     "",
+     "measure the round trip to the server",
+     ping_details,
+     ping_flags,
      "  herald server ping\n"
      "  herald -s nats://10.0.0.5:4222 server ping --count 3",
-     0, 0, run_server_ping},
-    {"server info", "", "show the server's INFO", info_details, {},
-     "  herald server info", 0, 0, run_server_info},
-    {"bench", "SUBJECT", "measure throughput or request latency", bench_details, bench_flags,
+     0,
+     0,
+     run_server_ping},
+    {"server info",
+     "",
+     "show the server's INFO",
+     info_details,
+     {},
+     "  herald server info",
+     0,
+     0,
+     run_server_info},
+    {"bench",
+     "SUBJECT",
+     "measure throughput or request latency",
+     bench_details,
+     bench_flags,
      "  herald bench test --pub 1 --msgs 1000000 --size 16\n"
      "  herald bench test --pub 2 --sub 2 --msgs 1000000 --size 128\n"
      "  herald bench test --request --msgs 10000 --size 16 --json",
-     1, 1, run_bench},
+     1,
+     1,
+     run_bench},
 };
 
 }  // namespace
 
-std::span<const Command> commands() { return command_table; }
-std::span<const FlagSpec> global_flags() { return global_flag_table; }
+std::span<const Command> commands() {
+    return command_table;
+}
+std::span<const FlagSpec> global_flags() {
+    return global_flag_table;
+}
 
 int usage_error(std::string_view command, std::string_view what) {
     std::fflush(stdout);
-    std::fprintf(stderr, "herald %.*s: %.*s\nRun 'herald %.*s --help' for usage.\n",
-                 static_cast<int>(command.size()), command.data(), static_cast<int>(what.size()),
-                 what.data(), static_cast<int>(command.size()), command.data());
+    std::fprintf(stderr,
+                 "herald %.*s: %.*s\nRun 'herald %.*s --help' for usage.\n",
+                 static_cast<int>(command.size()),
+                 command.data(),
+                 static_cast<int>(what.size()),
+                 what.data(),
+                 static_cast<int>(command.size()),
+                 command.data());
     return exit_usage;
 }
 
-std::optional<std::uint64_t> count_flag(const ParsedArgs& args, std::string_view name,
-                                        std::uint64_t fallback, std::string& error) {
+std::optional<std::uint64_t> count_flag(const ParsedArgs& args,
+                                        std::string_view name,
+                                        std::uint64_t fallback,
+                                        std::string& error) {
     const auto text = args.value(name);
     if (!text) return fallback;
     const auto value = parse_count(*text);
@@ -144,14 +203,16 @@ std::optional<std::uint64_t> count_flag(const ParsedArgs& args, std::string_view
     return value;
 }
 
-std::optional<Duration> duration_flag(const ParsedArgs& args, std::string_view name,
-                                      Duration fallback, std::string& error) {
+std::optional<Duration> duration_flag(const ParsedArgs& args,
+                                      std::string_view name,
+                                      Duration fallback,
+                                      std::string& error) {
     const auto text = args.value(name);
     if (!text) return fallback;
     const auto value = parse_duration(*text);
     if (!value) {
-        error = fmt::format("bad value for --{}: '{}' (a duration like 2s, 500ms or 1m30s)", name,
-                            *text);
+        error = fmt::format(
+            "bad value for --{}: '{}' (a duration like 2s, 500ms or 1m30s)", name, *text);
     }
     return value;
 }
@@ -162,7 +223,8 @@ std::optional<client::Headers> header_flags(const ParsedArgs& args, std::string&
         const auto colon = text.find(':');
         std::string key = colon == std::string::npos ? std::string{} : text.substr(0, colon);
         std::string value = colon == std::string::npos ? std::string{} : text.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        while (!value.empty() && value.front() == ' ')
+            value.erase(0, 1);
         if (key.empty()) {
             error = fmt::format("bad value for -H: '{}' (use KEY:VALUE)", text);
             return std::nullopt;
@@ -187,8 +249,8 @@ void print_message(const client::Message& message, std::uint64_t index, bool raw
         out += '\n';
         if (message.has_headers) {
             if (!message.headers.status().empty()) {
-                out += fmt::format("NATS/1.0 {} {}\n", message.headers.status(),
-                                   message.headers.description());
+                out += fmt::format(
+                    "NATS/1.0 {} {}\n", message.headers.status(), message.headers.description());
             }
             for (const auto& [key, value] : message.headers.fields()) {
                 out += fmt::format("{}: {}\n", key, value);

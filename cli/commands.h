@@ -35,10 +35,14 @@ std::span<const FlagSpec> global_flags();
 int usage_error(std::string_view command, std::string_view what);
 
 // Reads an optional flag through a value parser; on a bad value sets `error` naming the flag.
-std::optional<std::uint64_t> count_flag(const ParsedArgs& args, std::string_view name,
-                                        std::uint64_t fallback, std::string& error);
-std::optional<Duration> duration_flag(const ParsedArgs& args, std::string_view name,
-                                      Duration fallback, std::string& error);
+std::optional<std::uint64_t> count_flag(const ParsedArgs& args,
+                                        std::string_view name,
+                                        std::uint64_t fallback,
+                                        std::string& error);
+std::optional<Duration> duration_flag(const ParsedArgs& args,
+                                      std::string_view name,
+                                      Duration fallback,
+                                      std::string& error);
 // -H key:value (repeatable) into Headers; "key:value" and "key: value" both work.
 std::optional<client::Headers> header_flags(const ParsedArgs& args, std::string& error);
 

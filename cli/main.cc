@@ -21,8 +21,9 @@ constexpr std::string_view version_text = "herald 0.1.0";
 std::string flag_lines(std::span<const FlagSpec> flags) {
     std::string out;
     for (const FlagSpec& flag : flags) {
-        std::string left = flag.short_name != 0 ? fmt::format("-{}, --{}", flag.short_name, flag.long_name)
-                                                : fmt::format("    --{}", flag.long_name);
+        std::string left = flag.short_name != 0
+                               ? fmt::format("-{}, --{}", flag.short_name, flag.long_name)
+                               : fmt::format("    --{}", flag.long_name);
         if (!flag.value_name.empty()) left += fmt::format(" {}", flag.value_name);
         out += fmt::format("  {:<28} {}\n", left, flag.help);
     }
@@ -34,25 +35,29 @@ void print_main_help() {
         "herald: a NATS command-line client (for Herald and nats-server)\n\n"
         "Usage: herald [global flags] <command> [flags] [args]\n\nCommands:\n";
     for (const Command& command : commands()) {
-        out += fmt::format("  {:<28} {}\n", fmt::format("{} {}", command.name, command.synopsis),
-                           command.summary);
+        out += fmt::format(
+            "  {:<28} {}\n", fmt::format("{} {}", command.name, command.synopsis), command.summary);
     }
     out += "\nGlobal flags (accepted before or after the command):\n";
     out += flag_lines(global_flags());
-    out += "\nExamples:\n"
-           "  herald sub 'orders.>' &\n"
-           "  herald pub orders.new 'hello {{Count}}' --count 3\n"
-           "  herald -s nats://127.0.0.1:4222 server info\n"
-           "  herald bench test --pub 1 --sub 1 --msgs 1000000 --size 16\n"
-           "\nExit status: 0 ok, 1 the operation failed (connection, timeout, no responders),\n"
-           "2 a bad command line. Run 'herald <command> --help' for a command's flags.\n";
+    out +=
+        "\nExamples:\n"
+        "  herald sub 'orders.>' &\n"
+        "  herald pub orders.new 'hello {{Count}}' --count 3\n"
+        "  herald -s nats://127.0.0.1:4222 server info\n"
+        "  herald bench test --pub 1 --sub 1 --msgs 1000000 --size 16\n"
+        "\nExit status: 0 ok, 1 the operation failed (connection, timeout, no responders),\n"
+        "2 a bad command line. Run 'herald <command> --help' for a command's flags.\n";
     std::fputs(out.c_str(), stdout);
 }
 
 void print_command_help(const Command& command) {
-    std::string out = fmt::format("Usage: herald {}{}{} [flags]\n\n{}\n\n{}\n", command.name,
-                                  command.synopsis.empty() ? "" : " ", command.synopsis,
-                                  command.summary, command.details);
+    std::string out = fmt::format("Usage: herald {}{}{} [flags]\n\n{}\n\n{}\n",
+                                  command.name,
+                                  command.synopsis.empty() ? "" : " ",
+                                  command.synopsis,
+                                  command.summary,
+                                  command.details);
     if (!command.flags.empty()) out += "\nFlags:\n" + flag_lines(command.flags);
     out += "\nGlobal flags:\n" + flag_lines(global_flags());
     out += fmt::format("\nExamples:\n{}\n", command.examples);
@@ -110,7 +115,8 @@ int run_main(int argc, char** argv) {
         if (arg == "--") break;
         if (arg.size() >= 2 && arg[0] == '-') {
             const FlagSpec* flag = find_flag(global_flags(), arg.substr(0, arg.find('=')));
-            if (flag != nullptr && !flag->value_name.empty() && arg.find('=') == std::string::npos) {
+            if (flag != nullptr && !flag->value_name.empty()
+                && arg.find('=') == std::string::npos) {
                 ++i;
             }
             continue;
@@ -119,7 +125,8 @@ int run_main(int argc, char** argv) {
         if (word_indexes.size() == 1 && arg != "server" && arg != "help") break;
     }
     std::string name;
-    for (const std::size_t index : word_indexes) name += (name.empty() ? "" : " ") + args[index];
+    for (const std::size_t index : word_indexes)
+        name += (name.empty() ? "" : " ") + args[index];
     for (auto it = word_indexes.rbegin(); it != word_indexes.rend(); ++it) {
         args.erase(args.begin() + static_cast<std::ptrdiff_t>(*it));
     }
@@ -143,9 +150,15 @@ int run_main(int argc, char** argv) {
             std::printf("%s\n", std::string(version_text).c_str());
             return exit_ok;
         }
-        if (name.empty() || (globals && globals->has("help"))) {
+        if (name.empty() || (name != "server" && globals && globals->has("help"))) {
             print_main_help();
             return name.empty() && !(globals && globals->has("help")) ? exit_usage : exit_ok;
+        }
+        if (name == "server" && globals && globals->has("help")) {
+            print_command_help(*find_command("server ping"));
+            std::fputs("\n", stdout);
+            print_command_help(*find_command("server info"));
+            return exit_ok;
         }
         if (name == "server") {
             std::fprintf(stderr, "herald: 'server' needs a subcommand: ping or info\n");
@@ -167,8 +180,9 @@ int run_main(int argc, char** argv) {
     }
     const std::size_t positionals = parsed->positionals().size();
     if (positionals < command->positionals_min) {
-        return usage_error(command->name, fmt::format("missing argument: herald {} {}",
-                                                      command->name, command->synopsis));
+        return usage_error(
+            command->name,
+            fmt::format("missing argument: herald {} {}", command->name, command->synopsis));
     }
     if (positionals > command->positionals_max) {
         return usage_error(command->name,
@@ -183,4 +197,6 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace herald::cli
 
-int main(int argc, char** argv) { return herald::cli::run_main(argc, argv); }
+int main(int argc, char** argv) {
+    return herald::cli::run_main(argc, argv);
+}

@@ -62,8 +62,8 @@ struct Publisher {
                 return;
             }
             if (!status) {
-                print_error(fmt::format("publish to \"{}\" failed: {}", subject,
-                                        status.error().message()));
+                print_error(
+                    fmt::format("publish to \"{}\" failed: {}", subject, status.error().message()));
                 session.finish(exit_failure);
                 return;
             }
@@ -76,17 +76,22 @@ struct Publisher {
         }
         session.connection().flush(session.options().timeout, [this](Status status) {
             if (!status) {
-                print_error(fmt::format("flush after publishing failed: {}", status.error().message()));
+                print_error(
+                    fmt::format("flush after publishing failed: {}", status.error().message()));
                 session.finish(exit_failure);
                 return;
             }
             if (count == 1) {
-                std::fprintf(stderr, "Published %llu bytes to \"%s\"\n",
-                             static_cast<unsigned long long>(bytes), subject.c_str());
+                std::fprintf(stderr,
+                             "Published %llu bytes to \"%s\"\n",
+                             static_cast<unsigned long long>(bytes),
+                             subject.c_str());
             } else {
-                std::fprintf(stderr, "Published %llu messages (%llu bytes) to \"%s\"\n",
+                std::fprintf(stderr,
+                             "Published %llu messages (%llu bytes) to \"%s\"\n",
                              static_cast<unsigned long long>(sent),
-                             static_cast<unsigned long long>(bytes), subject.c_str());
+                             static_cast<unsigned long long>(bytes),
+                             subject.c_str());
             }
             session.finish(exit_ok);
         });
@@ -107,7 +112,8 @@ int run_pub(const GlobalOptions& global, const ParsedArgs& args) {
     if (args.positionals().size() > 1) {
         body_text = args.positionals()[1];
     } else {
-        body_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        body_text.assign(std::istreambuf_iterator<char>(std::cin),
+                         std::istreambuf_iterator<char>());
     }
     auto body = BodyTemplate::parse(body_text, error);
     if (!body) return usage_error("pub", error);
@@ -119,8 +125,17 @@ int run_pub(const GlobalOptions& global, const ParsedArgs& args) {
     }
 
     Session session(global, client_options(global));
-    Publisher publisher{session, args.positionals()[0], args.value("reply").value_or(""),
-                        std::move(*body), std::move(header_templates), *count, *sleep, 0, 0, {}, {}};
+    Publisher publisher{session,
+                        args.positionals()[0],
+                        args.value("reply").value_or(""),
+                        std::move(*body),
+                        std::move(header_templates),
+                        *count,
+                        *sleep,
+                        0,
+                        0,
+                        {},
+                        {}};
     return session.run([&publisher] { publisher.publish_next(); });
 }
 

@@ -14,7 +14,8 @@ int run_req(const GlobalOptions& global, const ParsedArgs& args) {
     const auto headers = header_flags(args, error);
     if (!headers) return usage_error("req", error);
     const std::string subject = args.positionals()[0];
-    auto body = BodyTemplate::parse(args.positionals().size() > 1 ? args.positionals()[1] : "", error);
+    auto body =
+        BodyTemplate::parse(args.positionals().size() > 1 ? args.positionals()[1] : "", error);
     if (!body) return usage_error("req", error);
     const bool raw = args.has("raw");
 
@@ -26,7 +27,8 @@ int run_req(const GlobalOptions& global, const ParsedArgs& args) {
             if (why == client::Errc::no_responders) {
                 print_error("nats: no responders available for request");
             } else if (why == client::Errc::timeout) {
-                print_error(fmt::format("nats: timeout: no reply on \"{}\" within {}", subject,
+                print_error(fmt::format("nats: timeout: no reply on \"{}\" within {}",
+                                        subject,
                                         format_duration(global.timeout)));
             } else {
                 print_error(fmt::format("nats: request failed: {}", why.message()));
@@ -39,8 +41,8 @@ int run_req(const GlobalOptions& global, const ParsedArgs& args) {
         std::string out;
         if (!raw && reply->has_headers) {
             if (!reply->headers.status().empty()) {
-                out += fmt::format("NATS/1.0 {} {}\n", reply->headers.status(),
-                                   reply->headers.description());
+                out += fmt::format(
+                    "NATS/1.0 {} {}\n", reply->headers.status(), reply->headers.description());
             }
             for (const auto& [key, value] : reply->headers.fields()) {
                 out += fmt::format("{}: {}\n", key, value);

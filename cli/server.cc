@@ -25,7 +25,8 @@ std::optional<std::string> host_port_of(std::string_view url) {
         url.remove_prefix(scheme + 3);
     }
     if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+    while (!url.empty() && url.back() == '/')
+        url.remove_suffix(1);
     if (url.empty()) return std::nullopt;
     const bool bracketed = url.front() == '[';
     const auto close = bracketed ? url.find(']') : std::string_view::npos;
@@ -49,7 +50,8 @@ public:
 private:
     void try_next() {
         if (index_ == urls_.size()) {
-            print_error(fmt::format("nats: {}: {}", last_error_.message(), servers_text(session_.options())));
+            print_error(fmt::format(
+                "nats: {}: {}", last_error_.message(), servers_text(session_.options())));
             session_.finish(exit_failure);
             return;
         }
@@ -81,7 +83,8 @@ private:
     void fail(std::error_code error) {
         session_.env().loop.cancel(timer_);
         ++attempt_;  // Late callbacks of this attempt are ignored.
-        last_error_ = error == base::Errc::timed_out ? std::error_code(client::Errc::timeout) : error;
+        last_error_ =
+            error == base::Errc::timed_out ? std::error_code(client::Errc::timeout) : error;
         if (stream_) stream_->close();
         ++index_;
         try_next();
@@ -159,8 +162,10 @@ struct Pinger {
             }
             const Duration rtt = session.env().clock.monotonic().since(sent_at);
             rtts.push_back(rtt);
-            std::printf("pong %zu from %s: time=%s\n", rtts.size(),
-                        session.connection().connected_address().c_str(), format_duration(rtt).c_str());
+            std::printf("pong %zu from %s: time=%s\n",
+                        rtts.size(),
+                        session.connection().connected_address().c_str(),
+                        format_duration(rtt).c_str());
             std::fflush(stdout);
             if (rtts.size() < count) {
                 ping();
@@ -173,10 +178,13 @@ struct Pinger {
 
     void summarize() const {
         std::uint64_t total = 0;
-        for (const Duration rtt : rtts) total += rtt.ns;
+        for (const Duration rtt : rtts)
+            total += rtt.ns;
         const auto [low, high] = std::minmax_element(rtts.begin(), rtts.end());
-        std::printf("--- %zu pings: min/avg/max = %s/%s/%s\n", rtts.size(),
-                    format_duration(*low).c_str(), format_duration({total / rtts.size()}).c_str(),
+        std::printf("--- %zu pings: min/avg/max = %s/%s/%s\n",
+                    rtts.size(),
+                    format_duration(*low).c_str(),
+                    format_duration({total / rtts.size()}).c_str(),
                     format_duration(*high).c_str());
     }
 };
@@ -193,7 +201,8 @@ int run_server_ping(const GlobalOptions& global, const ParsedArgs& args) {
     return session.run([&] {
         const client::ServerInfo& info = session.connection().server_info();
         std::printf("PING %s (server %s%s%s, version %s)\n",
-                    session.connection().connected_address().c_str(), info.server_id.c_str(),
+                    session.connection().connected_address().c_str(),
+                    info.server_id.c_str(),
                     info.server_name.empty() || info.server_name == info.server_id ? "" : " ",
                     info.server_name == info.server_id ? "" : info.server_name.c_str(),
                     info.version.c_str());

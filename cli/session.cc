@@ -36,7 +36,8 @@ client::Options client_options(const GlobalOptions& options) {
     return client;
 }
 
-std::string describe_connect_error(std::error_code error, const client::Connection& connection,
+std::string describe_connect_error(std::error_code error,
+                                   const client::Connection& connection,
                                    const GlobalOptions& options) {
     std::error_code reason = error;
     // The client reports "no server could be reached"; the stream's error says why.

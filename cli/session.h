@@ -36,7 +36,8 @@ client::Options client_options(const GlobalOptions& options);
 
 // "nats: connection refused: nats://127.0.0.1:4999" and the like: the reason (the stream's error
 // when the client only says no server could be reached) and the URL(s) tried.
-std::string describe_connect_error(std::error_code error, const client::Connection& connection,
+std::string describe_connect_error(std::error_code error,
+                                   const client::Connection& connection,
                                    const GlobalOptions& options);
 
 // Runs one Connection on the calling thread. Lifecycle: construct, call run() once with what to

@@ -23,7 +23,8 @@ client::Options long_lived_options(const GlobalOptions& global, Session** sessio
         std::fprintf(stderr, "herald: disconnected: %s\n", why.message().c_str());
     };
     options.on_reconnected = [session] {
-        std::fprintf(stderr, "herald: reconnected to %s\n",
+        std::fprintf(stderr,
+                     "herald: reconnected to %s\n",
                      (*session)->connection().connected_address().c_str());
     };
     options.on_closed = [session] {
@@ -40,15 +41,19 @@ client::Options long_lived_options(const GlobalOptions& global, Session** sessio
 
 // Subscribes (plain or queue), then flushes so the subscription is known to the server, then
 // prints `ready_line` on stderr. Any failure ends the session with exit_failure.
-void subscribe_then_announce(Session& session, const std::string& subject,
-                             const std::string& queue, client::MessageHandler handler,
-                             std::uint64_t count, std::string ready_line) {
+void subscribe_then_announce(Session& session,
+                             const std::string& subject,
+                             const std::string& queue,
+                             client::MessageHandler handler,
+                             std::uint64_t count,
+                             std::string ready_line) {
     client::Connection& connection = session.connection();
-    auto subscription = queue.empty() ? connection.subscribe(subject, std::move(handler))
-                                      : connection.queue_subscribe(subject, queue, std::move(handler));
+    auto subscription = queue.empty()
+                            ? connection.subscribe(subject, std::move(handler))
+                            : connection.queue_subscribe(subject, queue, std::move(handler));
     if (!subscription) {
-        print_error(fmt::format("subscribe to \"{}\" failed: {}", subject,
-                                subscription.error().message()));
+        print_error(
+            fmt::format("subscribe to \"{}\" failed: {}", subject, subscription.error().message()));
         session.finish(exit_failure);
         return;
     }
@@ -88,9 +93,9 @@ int run_sub(const GlobalOptions& global, const ParsedArgs& args) {
         print_message(message, received, raw);
         if (*count > 0 && received == *count) session.drain_and_finish(exit_ok);
     };
-    const std::string ready = queue.empty()
-                                  ? fmt::format("Subscribing on \"{}\"", subject)
-                                  : fmt::format("Subscribing on \"{}\" in group \"{}\"", subject, queue);
+    const std::string ready =
+        queue.empty() ? fmt::format("Subscribing on \"{}\"", subject)
+                      : fmt::format("Subscribing on \"{}\" in group \"{}\"", subject, queue);
     return session.run(
         [&] { subscribe_then_announce(session, subject, queue, handler, *count, ready); }, true);
 }
@@ -102,8 +107,9 @@ int run_reply(const GlobalOptions& global, const ParsedArgs& args) {
     if (!count || !extra_headers) return usage_error("reply", error);
     const bool echo = args.has("echo");
     if (echo == (args.positionals().size() > 1)) {
-        return usage_error("reply", echo ? "give either a BODY or --echo, not both"
-                                         : "give a BODY to answer with, or --echo");
+        return usage_error("reply",
+                           echo ? "give either a BODY or --echo, not both"
+                                : "give a BODY to answer with, or --echo");
     }
     std::optional<BodyTemplate> body;
     if (!echo) {
@@ -125,26 +131,28 @@ int run_reply(const GlobalOptions& global, const ParsedArgs& args) {
         print_message(request, answered, raw);
         if (request.reply.empty()) return;  // Published without a reply subject: nothing to answer.
         client::Headers headers = echo && request.has_headers ? request.headers : client::Headers{};
-        for (const auto& [key, value] : extra_headers->fields()) headers.add(key, value);
+        for (const auto& [key, value] : extra_headers->fields())
+            headers.add(key, value);
         if (echo) {
             payload = request.payload;
         } else {
             payload.clear();
-            body->render({answered, session.env().clock.realtime_ns(), request.payload,
+            body->render({answered,
+                          session.env().clock.realtime_ns(),
+                          request.payload,
                           &session.env().random},
                          payload);
         }
-        const Status status = headers.empty()
-                                  ? session.connection().publish(request.reply, payload)
-                                  : session.connection().publish(request.reply, "", headers, payload);
+        const Status status =
+            headers.empty() ? session.connection().publish(request.reply, payload)
+                            : session.connection().publish(request.reply, "", headers, payload);
         if (!status) {
-            print_error(fmt::format("reply to \"{}\" failed: {}", request.reply,
-                                    status.error().message()));
+            print_error(
+                fmt::format("reply to \"{}\" failed: {}", request.reply, status.error().message()));
         }
         if (*count > 0 && answered == *count) session.drain_and_finish(exit_ok);
     };
-    const std::string ready =
-        fmt::format("Listening on \"{}\" in group \"{}\"", subject, queue);
+    const std::string ready = fmt::format("Listening on \"{}\" in group \"{}\"", subject, queue);
     return session.run(
         [&] { subscribe_then_announce(session, subject, queue, handler, *count, ready); }, true);
 }

@@ -1,9 +1,11 @@
 // Unit tests of the CLI's pure helpers: flag parsing, Go durations, sizes and body templates.
-#include <catch2/catch.hpp>
+#include "cli/args.h"
+
 #include <string>
 #include <vector>
 
-#include "cli/args.h"
+#include <catch2/catch.hpp>
+
 #include "cli/body_template.h"
 
 namespace {
@@ -34,8 +36,17 @@ private:
 
 TEST_CASE("cli args: flags take values in every nats CLI spelling", "[cli][args]") {
     std::string error;
-    const auto parsed = parse({"-s", "nats://a", "--count=3", "subject", "-H", "a:1", "--header",
-                               "b:2", "--raw", "--", "--body"},
+    const auto parsed = parse({"-s",
+                               "nats://a",
+                               "--count=3",
+                               "subject",
+                               "-H",
+                               "a:1",
+                               "--header",
+                               "b:2",
+                               "--raw",
+                               "--",
+                               "--body"},
                               error);
     REQUIRE(parsed);
     CHECK(parsed->value("server") == "nats://a");
@@ -45,7 +56,8 @@ TEST_CASE("cli args: flags take values in every nats CLI spelling", "[cli][args]
     CHECK(parsed->positionals() == std::vector<std::string>{"subject", "--body"});
 }
 
-TEST_CASE("cli args: unknown flags, missing values and values on booleans are errors", "[cli][args]") {
+TEST_CASE("cli args: unknown flags, missing values and values on booleans are errors",
+          "[cli][args]") {
     std::string error;
     CHECK_FALSE(parse({"--cout", "3"}, error));
     CHECK(error == "unknown flag --cout");
@@ -96,8 +108,8 @@ TEST_CASE("cli template: {{Count}} and friends render per message", "[cli][templ
 
     const auto unix = BodyTemplate::parse("{{Unix}} {{UnixNano}}", error);
     REQUIRE(unix);
-    CHECK(unix->render({1, 1'700'000'000'123'456'789, {}, &random}) ==
-          "1700000000 1700000000123456789");
+    CHECK(unix->render({1, 1'700'000'000'123'456'789, {}, &random})
+          == "1700000000 1700000000123456789");
 
     const auto sized = BodyTemplate::parse("{{Random 5 5}}|{{ID}}", error);
     REQUIRE(sized);

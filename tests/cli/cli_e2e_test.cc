@@ -4,11 +4,12 @@
 // subscriber prints after its flush, and every wait on a child is bounded.
 #include <signal.h>
 
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_process.h"
 #include "tests/support/server_process.h"
@@ -20,7 +21,8 @@ using herald::test::ServerProcess;
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t count = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++count;
     return count;
 }
 
@@ -50,8 +52,15 @@ TEST_CASE("cli: a message published with herald pub is printed by herald sub", "
     CliProcess sub({"-s", server.url(), "sub", "orders.>", "--count", "3"});
     REQUIRE(sub.wait_for_stderr("Subscribing on \"orders.>\""));
 
-    CliProcess pub({"-s", server.url(), "pub", "orders.new", "order {{Count}}", "--count", "2",
-                    "-H", "Trace:abc"});
+    CliProcess pub({"-s",
+                    server.url(),
+                    "pub",
+                    "orders.new",
+                    "order {{Count}}",
+                    "--count",
+                    "2",
+                    "-H",
+                    "Trace:abc"});
     CHECK(run(pub) == 0);
     CliProcess stdin_pub({"pub", "orders.old", "--server", server.url(), "--reply", "answers"},
                          std::string("from stdin"));
@@ -60,10 +69,12 @@ TEST_CASE("cli: a message published with herald pub is printed by herald sub", "
     INFO(sub.describe());
     REQUIRE(run(sub) == 0);
     const std::string& out = sub.out();
-    CHECK(out.find("[#1] Received on \"orders.new\"\nTrace: abc\n\norder 1\n") != std::string::npos);
-    CHECK(out.find("[#2] Received on \"orders.new\"\nTrace: abc\n\norder 2\n") != std::string::npos);
-    CHECK(out.find("[#3] Received on \"orders.old\" with reply \"answers\"\nfrom stdin\n") !=
-          std::string::npos);
+    CHECK(out.find("[#1] Received on \"orders.new\"\nTrace: abc\n\norder 1\n")
+          != std::string::npos);
+    CHECK(out.find("[#2] Received on \"orders.new\"\nTrace: abc\n\norder 2\n")
+          != std::string::npos);
+    CHECK(out.find("[#3] Received on \"orders.old\" with reply \"answers\"\nfrom stdin\n")
+          != std::string::npos);
 }
 
 // Goal: --raw prints bodies only, and SIGINT ends a subscriber with status 0.
@@ -83,8 +94,13 @@ TEST_CASE("cli: herald sub --raw prints bodies and exits 0 on SIGINT", "[cli][e2
 TEST_CASE("cli: herald req is answered by herald reply", "[cli][e2e]") {
     ServerProcess server;
     SECTION("a fixed, templated answer") {
-        CliProcess reply({"-s", server.url(), "reply", "svc.time", "answer {{Count}} to {{Request}}",
-                          "--count", "1"});
+        CliProcess reply({"-s",
+                          server.url(),
+                          "reply",
+                          "svc.time",
+                          "answer {{Count}} to {{Request}}",
+                          "--count",
+                          "1"});
         REQUIRE(reply.wait_for_stderr("Listening on \"svc.time\""));
         CliProcess req({"-s", server.url(), "req", "svc.time", "hello"});
         CHECK(run(req) == 0);
@@ -120,11 +136,13 @@ TEST_CASE("cli: two herald sub --queue processes share the messages", "[cli][e2e
     REQUIRE(first.wait_for_stderr("in group \"workers\""));
     REQUIRE(second.wait_for_stderr("in group \"workers\""));
     constexpr int messages = 200;
-    CliProcess pub({"-s", server.url(), "pub", "work", "job {{Count}}", "--count",
-                    std::to_string(messages)});
+    CliProcess pub(
+        {"-s", server.url(), "pub", "work", "job {{Count}}", "--count", std::to_string(messages)});
     CHECK(run(pub) == 0);
     // Both members together have every message once they print `messages` lines in total.
-    auto total = [&] { return count_of(first.out(), "\n") + count_of(second.out(), "\n"); };
+    auto total = [&] {
+        return count_of(first.out(), "\n") + count_of(second.out(), "\n");
+    };
     for (int round = 0; round < 400 && total() < messages; ++round) {
         first.wait_for([](const std::string&, const std::string&) { return false; },
                        std::chrono::milliseconds(25));
@@ -143,15 +161,27 @@ TEST_CASE("cli: two herald sub --queue processes share the messages", "[cli][e2e
     std::multiset<std::string> all(first_lines.begin(), first_lines.end());
     all.insert(second_lines.begin(), second_lines.end());
     REQUIRE(all.size() == messages);
-    for (int i = 1; i <= messages; ++i) CHECK(all.count("job " + std::to_string(i)) == 1);
+    for (int i = 1; i <= messages; ++i)
+        CHECK(all.count("job " + std::to_string(i)) == 1);
 }
 
 // Goal: bench runs and its --json figures are consistent with themselves.
 TEST_CASE("cli: herald bench --json reports sane figures", "[cli][e2e][bench]") {
     ServerProcess server;
     SECTION("throughput, 2 publishers and 1 subscriber") {
-        CliProcess bench({"-s", server.url(), "bench", "bench.test", "--pub", "2", "--sub", "1",
-                          "--msgs", "20000", "--size", "16", "--json"});
+        CliProcess bench({"-s",
+                          server.url(),
+                          "bench",
+                          "bench.test",
+                          "--pub",
+                          "2",
+                          "--sub",
+                          "1",
+                          "--msgs",
+                          "20000",
+                          "--size",
+                          "16",
+                          "--json"});
         REQUIRE(run(bench) == 0);
         const auto report = nlohmann::json::parse(bench.out(), nullptr, false);
         INFO(bench.describe());
@@ -171,8 +201,16 @@ TEST_CASE("cli: herald bench --json reports sane figures", "[cli][e2e][bench]") 
         CHECK(recv_rate == Approx(20000 / elapsed_s));
     }
     SECTION("request latency") {
-        CliProcess bench({"-s", server.url(), "bench", "bench.req", "--request", "--msgs", "300",
-                          "--size", "16", "--json"});
+        CliProcess bench({"-s",
+                          server.url(),
+                          "bench",
+                          "bench.req",
+                          "--request",
+                          "--msgs",
+                          "300",
+                          "--size",
+                          "16",
+                          "--json"});
         REQUIRE(run(bench) == 0);
         const auto report = nlohmann::json::parse(bench.out(), nullptr, false);
         INFO(bench.describe());
@@ -186,7 +224,8 @@ TEST_CASE("cli: herald bench --json reports sane figures", "[cli][e2e][bench]") 
         CHECK(latency["max"].get<double>() < 10e6);
     }
     SECTION("a plain summary when stdout is not a terminal") {
-        CliProcess bench({"-s", server.url(), "bench", "bench.plain", "--msgs", "1000", "--size", "8"});
+        CliProcess bench(
+            {"-s", server.url(), "bench", "bench.plain", "--msgs", "1000", "--size", "8"});
         REQUIRE(run(bench) == 0);
         CHECK(bench.out().find("Pub stats: ") != std::string::npos);
         CHECK(bench.out().find('\r') == std::string::npos);  // no progress bar
@@ -245,8 +284,9 @@ TEST_CASE("cli: a refused connection says which URL and why", "[cli][e2e]") {
     ServerProcess server;
     const std::string url = server.url();
     server.stop();
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"-s", url, "pub", "x", "y"}, {"-s", url, "sub", "x"}, {"-s", url, "server", "info"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"-s", url, "pub", "x", "y"},
+                                                                  {"-s", url, "sub", "x"},
+                                                                  {"-s", url, "server", "info"}}) {
         CliProcess herald(args);
         INFO(herald.describe());
         CHECK(run(herald) == 1);

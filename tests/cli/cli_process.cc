@@ -45,8 +45,8 @@ CliProcess::CliProcess(std::vector<std::string> args, std::optional<std::string>
     int out_pipe[2];
     int err_pipe[2];
     int in_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
-        pipe2(in_pipe, O_CLOEXEC) != 0) {
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0
+        || pipe2(in_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     }
     posix_spawn_file_actions_t actions;
@@ -61,7 +61,8 @@ CliProcess::CliProcess(std::vector<std::string> args, std::optional<std::string>
     const std::string path = binary();
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(path.c_str()));
-    for (std::string& arg : args_) argv.push_back(arg.data());
+    for (std::string& arg : args_)
+        argv.push_back(arg.data());
     argv.push_back(nullptr);
     const int spawned = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -126,7 +127,8 @@ bool CliProcess::wait_for(
     std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     while (!done(out_, err_)) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) return false;
         if (!read_some(std::min(left, std::chrono::milliseconds(100)))) {
             return done(out_, err_);  // Both pipes closed: nothing more will come.
@@ -136,15 +138,15 @@ bool CliProcess::wait_for(
 }
 
 bool CliProcess::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) {
-    return wait_for([&](const std::string&, const std::string& err) {
-        return err.find(text) != std::string::npos;
-    }, timeout);
+    return wait_for([&](const std::string&,
+                        const std::string& err) { return err.find(text) != std::string::npos; },
+                    timeout);
 }
 
 bool CliProcess::wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) {
-    return wait_for([&](const std::string& out, const std::string&) {
-        return out.find(text) != std::string::npos;
-    }, timeout);
+    return wait_for([&](const std::string& out,
+                        const std::string&) { return out.find(text) != std::string::npos; },
+                    timeout);
 }
 
 std::optional<int> CliProcess::wait_exit(std::chrono::milliseconds timeout) {
@@ -157,7 +159,8 @@ std::optional<int> CliProcess::wait_exit(std::chrono::milliseconds timeout) {
         // A pidfd becomes readable when the child exits: a bounded wait without polling.
         const int pid_fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
         if (pid_fd >= 0) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             pollfd fd{pid_fd, POLLIN, 0};
             ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
             ::close(pid_fd);
@@ -173,7 +176,8 @@ void CliProcess::send_signal(int signal_number) {
 
 std::string CliProcess::describe() const {
     std::string text = "herald";
-    for (const std::string& arg : args_) text += " " + arg;
+    for (const std::string& arg : args_)
+        text += " " + arg;
     text += status_ ? "; exit " + std::to_string(*status_) : "; still running";
     text += "\n--- stdout:\n" + out_ + "\n--- stderr:\n" + err_;
     return text;
