@@ -679,7 +679,8 @@ void SimNetwork::connect(const std::string& address,
     const std::string local = host_ + ":" + std::to_string(model.next_ephemeral_port(host_));
     const Instant started = world_.now();
     if (model.blocked(node_, target)) {
-        fail_connect(target, started, std::move(on_connect));
+        const Duration round_trip = model.latency(node_, target) + model.latency(target, node_);
+        fail_connect(target, started, round_trip, std::move(on_connect));
         return;
     }
     // The SYN travels to the target's kernel (a world event: a paused target still answers);
@@ -691,7 +692,7 @@ void SimNetwork::connect(const std::string& address,
         [this, target, host, port, local, started, on_connect = std::move(on_connect)]() mutable {
             auto& fabric = world_.network();
             if (fabric.node_silent(target) || fabric.blocked(target, node_)) {
-                fail_connect(target, started, std::move(on_connect));
+                fail_connect(target, started, fabric.latency(target, node_), std::move(on_connect));
                 return;
             }
             const Instant back = std::max(world_.now(), fabric.clogged_until(target, node_)) +
@@ -725,13 +726,13 @@ void SimNetwork::connect(const std::string& address,
         });
 }
 
-void SimNetwork::fail_connect(NodeIndex target, Instant started,
+void SimNetwork::fail_connect(NodeIndex target, Instant started, Duration refuse_after,
                               std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect) {
     auto& model = world_.network();
     world_.record_fault(FaultKind::net_connect_failed, node_, target);
     if (model.options().partition_refuses_connect && !model.node_silent(target)) {
-        world_.schedule_after(model.latency(node_, target) + model.latency(target, node_), node_,
-                              EventKind::net_connect, [on_connect = std::move(on_connect)] {
+        world_.schedule_after(refuse_after, node_, EventKind::net_connect,
+                              [on_connect = std::move(on_connect)] {
                                   on_connect(Errc::connection_refused);
                               });
         return;

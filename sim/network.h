@@ -148,9 +148,10 @@ public:
                  std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect) override;
 
 private:
-    // A connect that meets a blocked link or a silent target: refused after a round trip with
-    // partition_refuses_connect, else timed out `connect_timeout` after `started`.
-    void fail_connect(NodeIndex target, Instant started,
+    // A connect that meets a blocked link or a silent target: refused after `refuse_after` (the
+    // rest of the round trip) with partition_refuses_connect, else timed out `connect_timeout`
+    // after `started`.
+    void fail_connect(NodeIndex target, Instant started, Duration refuse_after,
                       std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect);
 
     SimWorld& world_;
