@@ -62,6 +62,7 @@ public:
     void write_at(std::uint64_t offset, std::span<const std::byte> source,
                   std::function<void(Status)> on_written) override {
         ASSERT(on_written);
+        if (fs_.process_dead()) return;  // A crashed process writes nothing.
         auto& data = inode_->data;
         const std::uint64_t end = offset + source.size();
         if (!fs_.space_for(end > data.size() ? end - data.size() : 0)) {
@@ -80,6 +81,7 @@ public:
 
     void sync(std::function<void(Status)> on_synced) override {
         ASSERT(on_synced);
+        if (fs_.process_dead()) return;
         // What was written before the call becomes durable when the sync completes; a failed
         // sync changes nothing (the data stays written, unsynced).
         const bool fails = fs_.next_sync_fails();
@@ -106,6 +108,7 @@ public:
 
     void truncate(std::uint64_t size, std::function<void(Status)> on_truncated) override {
         ASSERT(on_truncated);
+        if (fs_.process_dead()) return;
         const auto& data = inode_->data;
         if (!fs_.space_for(size > data.size() ? size - data.size() : 0)) {
             complete(fs_.options().io_latency, EventKind::file_io,
@@ -150,7 +153,10 @@ bool SimFileSystem::directory_exists(const std::string& path) const {
     return path.empty() || path == "/" || directories_.contains(path);
 }
 
+bool SimFileSystem::process_dead() const { return world_.node_state(node_) == NodeState::crashed; }
+
 Result<std::unique_ptr<io::File>> SimFileSystem::open(const std::string& path, bool create) {
+    if (process_dead()) return Errc::io_error;
     if (path.empty() || directories_.contains(path)) return Errc::invalid_argument;
     auto found = names_.find(path);
     if (found == names_.end()) {
@@ -161,11 +167,13 @@ Result<std::unique_ptr<io::File>> SimFileSystem::open(const std::string& path, b
 }
 
 Status SimFileSystem::remove(const std::string& path) {
+    if (process_dead()) return Errc::io_error;
     if (names_.erase(path) == 0) return Errc::not_found;
     return ok();
 }
 
 Status SimFileSystem::rename(const std::string& from, const std::string& to) {
+    if (process_dead()) return Errc::io_error;
     auto found = names_.find(from);
     if (found == names_.end()) return Errc::not_found;
     if (!directory_exists(parent_of(to))) return Errc::not_found;
@@ -176,6 +184,7 @@ Status SimFileSystem::rename(const std::string& from, const std::string& to) {
 }
 
 Status SimFileSystem::make_directories(const std::string& path) {
+    if (process_dead()) return Errc::io_error;
     if (names_.contains(path)) return Errc::already_exists;
     for (std::size_t slash = path.find('/', 1); ; slash = path.find('/', slash + 1)) {
         const std::string prefix = path.substr(0, slash);
@@ -202,6 +211,7 @@ Result<std::vector<std::string>> SimFileSystem::list(const std::string& director
 
 void SimFileSystem::sync_directory(const std::string& path, std::function<void(Status)> on_synced) {
     ASSERT(on_synced);
+    if (process_dead()) return;
     if (!directory_exists(path)) {
         world_.schedule_after(Duration{}, node_, EventKind::post,
                               [on_synced = std::move(on_synced)] { on_synced(Errc::not_found); });

@@ -94,6 +94,9 @@ public:
     // Whether growing the files by `growth` bytes fits in space_bytes_max (counts the fault).
     bool space_for(std::uint64_t growth);
 
+    // The node's process is crashed: its leftover objects (destructors) change nothing; open,
+    // remove, rename and make_directories fail with io_error, other calls never complete.
+    bool process_dead() const;
     std::uint64_t generation() const { return generation_; }
     SimWorld& world() { return world_; }
     NodeIndex node() const { return node_; }

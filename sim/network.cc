@@ -649,6 +649,7 @@ SimNetwork::SimNetwork(SimWorld& world, NodeIndex node, std::string host)
 Result<std::unique_ptr<io::Listener>> SimNetwork::listen(
     const std::string& address, std::function<void(Result<std::unique_ptr<io::Stream>>)> on_accept) {
     ASSERT(on_accept);
+    if (world_.node_state(node_) == NodeState::crashed) return Errc::io_error;
     const auto host_port = split_host_port(address);
     if (!host_port) return Errc::invalid_argument;
     if (!is_local_alias(host_port->host) && host_port->host != host_) return Errc::invalid_argument;
@@ -665,6 +666,7 @@ Result<std::unique_ptr<io::Listener>> SimNetwork::listen(
 void SimNetwork::connect(const std::string& address,
                          std::function<void(Result<std::unique_ptr<io::Stream>>)> on_connect) {
     ASSERT(on_connect);
+    if (world_.node_state(node_) == NodeState::crashed) return;  // Never completes.
     const auto host_port = split_host_port(address);
     auto& model = world_.network();
     const std::string host = !host_port || is_local_alias(host_port->host) ? host_ : host_port->host;

@@ -71,6 +71,9 @@ TEST_CASE("sim process: a crash resets the peers and a restart starts from the d
     REQUIRE(world.fault_stats()[FaultKind::net_reset] == 1);
 
     // The dead process's objects go; what they do on the way out is ignored.
+    (*file)->write_at(0, std::as_bytes(std::span<const char>("zombie", 6)), [](Status) {});
+    REQUIRE(fs.open("/data/other", true).error() == Errc::io_error);
+    REQUIRE_FALSE(server_node.env().network.listen("0.0.0.0:5000", [](auto) {}));
     file->reset();
     std::unique_ptr<herald::io::Listener> old_listener = std::move(pair->listener);
     pair.reset();
