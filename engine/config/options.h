@@ -47,6 +47,16 @@ struct AccountConfig {
     bool jetstream = false;                   // `jetstream: enabled` (or a limits map) in the account
 };
 
+// canary: test-only. Deliberately wrong broker behaviours that the simulator switches on to prove
+// its checkers can fail (chaos/, scenarios/canaries/). Never on by default; no config key or flag
+// sets them, only code that builds Options by hand.
+struct Canaries {
+    bool drop_after_reconnect = false;  // Drop one message to a client whose name reconnected.
+    bool duplicate_delivery = false;    // Now and then deliver a message twice to one subscription.
+    bool wrong_requester = false;       // Now and then answer a request with another one's reply.
+    bool keep_stale = false;            // Never close a client that stopped answering PINGs.
+};
+
 struct Options {
     // Identity and listeners.
     std::string server_name;                  // empty = server id
@@ -105,6 +115,8 @@ struct Options {
     // accepted but ignored. The server logs them as warnings; `-t` treats them as errors (as
     // nats-server -t does with its pedantic checks).
     std::vector<std::string> config_warnings;
+
+    Canaries canaries;  // canary: test-only, all off.
 };
 
 }  // namespace herald::config

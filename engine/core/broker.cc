@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "engine/base/assert.h"
 #include "engine/protocol/encoder.h"
@@ -9,6 +10,9 @@
 namespace herald::core {
 
 namespace {
+
+// canary: test-only. One routing in this many misbehaves when a canary is on.
+constexpr std::uint64_t canary_odds = 500;
 
 // A server id shaped like nats-server's (a 56-character public nkey starting with N), drawn
 // from the node's Random so simulated runs are reproducible.
@@ -117,6 +121,15 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
     ASSERT(account != nullptr);
     ++stats_.in_msgs;
     stats_.in_bytes += payload.size();
+    // canary: test-only. Now and then a reply carries the previous reply (another request's answer).
+    std::string canary_reply;
+    if (options_.canaries.wrong_requester && !message.headers && message.subject.starts_with("_INBOX.")) {
+        canary_reply = std::exchange(canary_last_reply_, std::string(payload));
+        if (!canary_reply.empty() && env_.random.uniform(canary_odds) == 0) {
+            COVER("canary: reply to the wrong requester");
+            payload = canary_reply;
+        }
+    }
     // A reference into the publisher's memo: it stays alive through this pass even if a
     // delivery below removes a subscription (auto-unsubscribe, slow consumer).
     const SublistResult& result = from.match(message.subject);
@@ -127,6 +140,11 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
         if (target->closed() || !target->delivery_allowed(message.subject)) continue;
         if (!message.reply.empty()) target->allow_response(message.reply);
         if (target->deliver(*sub, message, payload)) ++delivered;
+        // canary: test-only. Now and then one subscription gets the message twice.
+        if (options_.canaries.duplicate_delivery && env_.random.uniform(canary_odds) == 0) {
+            COVER("canary: duplicate delivery");
+            static_cast<void>(target->deliver(*sub, message, payload));
+        }
     }
     for (const QueueGroup& group : result.queue_groups) {
         // One member per group, chosen with the node's Random; skip members that cannot take it.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,6 +72,8 @@ public:
     const auth::Authenticator& authenticator() const { return authenticator_; }
     std::uint64_t next_subscription_id() { return ++subscription_ids_; }
     void count_slow_consumer() { ++stats_.slow_consumers; }
+    // canary: test-only. Whether a client with this CONNECT name connected before (remembers it).
+    bool canary_name_seen(const std::string& name) { return !name.empty() && !canary_names_.insert(name).second; }
 
 private:
     std::string info_line(const Client& client) const;
@@ -96,6 +99,8 @@ private:
     bool shutting_down_ = false;
     bool destroying_ = false;
     std::function<void()> on_shutdown_done_;
+    std::set<std::string> canary_names_;  // canary: test-only (drop_after_reconnect).
+    std::string canary_last_reply_;       // canary: test-only (wrong_requester).
 };
 
 }  // namespace herald::core

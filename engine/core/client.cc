@@ -213,6 +213,11 @@ bool Client::deliver(Subscription& sub,
     ASSERT(sub.client == this);
     // An auto-unsubscribe limit reached earlier in this same routing pass.
     if (sub.max_msgs != 0 && sub.delivered >= sub.max_msgs) return false;
+    if (canary_drop_at_.ns != 0 && env_.clock.monotonic() >= canary_drop_at_) {  // canary: test-only
+        canary_drop_at_ = Instant{};
+        COVER("canary: drop a message after a reconnect");
+        return true;
+    }
     const bool with_headers = message.headers && options_.headers;
     // A client that did not ask for headers gets the payload only (nats-server does the same).
     const std::string_view body =
@@ -341,6 +346,11 @@ void Client::ping_timer_callback() {
         return;
     }
     if (pings_outstanding_ + 1 > static_cast<std::uint64_t>(broker_.options().ping_max)) {
+        if (broker_.options().canaries.keep_stale) {  // canary: test-only, never closes as stale
+            COVER("canary: keep a stale client");
+            arm_ping_timer(interval);
+            return;
+        }
         LOG_DEBUG(log_, "Stale Client Connection - Closing");
         send_error(protocol::ServerError::stale_connection);
         return;
@@ -447,6 +457,9 @@ void Client::on_connect(std::string_view json_text) {
     env_.loop.cancel(auth_timer_);
     auth_timer_ = 0;
     if (!options_.name.empty()) log_ = log_.child(options_.name);
+    // canary: test-only. A client whose name connected before loses one message a second later.
+    if (broker_.options().canaries.drop_after_reconnect && broker_.canary_name_seen(options_.name))
+        canary_drop_at_ = env_.clock.monotonic() + Duration::seconds(1);
     if (options_.verbose) queue(protocol::ok_frame);
 }
 

@@ -180,6 +180,7 @@ private:
     std::uint32_t pings_outstanding_ = 0;
     bool first_ping_sent_ = false;
     Instant last_read_;
+    Instant canary_drop_at_;  // canary: test-only (Options::canaries.drop_after_reconnect).
     ClientStats stats_;
 
     // The last match made for this client's publishes (see match()).
