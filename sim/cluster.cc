@@ -171,6 +171,12 @@ void Cluster::start_client(std::uint32_t c) {
     SimNode& node = world_->node(client_node(c));
     state.connection = std::make_unique<client::Connection>(node.env(), std::move(options));
     client::Connection& connection = *state.connection;
+    // Subscriptions made while connecting go out with the handshake (and again on every
+    // reconnect).
+    connection.connect([this, c, incarnation](Status status) {
+        if (clients_[c]->incarnation != incarnation) return;
+        if (status) current_epoch(c);
+    });
     const auto& records = history_.clients[c].subscriptions;
     for (std::uint32_t index = 0; index < records.size(); ++index) {
         const SubscriptionRecord& record = records[index];
@@ -182,10 +188,6 @@ void Cluster::start_client(std::uint32_t c) {
                               : connection.queue_subscribe(record.subject, record.queue, handler);
         ASSERT(made);
     }
-    connection.connect([this, c, incarnation](Status status) {
-        if (clients_[c]->incarnation != incarnation) return;
-        if (status) current_epoch(c);
-    });
     arm_timers(c);
 }
 
@@ -397,12 +399,10 @@ std::uint32_t Cluster::server_of_address(const std::string& address) const {
     return no_client;
 }
 
-void Cluster::crash_server(std::uint32_t server, bool silent) {
+void Cluster::crash_server(std::uint32_t server, CrashOptions options) {
     ASSERT(server < servers_.size());
     if (servers_[server] == nullptr) return;
-    note(fmt::format("crash n{}{}", server, silent ? " (silent)" : ""));
-    CrashOptions options;
-    options.peers = silent ? PeerView::silent : PeerView::reset;
+    note(fmt::format("crash n{}{}", server, options.peers == PeerView::silent ? " (silent)" : ""));
     world_->crash_node(server, options);
     servers_[server].reset();
 }
@@ -417,13 +417,11 @@ void Cluster::restart_server(std::uint32_t server) {
 
 bool Cluster::server_up(std::uint32_t server) const { return servers_.at(server) != nullptr; }
 
-void Cluster::crash_client(std::uint32_t c, bool silent) {
+void Cluster::crash_client(std::uint32_t c, CrashOptions options) {
     ClientState& state = *clients_[c];
     if (!state.up) return;
-    note(fmt::format("crash client {} ({}){}", c, spec_.clients[c].name, silent ? " (silent)" : ""));
+    note(fmt::format("crash client {} ({}){}", c, spec_.clients[c].name, options.peers == PeerView::silent ? " (silent)" : ""));
     connection_lost(c, "process crashed");
-    CrashOptions options;
-    options.peers = silent ? PeerView::silent : PeerView::reset;
     world_->crash_node(client_node(c), options);
     state.up = false;
     state.epoch_base = state.epoch_current;
@@ -491,7 +489,10 @@ void Cluster::log_line(std::string_view text) {
         tail_[tail_next_] = line;
     }
     tail_next_ = (tail_next_ + 1) % log_tail_max;
-    if (keep_log_) log_.push_back(std::move(line));
+    if (keep_log_) {
+        log_.push_back(std::move(line));
+        log_times_.push_back(world_->now());
+    }
 }
 
 std::vector<std::string> Cluster::log_tail() const {

@@ -141,12 +141,23 @@ struct ClientRecord {
     std::vector<SubscriptionRecord> subscriptions;
 };
 
+// A server and a client whose path a fault silenced: no bytes, no FIN, no RST. Whichever side
+// still runs must notice through PING/PONG.
+struct SilentPair {
+    std::uint32_t server = 0;
+    std::uint32_t client = 0;
+    bool client_should_detect = false;  // The client runs and its server went silent.
+    bool server_should_detect = false;  // The server runs and the client went silent.
+};
+
 // A fault as the nemesis applied it, for checkers that reason about faults (stale detection).
 struct FaultRecord {
-    std::string kind;  // "pause", "isolate", "crash", ... (chaos::FaultType names)
+    std::string kind;  // chaos::FaultType name.
     std::vector<NodeIndex> nodes;
     Instant start{};
-    Instant end = instant_never;
+    Instant end = instant_never;  // When undone (instant faults: start).
+    std::vector<SilentPair> silent;
+    bool pauses_or_crashes = false;  // The targets' processes did not run for a while.
 };
 
 // A check the nemesis made during the run on server state (stale connections closed in time).
@@ -196,12 +207,12 @@ public:
 
     // Process faults on a server node: crash (world.crash_node, the Server is destroyed) and a
     // restart that builds a new Server from the node's disk. Idempotent.
-    void crash_server(std::uint32_t server, bool silent);
+    void crash_server(std::uint32_t server, CrashOptions options);
     void restart_server(std::uint32_t server);
     bool server_up(std::uint32_t server) const;
     // Process faults on a client: the Connection dies with the process; a restart makes a new
     // Connection with the same name and subscriptions (epochs and sequences continue).
-    void crash_client(std::uint32_t client, bool silent);
+    void crash_client(std::uint32_t client, CrashOptions options);
     void restart_client(std::uint32_t client);
     bool client_up(std::uint32_t client) const;
     // The server closes every connection of `client` (it then reconnects). Returns how many.
@@ -219,6 +230,7 @@ public:
     void note(std::string_view text);
     void keep_log(bool keep) { keep_log_ = keep; }
     const std::vector<std::string>& log() const { return log_; }
+    const std::vector<Instant>& log_times() const { return log_times_; }  // One per log() line.
     // The last lines logged (at most log_tail_max), oldest first.
     std::vector<std::string> log_tail() const;
     std::uint64_t log_hash() const { return log_hash_; }
@@ -260,6 +272,7 @@ private:
     bool workload_running_ = false;
     bool keep_log_ = false;
     std::vector<std::string> log_;
+    std::vector<Instant> log_times_;
     std::vector<std::string> tail_;  // Ring of log_tail_max lines.
     std::size_t tail_next_ = 0;
     std::uint64_t log_hash_;

@@ -1,0 +1,346 @@
+// herald-sim: the deterministic simulator as a command.
+//
+//   herald-sim run SCENARIO --seed N [--swarm] [--log FILE]
+//   herald-sim swarm SCENARIO --seeds A..B [--report FILE]
+//   herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]
+//   herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]
+//   herald-sim bench [--clients N] [--rate N] [--seconds N]
+//
+// Every run is a pure function of (scenario, seed, swarm, commit). This file is the only place
+// in sim/ and chaos/ that reads the wall clock, and only to report the simulator's speed.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chaos/runner.h"
+#include "chaos/scenario.h"
+#include "engine/base/assert.h"
+
+#ifndef HERALD_COMMIT
+#define HERALD_COMMIT "unknown"
+#endif
+
+namespace {
+
+using herald::chaos::RunOptions;
+using herald::chaos::RunResult;
+using herald::chaos::Scenario;
+
+constexpr int exit_pass = 0;
+constexpr int exit_fail = 1;
+constexpr int exit_usage = 2;
+constexpr std::uint64_t shrink_runs_default = 200;
+
+const char* const usage_text =
+    "usage:\n"
+    "  herald-sim run SCENARIO --seed N [--swarm] [--log FILE]\n"
+    "  herald-sim swarm SCENARIO --seeds A..B [--report FILE]\n"
+    "  herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]\n"
+    "  herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]\n"
+    "  herald-sim bench [--clients N] [--rate N] [--seconds N]\n";
+
+struct Args {
+    std::string command;
+    std::string scenario_path;
+    std::optional<std::uint64_t> seed;
+    std::uint64_t seed_first = 1;
+    std::uint64_t seed_last = 0;
+    bool swarm = false;
+    std::string log_path;
+    std::string out_path;
+    std::string report_path;
+    std::optional<std::uint64_t> trace;
+    std::uint64_t runs = shrink_runs_default;
+    std::uint64_t clients = 50;
+    std::uint64_t rate = 1000;
+    std::uint64_t seconds = 10;
+};
+
+std::optional<std::uint64_t> parse_u64(const std::string& text, int base = 10) {
+    if (text.empty()) return std::nullopt;
+    std::size_t used = 0;
+    std::uint64_t value = 0;
+    try {
+        value = std::stoull(text, &used, base);
+    } catch (...) {
+        return std::nullopt;
+    }
+    if (used != text.size()) return std::nullopt;
+    return value;
+}
+
+std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
+    Args args;
+    std::vector<std::string> words(argv + 1, argv + argc);
+    if (words.empty()) return std::nullopt;
+    args.command = words[0];
+    std::size_t i = 1;
+    if (args.command != "bench") {
+        if (words.size() < 2 || words[1].starts_with("--")) {
+            error = "a SCENARIO file is required";
+            return std::nullopt;
+        }
+        args.scenario_path = words[1];
+        i = 2;
+    }
+    for (; i < words.size(); ++i) {
+        const std::string& flag = words[i];
+        const bool has_value = i + 1 < words.size();
+        auto value = [&]() -> std::string { return has_value ? words[++i] : std::string(); };
+        auto number = [&](std::uint64_t& out) {
+            const auto parsed = parse_u64(value());
+            if (!parsed) error = flag + " needs a number";
+            if (parsed) out = *parsed;
+        };
+        if (flag == "--seed") {
+            std::uint64_t seed = 0;
+            number(seed);
+            args.seed = seed;
+        } else if (flag == "--seeds") {
+            const std::string range = value();
+            const auto dots = range.find("..");
+            const auto first = dots == std::string::npos ? std::nullopt : parse_u64(range.substr(0, dots));
+            const auto last = dots == std::string::npos ? std::nullopt : parse_u64(range.substr(dots + 2));
+            if (!first || !last || *last < *first) {
+                error = "--seeds needs A..B with A <= B";
+            } else {
+                args.seed_first = *first;
+                args.seed_last = *last;
+            }
+        } else if (flag == "--swarm") {
+            args.swarm = true;
+        } else if (flag == "--log") {
+            args.log_path = value();
+        } else if (flag == "--out") {
+            args.out_path = value();
+        } else if (flag == "--report") {
+            args.report_path = value();
+        } else if (flag == "--trace") {
+            std::string text = value();
+            if (text.starts_with("0x")) text = text.substr(2);
+            args.trace = parse_u64(text, 16);
+            if (!args.trace) error = "--trace needs a hex hash";
+        } else if (flag == "--runs") {
+            number(args.runs);
+        } else if (flag == "--clients") {
+            number(args.clients);
+        } else if (flag == "--rate") {
+            number(args.rate);
+        } else if (flag == "--seconds") {
+            number(args.seconds);
+        } else {
+            error = "unknown flag " + flag;
+        }
+        if (!error.empty()) return std::nullopt;
+    }
+    return args;
+}
+
+std::optional<Scenario> load(const std::string& path) {
+    std::ifstream file(path);
+    if (!file) {
+        std::cerr << "herald-sim: cannot read " << path << "\n";
+        return std::nullopt;
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+    auto parsed = herald::chaos::parse_scenario(text.str());
+    if (!parsed.scenario) {
+        std::cerr << "herald-sim: " << path << ": " << parsed.error << "\n";
+        return std::nullopt;
+    }
+    return std::move(parsed.scenario);
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream file(path);
+    file << text;
+    return static_cast<bool>(file);
+}
+
+std::string join_log(const RunResult& result) {
+    std::string text;
+    for (const std::string& line : result.log) text += line + "\n";
+    return text;
+}
+
+void set_context(const std::string& scenario, std::uint64_t seed) {
+    // ASSERT failures inside a run print this (STYLE.md: seed and commit).
+    static std::string context;
+    context = fmt::format("herald-sim run {} --seed {} (commit {})", scenario, seed, HERALD_COMMIT);
+    herald::base::set_assert_context(context.c_str());
+}
+
+double wall_seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int command_run(const Args& args, const Scenario& scenario) {
+    set_context(args.scenario_path, *args.seed);
+    const auto start = std::chrono::steady_clock::now();
+    const RunResult result = herald::chaos::run(scenario, {*args.seed, args.swarm, !args.log_path.empty()});
+    const double wall = wall_seconds_since(start);
+    std::cout << herald::chaos::format_report(result, scenario, args.scenario_path, HERALD_COMMIT);
+    std::cout << fmt::format("speed: {:.1f} simulated s per wall s ({:.2f} s wall)\n",
+                             static_cast<double>(result.end.ns) / 1e9 / wall, wall);
+    if (!args.log_path.empty() && !write_file(args.log_path, join_log(result))) {
+        std::cerr << "herald-sim: cannot write " << args.log_path << "\n";
+    }
+    return result.passed ? exit_pass : exit_fail;
+}
+
+int command_replay(const Args& args, const Scenario& scenario) {
+    set_context(args.scenario_path, *args.seed);
+    const RunOptions options{*args.seed, args.swarm, true};
+    const RunResult first = herald::chaos::run(scenario, options);
+    const RunResult second = herald::chaos::run(scenario, options);
+    std::cout << herald::chaos::format_report(second, scenario, args.scenario_path, HERALD_COMMIT);
+    const bool same = first.trace_hash == second.trace_hash && first.log_hash == second.log_hash &&
+                      first.log == second.log;
+    std::cout << fmt::format("replay: two runs {} (trace {:016x} / {:016x}, log {:016x} / {:016x}, {} lines)\n",
+                             same ? "identical" : "DIFFER", first.trace_hash, second.trace_hash, first.log_hash,
+                             second.log_hash, second.log.size());
+    bool expected = true;
+    if (args.trace) {
+        expected = *args.trace == second.trace_hash;
+        std::cout << fmt::format("replay: trace hash {} the expected {:016x}\n", expected ? "matches" : "DOES NOT match",
+                                 *args.trace);
+    }
+    if (!args.log_path.empty()) write_file(args.log_path, join_log(second));
+    return same && expected ? exit_pass : exit_fail;
+}
+
+int command_swarm(const Args& args, const Scenario& scenario) {
+    std::uint64_t failures = 0;
+    std::string summary = fmt::format("# herald-sim swarm {} seeds {}..{} commit {}\n", args.scenario_path,
+                                      args.seed_first, args.seed_last, HERALD_COMMIT);
+    const auto start = std::chrono::steady_clock::now();
+    double simulated = 0;
+    for (std::uint64_t seed = args.seed_first; seed <= args.seed_last; ++seed) {
+        set_context(args.scenario_path, seed);
+        const RunResult result = herald::chaos::run(scenario, {seed, true, false});
+        simulated += static_cast<double>(result.end.ns) / 1e9;
+        std::string fired;
+        for (std::size_t i = 0; i < herald::chaos::fault_type_count; ++i) {
+            if (result.faults[i] > 0) {
+                fired += fmt::format(" {}={}", herald::chaos::fault_type_name(static_cast<herald::chaos::FaultType>(i)),
+                                     result.faults[i]);
+            }
+        }
+        std::string line = fmt::format("seed {} {} trace {:016x} faults:{}", seed, result.passed ? "PASS" : "FAIL",
+                                       result.trace_hash, fired.empty() ? " none" : fired);
+        if (!result.passed) {
+            ++failures;
+            line += fmt::format("\n  [{}] {}\n  replay: herald-sim run {} --seed {} --swarm",
+                                herald::chaos::checker_type_name(result.violations.front().checker),
+                                result.violations.front().message, args.scenario_path, seed);
+        }
+        std::cout << line << std::endl;
+        summary += line + "\n";
+    }
+    const std::uint64_t total = args.seed_last - args.seed_first + 1;
+    const double wall = wall_seconds_since(start);
+    const std::string tail = fmt::format("swarm: {} of {} seeds failed ({:.0f} simulated s in {:.1f} wall s)\n",
+                                         failures, total, simulated, wall);
+    std::cout << tail;
+    summary += tail;
+    if (!args.report_path.empty() && !write_file(args.report_path, summary)) {
+        std::cerr << "herald-sim: cannot write " << args.report_path << "\n";
+    }
+    return failures == 0 ? exit_pass : exit_fail;
+}
+
+int command_shrink(const Args& args, const Scenario& scenario) {
+    set_context(args.scenario_path, *args.seed);
+    const auto result = herald::chaos::shrink(scenario, {*args.seed, args.swarm, false}, args.runs,
+                                              [](const std::string& line) { std::cout << line << std::endl; });
+    if (!result.reproduced) {
+        std::cout << fmt::format("shrink: seed {} passes; nothing to shrink\n", *args.seed);
+        return exit_usage;
+    }
+    const std::string out = args.out_path.empty() ? scenario.name + "-shrunk.json" : args.out_path;
+    if (!write_file(out, herald::chaos::scenario_to_json(result.smallest))) {
+        std::cerr << "herald-sim: cannot write " << out << "\n";
+        return exit_usage;
+    }
+    std::cout << herald::chaos::format_report(result.last_failure, result.smallest, out, HERALD_COMMIT);
+    std::cout << fmt::format("shrink: {} runs; {} faults, {} clients, {} nodes, duration {} -> {}\n", result.runs,
+                             result.smallest.schedule.size(), result.smallest.cluster.clients.size(),
+                             result.smallest.cluster.nodes.size(),
+                             herald::chaos::format_duration(result.smallest.duration), out);
+    return exit_fail;
+}
+
+// Simulator speed: one node, `clients` publishers (each also subscribed to its own subject) at
+// `rate` publishes per simulated second in total, then the same cluster idle.
+int command_bench(const Args& args) {
+    auto measure = [&](std::uint64_t rate, const char* label) {
+        Scenario scenario;
+        scenario.name = "bench";
+        scenario.cluster.nodes.resize(1);
+        scenario.cluster.nodes[0].options.ping_interval = herald::Duration::seconds(120);
+        for (std::uint64_t c = 0; c < args.clients; ++c) {
+            herald::sim::ClientSpec client;
+            client.name = fmt::format("c{}", c);
+            client.servers = {0};
+            client.ping_interval = herald::Duration::seconds(120);
+            client.flush_interval = herald::Duration::seconds(1);
+            if (rate > 0) client.publish.push_back({fmt::format("bench.{}", c % 10), std::max<std::uint64_t>(rate / args.clients, 1), 64});
+            client.subscribe.push_back({fmt::format("bench.{}", c % 10), ""});
+            scenario.cluster.clients.push_back(client);
+        }
+        scenario.duration = herald::Duration::seconds(args.seconds);
+        scenario.settle = herald::Duration::seconds(1);
+        scenario.checkers = {herald::chaos::CheckerType::no_duplicate};
+        const auto start = std::chrono::steady_clock::now();
+        const RunResult result = herald::chaos::run(scenario, {1, false, false});
+        const double wall = wall_seconds_since(start);
+        const double simulated = static_cast<double>(result.end.ns) / 1e9;
+        std::uint64_t delivered = 0;
+        const auto it = result.ops.find("deliver ok");
+        if (it != result.ops.end()) delivered = it->second;
+        std::cout << fmt::format("{}: {} clients, {} publishes/s: {:.1f} simulated s in {:.3f} wall s = {:.0f}x real "
+                                 "time ({} steps, {} deliveries)\n",
+                                 label, args.clients, rate, simulated, wall, simulated / wall, result.steps, delivered);
+    };
+    measure(args.rate, "load");
+    measure(0, "idle");
+    return exit_pass;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string error;
+    const auto args = parse_args(argc, argv, error);
+    if (!args) {
+        if (!error.empty()) std::cerr << "herald-sim: " << error << "\n";
+        std::cerr << usage_text;
+        return exit_usage;
+    }
+    if (args->command == "bench") return command_bench(*args);
+    const bool needs_seed = args->command == "run" || args->command == "replay" || args->command == "shrink";
+    if (needs_seed && !args->seed) {
+        std::cerr << "herald-sim: " << args->command << " needs --seed N\n" << usage_text;
+        return exit_usage;
+    }
+    if (args->command == "swarm" && args->seed_last < args->seed_first) {
+        std::cerr << "herald-sim: swarm needs --seeds A..B\n" << usage_text;
+        return exit_usage;
+    }
+    const auto scenario = load(args->scenario_path);
+    if (!scenario) return exit_usage;
+    if (args->command == "run") return command_run(*args, *scenario);
+    if (args->command == "replay") return command_replay(*args, *scenario);
+    if (args->command == "swarm") return command_swarm(*args, *scenario);
+    if (args->command == "shrink") return command_shrink(*args, *scenario);
+    std::cerr << "herald-sim: unknown command " << args->command << "\n" << usage_text;
+    return exit_usage;
+}
