@@ -73,7 +73,8 @@ public:
     // file is missing or empty.
     std::optional<std::uint64_t> truncate_at_rest(const std::string& path);
     // Puts back the content of the file before its last successful sync (an older copy, as a
-    // lying disk or a restored snapshot would); unsynced changes are dropped too. False if
+    // lying disk or a restored snapshot would; empty if synced at most once); unsynced changes
+    // are dropped too. False if
     // there is no such file.
     bool rollback(const std::string& path);
     // The next `count` syncs (file or directory) fail with Errc::io_error. After a failed sync
