@@ -74,8 +74,7 @@ public:
     std::optional<std::uint64_t> truncate_at_rest(const std::string& path);
     // Puts back the content of the file before its last successful sync (an older copy, as a
     // lying disk or a restored snapshot would; empty if synced at most once); unsynced changes
-    // are dropped too. False if
-    // there is no such file.
+    // are dropped too. False if there is no such file.
     bool rollback(const std::string& path);
     // The next `count` syncs (file or directory) fail with Errc::io_error. After a failed sync
     // the data it would have covered stays written but unsynced: a later successful sync makes
