@@ -3,6 +3,8 @@
 // (HERALD_TEST_SERVER), so each client feature is known to work against the real thing. Every
 // wait runs the loop with AsioEnv::run_until on a predicate, bounded by a loop timer; no sleeps.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -332,4 +334,32 @@ TEST_CASE("client interop: connect to a closed port fails and names the error", 
     const Status status = f.try_connect(c);
     REQUIRE(!status);
     REQUIRE(c.closed());
+}
+
+// Hidden: the rate at which 16-byte publishes go through loopback TCP into the server, flush
+// included (the server's absorption rate bounds it). For reports, not for CI.
+TEST_CASE("client interop: publish rate of 16-byte messages into the server", "[interop][client][.bench]") {
+    Fixture f;
+    Connection& c = f.connect();
+    const std::string payload(16, 'x');
+    constexpr std::size_t total = 5'000'000;
+    constexpr std::size_t batch = 1000;
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t sent = 0;
+    while (sent < total) {
+        for (std::size_t i = 0; i < batch && sent < total; ++i) {
+            if (c.publish("bench", payload)) {
+                ++sent;
+            } else {
+                break;  // outbound_full: let the loop write
+            }
+        }
+        // Keep writes in flight but let the loop drain when a lot is buffered (run_until would
+        // block on the idle read if asked for more handlers than are ready).
+        f.asio.run_until([&] { return c.buffered_bytes() < 256 * 1024; }, handlers_max);
+    }
+    REQUIRE(f.flush(c));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("publish 16 B into %s over loopback: %.1f M msgs/s\n", ServerProcess::server_binary().c_str(),
+                static_cast<double>(total) / seconds / 1e6);
 }
