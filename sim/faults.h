@@ -4,14 +4,16 @@
 //
 //   time     node.clock().set_skew_ns(ns) / set_drift_ppm(ppm) / jump_realtime_ns(delta)
 //            SimNodeOptions::clock (initial skew and drift)
-//   network  world.network(): set_link(from, to, SimLinkOptions), partition(a, b),
-//            partition_one_way(from, to), bridge(a, b, c), isolate(n), block(from, to),
-//            heal(), heal(from, to), clog(a, b, d), clog_one_way(from, to, d), connections(),
+//   network  world.network(): set_link(from, to, SimLinkOptions), set_link_both(a, b, ...),
+//            partition(a, b), partition_one_way(from, to), bridge(a, b, c), isolate(n),
+//            block(from, to), heal(), heal(from, to), blocked(from, to), clog(a, b, d),
+//            clog_one_way(from, to, d), clogged(from, to), connections(),
 //            reset_connection(id), reset_connections(a, b), blackhole_connection(id)
 //            SimWorldOptions::network (default link, connect timeout)
 //   disk     node.file_system(): crash(DiskCrash), flip_bits(path, n), truncate_at_rest(path),
 //            rollback(path), fail_next_syncs(n), options().space_bytes_max,
-//            options().sync_error_probability, options().sync_latency(_jitter), durable_paths()
+//            options().sync_error_probability, options().sync_latency(_jitter), durable_paths(),
+//            used_bytes()
 //   process  world.crash_node(i, CrashOptions), world.restart_node(i), world.pause_node(i),
 //            world.resume_node(i), world.node_state(i)
 //
