@@ -293,12 +293,15 @@ bool process_stopped(const History& h, sim::NodeIndex node, Instant from, Instan
 
 void check_stale_detected(const Index& index, const Scenario& scenario, Report& report) {
     const History& h = index.history;
-    for (const sim::FaultRecord& fault : h.faults) {
+    for (std::size_t f = 0; f < h.faults.size(); ++f) {
+        const sim::FaultRecord& fault = h.faults[f];
         for (const sim::SilentPair& pair : fault.silent) {
             if (!pair.client_should_detect || report.full()) continue;
             const Duration bound = client_stale_bound(scenario.cluster.clients[pair.client]);
             if (fault.end.since(fault.start) <= bound) continue;
             if (process_stopped(h, h.clients[pair.client].node, fault.start, fault.start + bound)) continue;
+            const Instant window_start{fault.start.ns > bound.ns ? fault.start.ns - bound.ns : 0};
+            if (disturbed(h.faults, f, pair.server, h.clients[pair.client].node, window_start, fault.start + bound)) continue;
             for (const auto* epoch : index.epochs_of(pair.client)) {
                 const sim::Epoch& e = *epoch->epoch;
                 if (e.node != pair.server || e.up > fault.start || e.down <= fault.start) continue;

@@ -38,6 +38,22 @@ Duration server_stale_bound(const sim::NodeSpec& node) {
     return with_slack(Duration{std::max(server_first_ping_ns, interval.ns)} + interval * pings);
 }
 
+bool disturbed(const std::vector<sim::FaultRecord>& faults, std::size_t self, sim::NodeIndex a, sim::NodeIndex b,
+               Instant from, Instant to) {
+    for (std::size_t i = 0; i < faults.size(); ++i) {
+        const sim::FaultRecord& fault = faults[i];
+        if (i == self || fault.kind.starts_with("clock_")) continue;
+        // Released bytes may trail the end of a fault by a slow segment's delay.
+        const Instant end = fault.end == sim::instant_never ? fault.end : fault.end + Duration::seconds(1);
+        if (fault.start > to || end < from) continue;
+        // A process or isolate fault on either node, or a link fault between the two.
+        const bool has_a = std::find(fault.nodes.begin(), fault.nodes.end(), a) != fault.nodes.end();
+        const bool has_b = std::find(fault.nodes.begin(), fault.nodes.end(), b) != fault.nodes.end();
+        if (fault.nodes.size() == 1 ? (has_a || has_b) : (has_a && has_b)) return true;
+    }
+    return false;
+}
+
 Nemesis::Nemesis(sim::Cluster& cluster, const Scenario& scenario, std::uint64_t seed,
                  std::array<bool, fault_type_count> enabled)
     : cluster_(cluster), scenario_(scenario), random_(seed ^ nemesis_salt), enabled_(enabled) {}
@@ -140,22 +156,30 @@ void Nemesis::fire(FaultType type, std::vector<sim::NodeIndex> targets, Duration
         cluster_.note(fmt::format("nemesis: {}{} skipped (target not running)", record.kind, names));
         return;
     }
-    cluster_.note(fmt::format("nemesis: {}{} for {}", record.kind, names, format_duration(duration)));
+    cluster_.note(fmt::format("nemesis: {}{} for {}ms", record.kind, names, fault.duration.ns / 1'000'000));
     ++counts_[static_cast<std::size_t>(type)];
     fired_.push_back(fault);
     auto& faults = cluster_.history().faults;
     faults.push_back(std::move(record));
-    active_.push_back(Active{faults.size() - 1, fault, false});
+    active_.push_back(Active{faults.size() - 1, fault, false, {}});
     const std::size_t active = active_.size() - 1;
-    world.schedule_after(duration, sim::world_node, sim::EventKind::custom, [this, active] { undo(active); });
-    // Server-side stale detection: if the silence outlasts the bound, look then.
+    world.schedule_after(fault.duration, sim::world_node, sim::EventKind::custom, [this, active] { undo(active); });
+    // Server-side stale detection: if the silence outlasts the bound, look then. A server also
+    // learns of a client's own stale detection by its FIN, so the later bound of the two holds.
+    Duration bound{};
     for (const sim::SilentPair& pair : faults.back().silent) {
-        const Duration bound = server_stale_bound(scenario_.cluster.nodes[pair.server]);
-        if (pair.server_should_detect && duration > bound) {
-            world.schedule_after(bound, sim::world_node, sim::EventKind::custom,
-                                 [this, active] { probe_servers(active); });
-            break;
-        }
+        if (!pair.server_should_detect) continue;
+        bound = std::max(bound, server_stale_bound(scenario_.cluster.nodes[pair.server]));
+        bound = std::max(bound, client_stale_bound(scenario_.cluster.clients[pair.client]));
+    }
+    for (const sim::SilentPair& pair : faults.back().silent) {
+        if (!pair.server_should_detect) continue;
+        const sim::NodeIndex peer = cluster_.client_node(pair.client);
+        active_.back().watched.push_back(
+            Watched{pair.server, peer, cluster_.server_generation(pair.server), cluster_.server_connections_from(pair.server, peer)});
+    }
+    if (bound.ns > 0 && fault.duration > bound) {
+        world.schedule_after(bound, sim::world_node, sim::EventKind::custom, [this, active] { probe_servers(active); });
     }
 }
 
@@ -275,6 +299,9 @@ bool Nemesis::apply(FiredFault& fault, sim::FaultRecord& record) {
             }
             fault.detail = count;
             add_silent(record, t[0], t[1], false, false);
+            // The connections stay dead until a side notices: the silence lasts till heal.
+            fault.duration = Duration::seconds(3600);
+            record.end = sim::instant_never;
             return true;
         }
         case FaultType::kick:
@@ -385,17 +412,24 @@ void Nemesis::probe_servers(std::size_t index) {
     const Active& active = active_[index];
     if (active.undone) return;
     const sim::FaultRecord& record = cluster_.history().faults[active.record];
-    for (const sim::SilentPair& pair : record.silent) {
-        if (!pair.server_should_detect) continue;
-        if (cluster_.world().node_state(pair.server) != sim::NodeState::up) continue;
+    for (const Watched& watched : active.watched) {
+        if (watched.cids.empty() || cluster_.world().node_state(watched.server) != sim::NodeState::up) continue;
+        if (cluster_.server_generation(watched.server) != watched.generation) continue;
+        if (disturbed(cluster_.history().faults, active.record, watched.server, watched.peer_node, record.start,
+                      cluster_.world().now())) {
+            continue;
+        }
+        const auto open = cluster_.server_connections_from(watched.server, watched.peer_node);
         sim::Probe probe;
         probe.at = cluster_.world().now();
-        probe.server = pair.server;
-        probe.peer_node = cluster_.client_node(pair.client);
-        probe.open_connections = cluster_.server_connections_from(pair.server, probe.peer_node);
+        probe.server = watched.server;
+        probe.peer_node = watched.peer_node;
+        for (const std::uint64_t cid : watched.cids) {
+            if (std::find(open.begin(), open.end(), cid) != open.end()) ++probe.open_connections;
+        }
         probe.why = fmt::format("{} since {} (fault #{})", record.kind, record.start.ns, active.record);
         if (probe.open_connections > 0) {
-            cluster_.note(fmt::format("probe: n{} still has {} connection(s) from {} after {}", pair.server,
+            cluster_.note(fmt::format("probe: n{} still has {} connection(s) from {} after {}", watched.server,
                                       probe.open_connections, target_name(scenario_, probe.peer_node), record.kind));
         }
         cluster_.history().probes.push_back(std::move(probe));

@@ -34,6 +34,13 @@ struct FiredFault {
 Duration client_stale_bound(const sim::ClientSpec& client);
 Duration server_stale_bound(const sim::NodeSpec& node);
 
+// Whether a fault other than `faults[self]` that could hold or release bytes between `a` and `b`
+// (any fault touching either node but a clock fault) overlapped [from, to]. Stale-detection
+// checks skip such windows: bytes held by an earlier partition and released later look like
+// life to the receiver, so its silence starts later than the fault.
+bool disturbed(const std::vector<sim::FaultRecord>& faults, std::size_t self, sim::NodeIndex a, sim::NodeIndex b,
+               Instant from, Instant to);
+
 class Nemesis {
 public:
     // `enabled[type]` false: random faults of that type never fire (swarm testing).
@@ -52,10 +59,18 @@ public:
     const std::array<std::uint64_t, fault_type_count>& counts() const { return counts_; }
 
 private:
+    // Server-side connections a silencing fault cut off, to probe later.
+    struct Watched {
+        std::uint32_t server = 0;
+        sim::NodeIndex peer_node = 0;
+        std::uint64_t generation = 0;
+        std::vector<std::uint64_t> cids;
+    };
     struct Active {
         std::size_t record = 0;  // Index in history().faults.
         FiredFault fault;
         bool undone = false;
+        std::vector<Watched> watched;
     };
 
     void schedule_random(std::size_t index);

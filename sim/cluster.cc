@@ -89,6 +89,7 @@ Cluster::Cluster(std::uint64_t seed, ClusterSpec spec)
     log_backend_->sink = [this](base::LogLevel, std::string_view line) { log_line(line); };
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) world_->add_node();
     servers_.resize(spec_.nodes.size());
+    server_generations_.resize(spec_.nodes.size());
     for (std::uint32_t c = 0; c < spec_.clients.size(); ++c) {
         const ClientSpec& client = spec_.clients[c];
         ASSERT(!client.servers.empty());
@@ -127,6 +128,7 @@ void Cluster::stop_workload() {
 
 void Cluster::start_server(std::uint32_t server) {
     ASSERT(servers_[server] == nullptr);
+    ++server_generations_[server];
     config::Options options = spec_.nodes[server].options;
     options.host = "0.0.0.0";
     options.port = server_port;
@@ -460,14 +462,14 @@ std::size_t Cluster::kick_client(std::uint32_t c) {
     return count;
 }
 
-std::size_t Cluster::server_connections_from(std::uint32_t server, NodeIndex peer_node) {
-    if (servers_.at(server) == nullptr) return 0;
+std::vector<std::uint64_t> Cluster::server_connections_from(std::uint32_t server, NodeIndex peer_node) {
+    std::vector<std::uint64_t> cids;
+    if (servers_.at(server) == nullptr) return cids;
     const std::string prefix = world_->node(peer_node).host() + ":";
-    std::size_t count = 0;
     for (const auto& [cid, client] : servers_[server]->broker().clients()) {
-        if (!client->closed() && client->peer_address().starts_with(prefix)) ++count;
+        if (!client->closed() && client->peer_address().starts_with(prefix)) cids.push_back(cid);
     }
-    return count;
+    return cids;
 }
 
 void Cluster::note(std::string_view text) { log_line(text); }

@@ -217,8 +217,10 @@ public:
     bool client_up(std::uint32_t client) const;
     // The server closes every connection of `client` (it then reconnects). Returns how many.
     std::size_t kick_client(std::uint32_t client);
-    // Open server-side connections on `server` whose peer is on `peer_node`.
-    std::size_t server_connections_from(std::uint32_t server, NodeIndex peer_node);
+    // Open server-side connections (client ids) on `server` whose peer is on `peer_node`.
+    std::vector<std::uint64_t> server_connections_from(std::uint32_t server, NodeIndex peer_node);
+    // Grows at every restart of the server (client ids start again).
+    std::uint64_t server_generation(std::uint32_t server) const { return server_generations_.at(server); }
     // Whether each client is connected now.
     bool client_connected(std::uint32_t client) const;
 
@@ -267,6 +269,7 @@ private:
     std::unique_ptr<SimWorld> world_;
     std::shared_ptr<base::LogBackend> log_backend_;
     std::vector<std::unique_ptr<server::Server>> servers_;
+    std::vector<std::uint64_t> server_generations_;
     std::vector<std::unique_ptr<ClientState>> clients_;
     History history_;
     bool workload_running_ = false;
