@@ -38,8 +38,8 @@ constexpr double megabyte = 1e6;
 constexpr std::size_t publish_turn_bytes = 256 * 1024;  // encoded per loop turn, then yield
 // Flow control: a publisher sends a flush (PING) after each window and keeps at most
 // windows_in_flight_max windows unconfirmed, so it waits for the server instead of spinning.
-constexpr std::size_t window_bytes = 1024 * 1024;
-constexpr std::size_t windows_in_flight_max = 2;
+constexpr std::size_t window_bytes = 4 * 1024 * 1024;
+constexpr std::size_t windows_in_flight_max = 4;
 constexpr std::size_t frame_overhead = 32;  // "PUB subject size\r\n...\r\n", about
 constexpr auto progress_interval = std::chrono::milliseconds(100);
 constexpr std::string_view responder_queue = "herald-bench";
