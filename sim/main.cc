@@ -4,7 +4,11 @@
 //   herald-sim swarm SCENARIO --seeds A..B [--report FILE]
 //   herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]
 //   herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]
+//   herald-sim check SCENARIO --seeds A..B [--canary]
 //   herald-sim bench [--clients N] [--rate N] [--seconds N]
+//
+// check is what CI runs: every seed twice, the two runs must agree byte for byte (trace hash,
+// log hash, log), and every seed must pass; with --canary at least one seed must fail instead.
 //
 // Every run is a pure function of (scenario, seed, swarm, commit). This file is the only place
 // in sim/ and chaos/ that reads the wall clock, and only to report the simulator's speed.
@@ -44,6 +48,7 @@ const char* const usage_text =
     "  herald-sim swarm SCENARIO --seeds A..B [--report FILE]\n"
     "  herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]\n"
     "  herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]\n"
+    "  herald-sim check SCENARIO --seeds A..B [--canary]\n"
     "  herald-sim bench [--clients N] [--rate N] [--seconds N]\n";
 
 struct Args {
@@ -53,6 +58,7 @@ struct Args {
     std::uint64_t seed_first = 1;
     std::uint64_t seed_last = 0;
     bool swarm = false;
+    bool canary = false;
     std::string log_path;
     std::string out_path;
     std::string report_path;
@@ -116,6 +122,8 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
             }
         } else if (flag == "--swarm") {
             args.swarm = true;
+        } else if (flag == "--canary") {
+            args.canary = true;
         } else if (flag == "--log") {
             args.log_path = value();
         } else if (flag == "--out") {
@@ -257,6 +265,34 @@ int command_swarm(const Args& args, const Scenario& scenario) {
     return failures == 0 ? exit_pass : exit_fail;
 }
 
+int command_check(const Args& args, const Scenario& scenario) {
+    std::uint64_t failed = 0;
+    std::uint64_t differ = 0;
+    std::uint64_t first_failing = 0;
+    for (std::uint64_t seed = args.seed_first; seed <= args.seed_last; ++seed) {
+        set_context(args.scenario_path, seed);
+        const RunResult first = herald::chaos::run(scenario, {seed, false, true});
+        const RunResult second = herald::chaos::run(scenario, {seed, false, true});
+        const bool same = first.trace_hash == second.trace_hash && first.log_hash == second.log_hash &&
+                          first.log == second.log && first.passed == second.passed;
+        differ += same ? 0 : 1;
+        if (!first.passed && failed++ == 0) first_failing = seed;
+        std::cout << fmt::format("seed {} {} trace {:016x} log {:016x} {}\n", seed, first.passed ? "PASS" : "FAIL",
+                                 first.trace_hash, first.log_hash, same ? "replayed identically" : "REPLAY DIFFERS");
+        if (!first.passed && !args.canary) {
+            std::cout << herald::chaos::format_report(first, scenario, args.scenario_path, HERALD_COMMIT);
+        }
+    }
+    const std::uint64_t total = args.seed_last - args.seed_first + 1;
+    if (args.canary) {
+        std::cout << fmt::format("canary {}: caught in {} of {} seeds (first at seed {})\n", scenario.name, failed, total,
+                                 first_failing);
+        return differ == 0 && failed > 0 ? exit_pass : exit_fail;
+    }
+    std::cout << fmt::format("check {}: {} of {} seeds failed, {} replays differed\n", scenario.name, failed, total, differ);
+    return differ == 0 && failed == 0 ? exit_pass : exit_fail;
+}
+
 int command_shrink(const Args& args, const Scenario& scenario) {
     set_context(args.scenario_path, *args.seed);
     const auto result = herald::chaos::shrink(scenario, {*args.seed, args.swarm, false}, args.runs,
@@ -331,7 +367,7 @@ int main(int argc, char** argv) {
         std::cerr << "herald-sim: " << args->command << " needs --seed N\n" << usage_text;
         return exit_usage;
     }
-    if (args->command == "swarm" && args->seed_last < args->seed_first) {
+    if ((args->command == "swarm" || args->command == "check") && args->seed_last < args->seed_first) {
         std::cerr << "herald-sim: swarm needs --seeds A..B\n" << usage_text;
         return exit_usage;
     }
@@ -341,6 +377,7 @@ int main(int argc, char** argv) {
     if (args->command == "replay") return command_replay(*args, *scenario);
     if (args->command == "swarm") return command_swarm(*args, *scenario);
     if (args->command == "shrink") return command_shrink(*args, *scenario);
+    if (args->command == "check") return command_check(*args, *scenario);
     std::cerr << "herald-sim: unknown command " << args->command << "\n" << usage_text;
     return exit_usage;
 }
