@@ -71,6 +71,7 @@ struct Cluster::ClientState {
     bool up = true;
     std::uint32_t epoch_base = 0;     // Epochs of earlier incarnations.
     std::uint32_t epoch_current = 0;  // Last epoch observed.
+    std::uint32_t epoch_reserved = 0;  // Highest epoch a publish was assigned (maybe pending).
     std::size_t epoch_index = 0;      // Its entry in history.epochs.
     bool epoch_open = false;
     std::uint64_t publish_seq = 0;
@@ -369,19 +370,24 @@ std::uint32_t Cluster::sending_epoch(std::uint32_t c) {
     ClientState& state = *clients_[c];
     ASSERT(state.connection != nullptr);
     const auto reconnects = static_cast<std::uint32_t>(state.connection->stats().reconnects);
+    std::uint32_t epoch = 0;
     switch (state.connection->state()) {
         case client::State::connected:
-            return current_epoch(c);
+            epoch = current_epoch(c);
+            break;
         case client::State::idle:
         case client::State::connecting:
-            return state.epoch_base + 1;
+            epoch = state.epoch_base + 1;
+            break;
         case client::State::reconnecting:
-            return state.epoch_base + 2 + reconnects;
+            epoch = state.epoch_base + 2 + reconnects;
+            break;
         case client::State::draining:
         case client::State::closed:
-            return 0;
+            break;
     }
-    return 0;
+    state.epoch_reserved = std::max(state.epoch_reserved, epoch);
+    return epoch;
 }
 
 void Cluster::connection_lost(std::uint32_t c, std::string_view why) {
@@ -426,7 +432,9 @@ void Cluster::crash_client(std::uint32_t c, CrashOptions options) {
     connection_lost(c, "process crashed");
     world_->crash_node(client_node(c), options);
     state.up = false;
-    state.epoch_base = state.epoch_current;
+    // Publishes buffered for a connection that never came die with the process: the next
+    // incarnation's epochs start past every number handed out.
+    state.epoch_base = std::max(state.epoch_current, state.epoch_reserved);
     state.connection.reset();
 }
 
