@@ -54,3 +54,20 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
+
+# Longer random swarms than CI's fixed seed list (docs/simulator.md): every committed scenario
+# with swarm fault mixes, SEEDS per scenario; the summary goes to reports/sim/ (not committed).
+SEEDS ?= 1..500
+.PHONY: sim-swarm
+sim-swarm: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target herald-sim
+	@mkdir -p reports/sim
+	@status=0; stamp=$$(date +%Y%m%d-%H%M%S)-$$(git rev-parse --short HEAD); \
+	summary=reports/sim/swarm-$$stamp.txt; : > $$summary; \
+	for scenario in scenarios/*.json; do \
+	  name=$$(basename $$scenario .json); \
+	  $(BUILD)/bin/herald-sim swarm $$scenario --seeds $(SEEDS) --report reports/sim/swarm-$$stamp-$$name.txt > /dev/null || status=1; \
+	  tail -n 1 reports/sim/swarm-$$stamp-$$name.txt | sed "s|^|$$name: |" >> $$summary; \
+	  grep -A2 ' FAIL ' reports/sim/swarm-$$stamp-$$name.txt >> $$summary || true; \
+	done; \
+	cat $$summary; echo "summary: $$summary"; exit $$status
