@@ -5,7 +5,7 @@
 # reports/bench/compare-<date>-<commit>.json. Stops only the processes it started.
 #
 # Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--load PATH]
-#                         [--out DIR] [--timeout SECONDS] [--scale F]
+#                         [--out DIR] [--json FILE] [--timeout SECONDS] [--scale F]
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,6 +14,7 @@ herald_bin="$repo_root/build/bin/herald-server"
 nats_bin=$(command -v nats-server || echo /usr/bin/nats-server)
 load_bin="$repo_root/build/bin/herald-load"
 out_dir="$repo_root/reports/bench"
+json_path=""       # Default: $out_dir/compare-<date>-<commit>.json.
 run_timeout_s=20   # Per herald-load run; a server that times out on a case skips its later reps.
 scale=1            # Multiplies every message count (0.1 for a smoke run).
 start_timeout_s=10
@@ -26,6 +27,7 @@ while [[ $# -gt 0 ]]; do
         --nats) nats_bin=$2; shift 2 ;;
         --load) load_bin=$2; shift 2 ;;
         --out) out_dir=$2; shift 2 ;;
+        --json) json_path=$2; shift 2 ;;
         --timeout) run_timeout_s=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
         -h|--help) usage 0 ;;
@@ -38,12 +40,17 @@ done
 command -v python3 >/dev/null || { echo "python3 is needed for the summary" >&2; exit 1; }
 
 # The matrix: name, herald-load arguments (message counts before --scale).
-case_names=(pub16 pub128 pubsub16 pubsub128 reqrep16)
+# Not in the matrix: a queue group of 4 (herald-load has no queue subscribers yet) and JetStream
+# (not implemented yet).
+case_names=(pub16 pub128 pub1k pubsub16 pubsub128 pubsub1k fanout4 reqrep16)
 declare -A case_args=(
     [pub16]="--mode pub --pubs 1 --msgs 5000000 --size 16"
     [pub128]="--mode pub --pubs 1 --msgs 3000000 --size 128"
+    [pub1k]="--mode pub --pubs 1 --msgs 1000000 --size 1024"
     [pubsub16]="--mode pubsub --pubs 1 --subs 1 --msgs 2000000 --size 16"
     [pubsub128]="--mode pubsub --pubs 1 --subs 1 --msgs 1000000 --size 128"
+    [pubsub1k]="--mode pubsub --pubs 1 --subs 1 --msgs 500000 --size 1024"
+    [fanout4]="--mode pubsub --pubs 1 --subs 4 --msgs 500000 --size 128"
     [reqrep16]="--mode reqrep --msgs 5000 --size 16"
 )
 
@@ -90,6 +97,7 @@ start_server() {
     server_url[$name]=$url
 }
 
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 servers=(nats)
 start_server nats "$nats_bin"
 herald_note=""
@@ -155,20 +163,24 @@ loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 nats_version=$("$nats_bin" --version 2>/dev/null | head -n1 || echo unknown)
 date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$out_dir"
-json_out="$out_dir/compare-$(date -u +%Y%m%d-%H%M%S)-$commit.json"
+json_out=${json_path:-"$out_dir/compare-$(date -u +%Y%m%d-%H%M%S)-$commit.json"}
+mkdir -p "$(dirname "$json_out")"
 
 python3 - "$results_file" "$json_out" "$reps" "$commit" "$cpu_model" "$cores" "$kernel" \
-    "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "${case_names[@]}" <<'EOF'
+    "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "$loadavg_start" "${case_names[@]}" <<'EOF'
 import json, statistics, sys
 (results_path, json_out, reps, commit, cpu, cores, kernel, loadavg, nats_version, date,
- note, scale, *cases) = sys.argv[1:]
+ note, scale, loadavg_start, *cases) = sys.argv[1:]
 rows = [json.loads(line) for line in open(results_path)]
 # Per case: the metric shown, its unit, whether higher is better.
 metrics = {
     "pub16": ("pub_msgs_per_s", "msgs/s", True, "pub 16 B"),
     "pub128": ("pub_msgs_per_s", "msgs/s", True, "pub 128 B"),
+    "pub1k": ("pub_msgs_per_s", "msgs/s", True, "pub 1 KiB"),
     "pubsub16": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 16 B"),
     "pubsub128": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 128 B"),
+    "pubsub1k": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 1 KiB"),
+    "fanout4": ("recv_msgs_per_s", "msgs/s received", True, "fan-out 1->4 128 B"),
     "reqrep16": ("latency_us.p50", "us p50", False, "reqrep 16 B latency"),
 }
 def get(row, key):
@@ -186,20 +198,22 @@ for case in cases:
         good = [get(r, key) for r in mine if r.get("ok")]
         entry[server] = {
             "median": statistics.median(good) if good else None,
+            "min": min(good) if good else None, "max": max(good) if good else None,
+            "values": good,
             "runs": len(mine), "ok_runs": len(good),
             "errors": sorted({r.get("error", "") for r in mine if not r.get("ok")}),
         }
         if case == "reqrep16":
             p99 = [get(r, "latency_us.p99") for r in mine if r.get("ok")]
             entry[server]["p99_median"] = statistics.median(p99) if p99 else None
-        if case.startswith("pubsub"):
+        if case.startswith("pubsub") or case.startswith("fanout"):
             pub = [get(r, "pub_msgs_per_s") for r in mine if r.get("ok")]
             entry[server]["pub_median"] = statistics.median(pub) if pub else None
     n, h = entry.get("nats", {}).get("median"), entry.get("herald", {}).get("median")
     entry["ratio_herald_over_nats"] = (h / n) if (n and h) else None
     summary[case] = entry
 header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
-          "kernel": kernel, "loadavg_at_end": loadavg, "nats_server": nats_version,
+          "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg, "nats_server": nats_version,
           "reps": int(reps), "scale": float(scale), "note": note}
 with open(json_out, "w") as f:
     json.dump({"machine": header, "summary": summary, "runs": rows}, f, indent=1)
@@ -211,7 +225,7 @@ def fmt(value, unit):
         return f"{value:,.1f}"
     return f"{value:,.0f}"
 print(f"## Herald vs nats-server ({date})\n")
-print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average at end {loadavg}")
+print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average {loadavg_start} at start, {loadavg} at end")
 print(f"- {nats_version}; {reps} repetitions per cell, medians shown; scale {scale}")
 if note:
     print(f"- **{note}**")
