@@ -136,7 +136,7 @@ void Cluster::start_server(std::uint32_t server) {
     options.http_port = 0;
     SimNode& node = world_->node(server);
     servers_[server] = std::make_unique<server::Server>(
-        node.env(), options, base::Logger(log_backend_, fmt::format("[n{}]", server)));
+        node.env(), options, base::Logger(log_backend_, fmt::format("n{}", server)));
     const Status started = servers_[server]->start();
     ASSERT(started);
 }
