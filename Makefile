@@ -11,7 +11,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := build-essential cmake ninja-build pkg-config git \
             libboost-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev \
             catch2 librapidcheck-dev libbenchmark-dev libssl-dev \
-            libnats-dev nats-server
+            libnats-dev nats-server chromium
 
 .PHONY: all deps build run test test-fast test-san bench clean
 
@@ -38,6 +38,7 @@ run: build
 # then the unit and bad-input tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: build
 	cd tests/interop/js && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; } || echo "nats.js not installed: its interop test will be skipped"
+	cd reports && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; } || echo "Chart.js/playwright-core not installed: the report browser test will be skipped"
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	$(MAKE) test-san
 
@@ -49,8 +50,32 @@ test-san: deps
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	ctest --test-dir $(BUILD_SAN) -j $(JOBS) --output-on-failure -LE interop
 
-bench: build
-	bench/compare.sh
+# Micro benchmarks (bench/micro.sh) and the side-by-side matrix against nats-server
+# (bench/compare.sh), then one HTML page and a Markdown summary compared with the committed
+# baseline: reports/bench/latest.{html,md} (reports/README.md). About 3 minutes on 2 cores.
+# bench-check: the same, then exit 1 when a benchmark's best repetition falls more than
+# BENCH_MARGIN below reports/baseline/bench.json; BENCH_RUN=0 checks the newest results instead.
+BENCH_REPS   ?= 5
+BENCH_MARGIN ?= 0.25
+BENCH_RUN    ?= 1
+bench: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target herald-server herald-load herald_micro_bench
+	cd reports && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; }
+	@set -e; stamp=$$(date -u +%Y%m%d-%H%M%S)-$$(git rev-parse --short HEAD); \
+	micro=$$(bench/micro.sh --out reports/bench/$$stamp.json); \
+	bench/compare.sh --reps $(BENCH_REPS) --json reports/bench/compare-$$stamp.json; \
+	python3 reports/bench_report.py render --micro $$micro --macro reports/bench/compare-$$stamp.json \
+	  --baseline reports/baseline/bench.json --margin $(BENCH_MARGIN) --summary-out reports/bench/summary-$$stamp.json \
+	  --html reports/bench/report-$$stamp.html --md reports/bench/report-$$stamp.md; \
+	cp reports/bench/report-$$stamp.html reports/bench/latest.html; cp reports/bench/report-$$stamp.md reports/bench/latest.md; \
+	echo "report: reports/bench/latest.html (and .md); summary: reports/bench/summary-$$stamp.json"
+
+.PHONY: bench-check
+bench-check:
+	@if [ "$(BENCH_RUN)" != 0 ]; then $(MAKE) --no-print-directory bench; fi
+	@summary=$$(ls -t reports/bench/summary-*.json 2>/dev/null | head -n 1); \
+	[ -n "$$summary" ] || { echo "bench-check: no reports/bench/summary-*.json (run make bench)"; exit 2; }; \
+	python3 reports/bench_report.py check --summary $$summary --baseline reports/baseline/bench.json --margin $(BENCH_MARGIN)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
