@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/base/assert.h"
+#include "engine/base/errc.h"
 #include "engine/protocol/encoder.h"
 
 namespace herald::core {
@@ -133,17 +134,39 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
     // A reference into the publisher's memo: it stays alive through this pass even if a
     // delivery below removes a subscription (auto-unsubscribe, slow consumer).
     const SublistResult& result = from.match(message.subject);
+    const std::uint64_t delivered = deliver_all(result, &from, message, payload);
+    if (delivered == 0 && !message.reply.empty() && from.connect_options().no_responders) {
+        send_no_responders(from, message);
+    }
+}
+
+bool Broker::deliver_one(Subscription& sub, const Client* from, const protocol::MessageArgs& message,
+                         std::string_view payload) {
+    if (sub.client == nullptr) {
+        // An internal subscription (JetStream, system services): handled inline.
+        ASSERT(sub.on_message);
+        if (sub.max_msgs != 0 && sub.delivered >= sub.max_msgs) return false;
+        ++sub.delivered;
+        sub.on_message(message, payload);
+        return true;
+    }
+    Client* target = sub.client;
+    if (target == from && !target->echo()) return false;
+    if (target->closed() || !target->delivery_allowed(message.subject)) return false;
+    if (!message.reply.empty()) target->allow_response(message.reply);
+    return target->deliver(sub, message, payload);
+}
+
+std::uint64_t Broker::deliver_all(const SublistResult& result, const Client* from,
+                                  const protocol::MessageArgs& message, std::string_view payload) {
     std::uint64_t delivered = 0;
     for (Subscription* sub : result.plain) {
-        Client* target = sub->client;
-        if (target == &from && !from.echo()) continue;
-        if (target->closed() || !target->delivery_allowed(message.subject)) continue;
-        if (!message.reply.empty()) target->allow_response(message.reply);
-        if (target->deliver(*sub, message, payload)) ++delivered;
+        if (deliver_one(*sub, from, message, payload)) ++delivered;
         // canary: test-only. Now and then one subscription gets the message twice.
-        if (options_.canaries.duplicate_delivery && env_.random.uniform(canary_odds) == 0) {
+        if (options_.canaries.duplicate_delivery && sub->client != nullptr &&
+            env_.random.uniform(canary_odds) == 0) {
             COVER("canary: duplicate delivery");
-            static_cast<void>(target->deliver(*sub, message, payload));
+            static_cast<void>(sub->client->deliver(*sub, message, payload));
         }
     }
     for (const QueueGroup& group : result.queue_groups) {
@@ -151,12 +174,7 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
         const std::size_t size = group.members.size();
         const std::size_t start = env_.random.uniform(size);
         for (std::size_t i = 0; i < size; ++i) {
-            Subscription* sub = group.members[(start + i) % size];
-            Client* target = sub->client;
-            if (target == &from && !from.echo()) continue;
-            if (target->closed() || !target->delivery_allowed(message.subject)) continue;
-            if (!message.reply.empty()) target->allow_response(message.reply);
-            if (target->deliver(*sub, message, payload)) {
+            if (deliver_one(*group.members[(start + i) % size], from, message, payload)) {
                 ++delivered;
                 break;
             }
@@ -164,9 +182,58 @@ void Broker::route(Client& from, const protocol::MessageArgs& message, std::stri
     }
     stats_.out_msgs += delivered;
     stats_.out_bytes += delivered * payload.size();
-    if (delivered == 0 && !message.reply.empty() && from.connect_options().no_responders) {
-        send_no_responders(from, message);
-    }
+    return delivered;
+}
+
+Result<std::uint64_t> Broker::subscribe_internal(std::string_view account_name,
+                                                 std::string_view subject, std::string_view queue,
+                                                 InternalHandler handler) {
+    Account* account = find_account(account_name);
+    if (account == nullptr) return base::Errc::not_found;
+    ASSERT(handler);
+    auto sub = std::make_unique<Subscription>();
+    sub->id = next_subscription_id();
+    sub->subject.assign(subject);
+    sub->queue.assign(queue);
+    sub->on_message = std::move(handler);
+    if (Status inserted = account->sublist().insert(*sub); !inserted) return inserted.error();
+    const std::uint64_t id = sub->id;
+    internal_subs_.emplace(id, InternalSubscription{account, std::move(sub)});
+    return id;
+}
+
+void Broker::unsubscribe_internal(std::uint64_t id) {
+    const auto it = internal_subs_.find(id);
+    if (it == internal_subs_.end()) return;
+    const Status removed = it->second.account->sublist().remove(*it->second.subscription);
+    ASSERT(removed);
+    // A routing pass in progress may still hold the pointer: free it on a later turn.
+    env_.loop.post([retired = std::shared_ptr<Subscription>(std::move(it->second.subscription))] {
+        MAYBE(retired.use_count() == 1);
+    });
+    internal_subs_.erase(it);
+}
+
+Status Broker::publish_internal(std::string_view account_name, std::string_view subject,
+                                std::string_view reply, std::string_view headers,
+                                std::string_view payload) {
+    Account* account = find_account(account_name);
+    if (account == nullptr) return base::Errc::not_found;
+    std::string body;
+    body.reserve(headers.size() + payload.size());
+    body.append(headers).append(payload);
+    protocol::MessageArgs message;
+    message.subject = subject;
+    message.reply = reply;
+    message.headers = !headers.empty();
+    message.header_size = headers.size();
+    message.total_size = body.size();
+    ++stats_.in_msgs;
+    stats_.in_bytes += body.size();
+    const SublistResultPtr result = account->sublist().match(subject);
+    deliver_all(*result, nullptr, message, body);
+    flush_all();
+    return ok();
 }
 
 void Broker::send_no_responders(Client& from, const protocol::MessageArgs& message) {

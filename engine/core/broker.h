@@ -63,6 +63,19 @@ public:
     io::Env& env() { return env_; }
     const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
 
+    // Internal subscriptions, for services inside the server (JetStream, system requests):
+    // `handler` runs inline while a message is routed, with views valid only during the call; it
+    // may publish_internal() (nested routing), subscribe and unsubscribe. Returns the id.
+    using InternalHandler = std::function<void(const protocol::MessageArgs&, std::string_view)>;
+    Result<std::uint64_t> subscribe_internal(std::string_view account, std::string_view subject,
+                                             std::string_view queue, InternalHandler handler);
+    void unsubscribe_internal(std::uint64_t id);
+    // Publishes from inside the server to `account`: `headers` is a whole NATS/1.0 header block
+    // or empty. Subscribers get it as from any client; nobody gets a no-responders status.
+    Status publish_internal(std::string_view account, std::string_view subject,
+                            std::string_view reply, std::string_view headers,
+                            std::string_view payload);
+
     // Used by Client.
     void route(Client& from, const protocol::MessageArgs& message, std::string_view payload);
     void queue_flush(Client& client);
@@ -78,6 +91,17 @@ public:
 private:
     std::string info_line(const Client& client) const;
     void send_no_responders(Client& from, const protocol::MessageArgs& message);
+    // Delivers to every match (one member per queue group); `from` is null for internal
+    // publishes. Returns how many subscriptions took the message.
+    std::uint64_t deliver_all(const SublistResult& result, const Client* from,
+                              const protocol::MessageArgs& message, std::string_view payload);
+    bool deliver_one(Subscription& sub, const Client* from, const protocol::MessageArgs& message,
+                     std::string_view payload);
+
+    struct InternalSubscription {
+        Account* account;
+        std::unique_ptr<Subscription> subscription;
+    };
     void maybe_finish_shutdown();
 
     io::Env& env_;
@@ -94,6 +118,7 @@ private:
     std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
     std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by cid
     std::vector<Client*> flush_queue_;
+    std::map<std::uint64_t, InternalSubscription> internal_subs_;  // by subscription id
     std::uint64_t next_cid_ = 0;
     std::uint64_t subscription_ids_ = 0;
     bool shutting_down_ = false;

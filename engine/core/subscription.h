@@ -1,11 +1,17 @@
-// A Subscription is one SUB of one client connection: subject, optional queue group and the
-// client's sid. The connection owns it; the account's Sublist holds a pointer to it while it is
-// registered.
+// A Subscription is one SUB of one client connection (subject, optional queue group, the
+// client's sid), or an internal subscription of the server with a handler. Its owner holds it;
+// the account's Sublist holds a pointer to it while it is registered.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <string>
+
+namespace herald::protocol {
+struct MessageArgs;
+}  // namespace herald::protocol
 
 namespace herald::core {
 
@@ -18,7 +24,10 @@ struct Subscription {
     std::string subject;
     std::string queue;             // empty for a plain subscription
     std::string sid;
-    Client* client = nullptr;      // owner
+    Client* client = nullptr;      // owner; null for an internal subscription of the server
+    // The handler of an internal subscription (client == nullptr): called inline by the Broker
+    // with the message and its payload (headers first), views valid only during the call.
+    std::function<void(const protocol::MessageArgs&, std::string_view)> on_message;
     std::uint64_t max_msgs = 0;    // 0 = no auto-unsubscribe
     std::uint64_t delivered = 0;
     // Slot in the Sublist node that holds this subscription, so removal needs no search. Only

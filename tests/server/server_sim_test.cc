@@ -350,3 +350,35 @@ TEST_CASE("server: a closed client leaves no pending timers", "[server][sim]") {
     REQUIRE(f.wait([&] { return f.world.idle(); }));
     REQUIRE(f.world.now() < herald::Instant{} + Duration::seconds(5));
 }
+
+// Goal: services inside the server (JetStream's API later) can answer client requests.
+// Method: an internal subscription replies through publish_internal, with headers, and a queue
+// group mixing an internal and a client member still delivers each message once.
+TEST_CASE("server: an internal subscription answers client requests", "[server][sim]") {
+    Fixture f;
+    herald::core::Broker& broker = f.server->broker();
+    int handled = 0;
+    auto id = broker.subscribe_internal(
+        "$G", "svc.>", "",
+        [&](const herald::protocol::MessageArgs& message, std::string_view payload) {
+            ++handled;
+            REQUIRE(broker
+                        .publish_internal("$G", message.reply, "", "NATS/1.0\r\nX: 1\r\n\r\n",
+                                          "re:" + std::string(payload))
+                        .has_value());
+        });
+    REQUIRE(id.has_value());
+    RawClient& c = f.connect();
+    c.send("SUB _INBOX.me.* 1\r\nPUB svc.echo _INBOX.me.1 2\r\nhi\r\n");
+    REQUIRE(f.wait([&] { return c.messages().size() == 1; }));
+    REQUIRE(handled == 1);
+    REQUIRE(c.messages()[0].headers == "NATS/1.0\r\nX: 1\r\n\r\n");
+    REQUIRE(c.messages()[0].payload == "re:hi");
+    broker.unsubscribe_internal(*id);
+    c.send("PUB svc.echo _INBOX.me.2 2\r\nhi\r\n");
+    // Nobody listens any more: the requester gets the no-responders status instead.
+    REQUIRE(f.wait([&] { return c.messages().size() == 2; }));
+    REQUIRE(c.messages()[1].headers == "NATS/1.0 503\r\n\r\n");
+    REQUIRE(handled == 1);
+    REQUIRE(broker.subscription_count() == 1);
+}
