@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_page as rp  # noqa: E402
 
 SCHEMA = "herald-bench-summary/1"
-DEFAULT_MARGIN = 0.25
+DEFAULT_MARGIN = 0.30
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Left out of the matrix, and why; shown in every report so nobody reads absence as a pass.
 NOT_MEASURED = [
@@ -302,7 +302,23 @@ def spread_text(e, unit):
         return ""
     lat = unit and unit.startswith("us")
     f = (lambda v: f"{v:,.1f}") if lat else (lambda v: rp.si(v))
-    return f"{f(e['min'])}–{f(e['max'])} (n={len(e.get('values') or [])})"
+    n = len(e.get("values") or [])
+    runs = e.get("runs") or n
+    count = f"n={n}" if runs == n else f"n={n} of {runs} runs"
+    return f"{f(e['min'])}–{f(e['max'])} ({count})"
+
+
+def macro_failures(macro):
+    """'herald pubsub 1:1 1 KiB: 2 of 3 runs ok (...)' for every cell with a failed run; a server
+    that fails a case is skipped for its later repetitions (bench/compare.sh)."""
+    out = []
+    for c in macro["cases"]:
+        for server, name in (("nats", "nats-server"), ("herald", "Herald")):
+            e = c.get(server) or {}
+            if e.get("errors"):
+                out.append(f"{name} {c['label']}: {e.get('ok_runs')} of {e.get('runs')} runs ok, later "
+                           f"repetitions skipped; {'; '.join(e['errors'])}")
+    return out
 
 
 def value_text(e, unit):
@@ -373,6 +389,10 @@ def render(summary, cmp, html_path, md_path):
         body.append(rp.table(["scenario", "metric", "nats-server", "spread", "Herald", "spread",
                               "Herald/nats", "Herald vs baseline"], rows, "macro-table", classes,
                              numeric={2, 3, 4, 5, 6}))
+        failures = macro_failures(macro)
+        if failures:
+            body.append('<p class="bad">Failed runs:</p><ul id="macro-failures">' +
+                        "".join(f"<li>{rp.esc(x)}</li>" for x in failures) + "</ul>")
         body.append('<div class="charts">')
         body.append(rp.chart_block("chart-advantage", "How many times better Herald is than nats-server "
                                    "(rates: Herald/nats; latency: nats/Herald; 1× = parity)", wide=True))
@@ -519,6 +539,9 @@ def render_md(summary, cmp):
                          status_md(cmp["macro"].get(c["case"])) if cmp["baseline"] else "no baseline"])
         out.append(rp.md_table(["scenario", "metric", "nats-server", "Herald", "Herald/nats", "vs baseline"],
                                rows, right={2, 3, 4}))
+        failures = macro_failures(macro)
+        if failures:
+            out += ["", "Failed runs:"] + [f"- {x}" for x in failures]
     if micro["benchmarks"]:
         out += ["", "## Micro benchmarks", ""]
         rows = []
