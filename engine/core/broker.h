@@ -43,6 +43,8 @@ public:
     ~Broker();
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;
+    Broker(Broker&&) = delete;
+    Broker& operator=(Broker&&) = delete;
 
     // The listening address clients are told about in INFO (set once the listener is up).
     void set_listen_address(std::string host, int port);

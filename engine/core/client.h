@@ -84,6 +84,8 @@ public:
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
+    Client(Client&&) = delete;
+    Client& operator=(Client&&) = delete;
 
     // Sends INFO, starts reading and arms the auth and ping timers.
     void start(std::string_view info_line);
