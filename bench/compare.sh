@@ -161,16 +161,19 @@ cores=$(nproc 2>/dev/null || echo '?')
 kernel=$(uname -sr)
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 nats_version=$("$nats_bin" --version 2>/dev/null | head -n1 || echo unknown)
+# The build dir may be shared: name the binary's build time, not only the checkout's commit.
+herald_built=$( [[ -x "$herald_bin" ]] && date -u -r "$herald_bin" +%Y-%m-%dT%H:%M:%SZ || echo none)
 date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$out_dir"
 json_out=${json_path:-"$out_dir/compare-$(date -u +%Y%m%d-%H%M%S)-$commit.json"}
 mkdir -p "$(dirname "$json_out")"
 
 python3 - "$results_file" "$json_out" "$reps" "$commit" "$cpu_model" "$cores" "$kernel" \
-    "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "$loadavg_start" "${case_names[@]}" <<'EOF'
+    "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "$loadavg_start" "$herald_built" \
+    "${case_names[@]}" <<'EOF'
 import json, statistics, sys
 (results_path, json_out, reps, commit, cpu, cores, kernel, loadavg, nats_version, date,
- note, scale, loadavg_start, *cases) = sys.argv[1:]
+ note, scale, loadavg_start, herald_built, *cases) = sys.argv[1:]
 rows = [json.loads(line) for line in open(results_path)]
 # Per case: the metric shown, its unit, whether higher is better.
 metrics = {
@@ -213,7 +216,8 @@ for case in cases:
     entry["ratio_herald_over_nats"] = (h / n) if (n and h) else None
     summary[case] = entry
 header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
-          "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg, "nats_server": nats_version,
+          "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg,
+          "herald_server_built": herald_built, "nats_server": nats_version,
           "reps": int(reps), "scale": float(scale), "note": note}
 with open(json_out, "w") as f:
     json.dump({"machine": header, "summary": summary, "runs": rows}, f, indent=1)
@@ -226,7 +230,7 @@ def fmt(value, unit):
     return f"{value:,.0f}"
 print(f"## Herald vs nats-server ({date})\n")
 print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average {loadavg_start} at start, {loadavg} at end")
-print(f"- {nats_version}; {reps} repetitions per cell, medians shown; scale {scale}")
+print(f"- {nats_version}; herald-server built {herald_built}; {reps} repetitions per cell, medians shown; scale {scale}")
 if note:
     print(f"- **{note}**")
 print()

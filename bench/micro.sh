@@ -45,13 +45,14 @@ echo "micro: $bin --benchmark_filter='$filter' x$reps (load average $loadavg_sta
 loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$raw" "$out" "$commit" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-    "$(uname -sr)" "$loadavg_start" "$loadavg_end" "$reps" "$min_time" "$filter" <<'PY'
+    "$(uname -sr)" "$loadavg_start" "$loadavg_end" "$reps" "$min_time" "$filter" \
+    "$(date -u -r "$bin" +%Y-%m-%dT%H:%M:%SZ)" <<'PY'
 import json, sys
-raw, out, commit, cpu, kernel, l0, l1, reps, min_time, flt = sys.argv[1:]
+raw, out, commit, cpu, kernel, l0, l1, reps, min_time, flt, built = sys.argv[1:]
 d = json.load(open(raw))
 d["context"]["herald"] = {"commit": commit, "cpu": cpu or "unknown", "kernel": kernel,
                           "loadavg_at_start": l0, "loadavg_at_end": l1, "repetitions": int(reps),
-                          "min_time": float(min_time), "filter": flt}
+                          "min_time": float(min_time), "filter": flt, "binary_built": built}
 json.dump(d, open(out, "w"), indent=1)
 PY
 echo "micro: $out (load average $loadavg_end at end)" >&2

@@ -285,6 +285,8 @@ def machine_line(m):
         parts.append(m["kernel"])
     if m.get("nats_server"):
         parts.append(m["nats_server"])
+    if m.get("herald_server_built"):
+        parts.append(f"herald-server built {m['herald_server_built']}")
     load = []
     if m.get("loadavg_at_start"):
         load.append(f"{m['loadavg_at_start']} at start")
@@ -441,6 +443,7 @@ def render(summary, cmp, html_path, md_path):
         body.append('<section id="micro"><h2>Micro benchmarks (google-benchmark)</h2>')
         note = (f"{ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz; "
                 f"{h.get('repetitions', '?')} repetitions of at least {h.get('min_time', '?')} s each, median shown; "
+                f"binary built {h.get('binary_built', '?')}; "
                 f"load average {h.get('loadavg_at_start', '?')} at start, {h.get('loadavg_at_end', '?')} at end; "
                 "allocs/op counts operator new per operation (bench/support/alloc_counter.h).")
         body.append(f'<p class="note">{rp.esc(note)}</p>')
