@@ -1,0 +1,314 @@
+#include "engine/store/message_index.h"
+
+#include <algorithm>
+
+#include "engine/protocol/subject.h"
+#include "engine/store/errc.h"
+
+namespace herald::store {
+
+std::string_view sync_mode_name(SyncMode mode) {
+    switch (mode) {
+        case SyncMode::memory: return "memory";
+        case SyncMode::always: return "always";
+        case SyncMode::interval: return "interval";
+    }
+    return "unknown";
+}
+
+std::string_view damage_kind_name(Damage::Kind kind) {
+    switch (kind) {
+        case Damage::Kind::torn_tail: return "torn_tail";
+        case Damage::Kind::corrupt_tail: return "corrupt_tail";
+        case Damage::Kind::corrupt_middle: return "corrupt_middle";
+        case Damage::Kind::bad_block_header: return "bad_block_header";
+        case Damage::Kind::missing_data: return "missing_data";
+    }
+    return "unknown";
+}
+
+std::uint64_t message_size(std::size_t subject_size, std::size_t headers_size,
+                           std::size_t payload_size) {
+    return message_overhead_bytes + subject_size + headers_size + payload_size;
+}
+
+bool filter_matches_all(std::string_view filter) {
+    return filter.empty() || filter == protocol::full_wildcard;
+}
+
+bool filter_matches(std::string_view filter, std::string_view subject) {
+    if (filter_matches_all(filter)) return true;
+    return protocol::subject_matches(filter, subject);
+}
+
+Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size, Seq requested_seq,
+                                const StoreLimits& limits) const {
+    if (requested_seq != 0 && requested_seq != last_seq_ + 1) return Errc::sequence_mismatch;
+    if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
+        return Errc::message_too_large;
+    }
+    const auto subject_it = subjects_.find(subject);
+    // Matches nats-server memStore.storeRawMsg: at the per-subject limit the store replaces the
+    // subject's oldest message, so max_msgs / max_bytes do not refuse it.
+    const bool at_subject_limit =
+        limits.max_msgs_per_subject > 0 && subject_it != subjects_.end() &&
+        subject_it->second.messages >= static_cast<std::uint64_t>(limits.max_msgs_per_subject);
+    if (limits.discard == Discard::new_messages) {
+        if (at_subject_limit && limits.discard_new_per_subject) {
+            return Errc::max_messages_per_subject_exceeded;
+        }
+        if (limits.max_msgs > 0 && entries_.size() >= static_cast<std::uint64_t>(limits.max_msgs) &&
+            !at_subject_limit) {
+            return Errc::max_messages_exceeded;
+        }
+        if (limits.max_bytes > 0 && bytes_ + size > static_cast<std::uint64_t>(limits.max_bytes)) {
+            if (!at_subject_limit) return Errc::max_bytes_exceeded;
+            const Entry& oldest = entries_.at(subject_it->second.first);
+            if (bytes_ + size - oldest.size > static_cast<std::uint64_t>(limits.max_bytes)) {
+                return Errc::max_bytes_exceeded;
+            }
+        }
+    }
+    return last_seq_ + 1;
+}
+
+void MessageIndex::insert(Seq seq, std::string_view subject, std::int64_t timestamp_ns,
+                          std::uint64_t size, Location location) {
+    ASSERT(seq > last_seq_);
+    ASSERT(size >= message_overhead_bytes);
+    auto subject_it = subjects_.find(subject);
+    if (subject_it == subjects_.end()) {
+        subject_it = subjects_.emplace(std::string(subject), SubjectInfo{}).first;
+    }
+    SubjectInfo& info = subject_it->second;
+    Entry entry{&subject_it->first, timestamp_ns, size, location, info.last, 0};
+    if (info.messages == 0) {
+        info.first = seq;
+    } else {
+        auto previous = entries_.find(info.last);
+        ASSERT(previous != entries_.end());
+        previous->second.next_same = seq;
+    }
+    info.last = seq;
+    info.messages += 1;
+    entries_.emplace(seq, entry);
+    bytes_ += size;
+    last_seq_ = seq;
+    last_ts_ = timestamp_ns;
+}
+
+std::optional<RemovedMessage> MessageIndex::remove_entry(std::map<Seq, Entry>::iterator it) {
+    ASSERT(it != entries_.end());
+    const Seq seq = it->first;
+    const Entry entry = it->second;
+    auto subject_it = subjects_.find(*entry.subject);
+    ASSERT(subject_it != subjects_.end());
+    SubjectInfo& info = subject_it->second;
+    ASSERT(info.messages > 0);
+    if (entry.prev_same != 0) {
+        entries_.at(entry.prev_same).next_same = entry.next_same;
+    } else {
+        ASSERT(info.first == seq);
+        info.first = entry.next_same;
+    }
+    if (entry.next_same != 0) {
+        entries_.at(entry.next_same).prev_same = entry.prev_same;
+    } else {
+        ASSERT(info.last == seq);
+        info.last = entry.prev_same;
+    }
+    info.messages -= 1;
+    entries_.erase(it);
+    if (info.messages == 0) {
+        ASSERT(info.first == 0);
+        subjects_.erase(subject_it);
+    }
+    ASSERT(bytes_ >= entry.size);
+    bytes_ -= entry.size;
+    return RemovedMessage{seq, entry.size, entry.location};
+}
+
+std::optional<RemovedMessage> MessageIndex::remove(Seq seq) {
+    auto it = entries_.find(seq);
+    if (it == entries_.end()) return std::nullopt;
+    return remove_entry(it);
+}
+
+std::vector<RemovedMessage> MessageIndex::enforce_limits(const StoreLimits& limits,
+                                                         std::string_view subject) {
+    std::vector<RemovedMessage> removed;
+    if (limits.max_msgs_per_subject > 0) {
+        const auto max = static_cast<std::uint64_t>(limits.max_msgs_per_subject);
+        for (auto it = subjects_.find(subject); it != subjects_.end() && it->second.messages > max;
+             it = subjects_.find(subject)) {
+            removed.push_back(*remove_entry(entries_.find(it->second.first)));
+        }
+    }
+    if (limits.max_msgs > 0) {
+        while (entries_.size() > static_cast<std::uint64_t>(limits.max_msgs)) {
+            removed.push_back(*remove_entry(entries_.begin()));
+        }
+    }
+    if (limits.max_bytes > 0) {
+        while (bytes_ > static_cast<std::uint64_t>(limits.max_bytes)) {
+            ASSERT(!entries_.empty());
+            removed.push_back(*remove_entry(entries_.begin()));
+        }
+    }
+    return removed;
+}
+
+std::vector<RemovedMessage> MessageIndex::expire(std::int64_t now_ns, Duration max_age) {
+    std::vector<RemovedMessage> removed;
+    if (max_age.ns == 0) return removed;
+    const std::int64_t cutoff_ns = now_ns - static_cast<std::int64_t>(max_age.ns);
+    while (!entries_.empty() && entries_.begin()->second.timestamp_ns <= cutoff_ns) {
+        removed.push_back(*remove_entry(entries_.begin()));
+    }
+    return removed;
+}
+
+std::vector<Seq> MessageIndex::matching_seqs(std::string_view filter) const {
+    std::vector<Seq> seqs;
+    for (const auto& [subject, info] : subjects_) {
+        if (!filter_matches(filter, subject)) continue;
+        for (Seq seq = info.first; seq != 0; seq = entries_.at(seq).next_same) seqs.push_back(seq);
+    }
+    std::sort(seqs.begin(), seqs.end());
+    return seqs;
+}
+
+Result<std::vector<RemovedMessage>> MessageIndex::purge(const PurgeRequest& request) {
+    if (request.seq > 1 && request.keep > 0) return Errc::purge_argument_mismatch;
+    std::vector<RemovedMessage> removed;
+    if (filter_matches_all(request.filter)) {
+        if (request.keep == 0 && request.seq <= 1) return compact(last_seq_ + 1);
+        if (request.seq > 1) return compact(request.seq);
+        // keep > 0: the newest `keep` stay, whatever the gaps (nats compacts to last - keep + 1,
+        // which keeps fewer when there are interior deletes).
+        while (entries_.size() > request.keep) removed.push_back(*remove_entry(entries_.begin()));
+        return removed;
+    }
+    const std::vector<Seq> seqs = matching_seqs(request.filter);
+    std::size_t count = seqs.size();
+    if (request.keep > 0) count = seqs.size() > request.keep ? seqs.size() - request.keep : 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (request.seq > 1 && seqs[i] >= request.seq) break;
+        removed.push_back(*remove_entry(entries_.find(seqs[i])));
+    }
+    return removed;
+}
+
+std::vector<RemovedMessage> MessageIndex::compact(Seq seq) {
+    std::vector<RemovedMessage> removed;
+    while (!entries_.empty() && entries_.begin()->first < seq) {
+        removed.push_back(*remove_entry(entries_.begin()));
+    }
+    if (seq > last_seq_ + 1) raise_last_seq(seq - 1, last_ts_);
+    return removed;
+}
+
+void MessageIndex::raise_last_seq(Seq seq, std::int64_t timestamp_ns) {
+    if (seq <= last_seq_) return;
+    last_seq_ = seq;
+    last_ts_ = timestamp_ns;
+}
+
+const MessageIndex::Entry* MessageIndex::find(Seq seq) const {
+    auto it = entries_.find(seq);
+    return it == entries_.end() ? nullptr : &it->second;
+}
+
+void MessageIndex::relocate(Seq seq, Location location) {
+    auto it = entries_.find(seq);
+    ASSERT(it != entries_.end());
+    it->second.location = location;
+}
+
+Seq MessageIndex::last_matching(std::string_view filter) const {
+    if (filter_matches_all(filter)) return entries_.empty() ? 0 : entries_.rbegin()->first;
+    if (!protocol::subject_has_wildcard(filter)) {
+        auto it = subjects_.find(filter);
+        return it == subjects_.end() ? 0 : it->second.last;
+    }
+    Seq last = 0;
+    for (const auto& [subject, info] : subjects_) {
+        if (protocol::subject_matches(filter, subject)) last = std::max(last, info.last);
+    }
+    return last;
+}
+
+Seq MessageIndex::next_matching(std::string_view filter, Seq start) const {
+    auto it = entries_.lower_bound(start);
+    if (filter_matches_all(filter)) return it == entries_.end() ? 0 : it->first;
+    if (!protocol::subject_has_wildcard(filter)) {
+        auto subject_it = subjects_.find(filter);
+        if (subject_it == subjects_.end() || subject_it->second.last < start) return 0;
+        if (subject_it->second.first >= start) return subject_it->second.first;
+        // Walk the subject's chain backwards from its last: the chain is short when start is
+        // near the end, which is where consumers read.
+        Seq seq = subject_it->second.last;
+        for (;;) {
+            const Seq previous = entries_.at(seq).prev_same;
+            if (previous < start) return seq;
+            seq = previous;
+        }
+    }
+    for (; it != entries_.end(); ++it) {
+        if (protocol::subject_matches(filter, *it->second.subject)) return it->first;
+    }
+    return 0;
+}
+
+StreamState MessageIndex::state() const {
+    StreamState state;
+    state.messages = entries_.size();
+    state.bytes = bytes_;
+    state.last_seq = last_seq_;
+    state.last_ts = last_ts_;
+    state.num_subjects = subjects_.size();
+    if (entries_.empty()) {
+        state.first_seq = last_seq_ == 0 ? 0 : last_seq_ + 1;
+    } else {
+        state.first_seq = entries_.begin()->first;
+        state.first_ts = entries_.begin()->second.timestamp_ns;
+        state.num_deleted = last_seq_ - state.first_seq + 1 - state.messages;
+    }
+    return state;
+}
+
+std::vector<SubjectState> MessageIndex::subjects_state(std::string_view filter) const {
+    std::vector<SubjectState> states;
+    for (const auto& [subject, info] : subjects_) {
+        if (filter_matches(filter, subject)) {
+            states.push_back(SubjectState{subject, info.messages, info.first, info.last});
+        }
+    }
+    return states;
+}
+
+void MessageIndex::check_invariants() const {
+    if (entries_.empty()) {
+        ASSERT(bytes_ == 0);
+        ASSERT(subjects_.empty());
+    } else {
+        ASSERT(entries_.rbegin()->first <= last_seq_);
+    }
+    EXPENSIVE_ASSERT([this] {
+        std::uint64_t bytes = 0;
+        std::uint64_t chained = 0;
+        for (const auto& [seq, entry] : entries_) bytes += entry.size;
+        for (const auto& [subject, info] : subjects_) {
+            Seq previous = 0;
+            for (Seq seq = info.first; seq != 0; seq = entries_.at(seq).next_same) {
+                if (seq <= previous || *entries_.at(seq).subject != subject) return false;
+                previous = seq;
+                chained += 1;
+            }
+            if (previous != info.last) return false;
+        }
+        return bytes == bytes_ && chained == entries_.size();
+    }());
+}
+
+}  // namespace herald::store

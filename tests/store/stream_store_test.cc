@@ -1,0 +1,280 @@
+// One suite over every StreamStore implementation and configuration (nats-server
+// testFileStoreAllPermutations): MemStore, FileStore with group commit, without it, and lazy.
+// Each test runs once per kind on a simulated node (simulated time, simulated disk).
+#include <catch2/catch.hpp>
+
+#include "engine/store/errc.h"
+#include "tests/store/store_harness.h"
+
+using herald::Duration;
+using herald::store::Discard;
+using herald::store::Errc;
+using herald::store::PurgeRequest;
+using herald::store::StoreLimits;
+using herald::store::SubjectState;
+using herald::store::SyncMode;
+using herald::store::testing::Harness;
+using herald::store::testing::Kind;
+using herald::store::testing::kind_name;
+
+namespace {
+
+Kind any_kind() {
+    return GENERATE(Kind::memory, Kind::file, Kind::file_no_group_commit, Kind::file_interval);
+}
+
+}  // namespace
+
+// Goal: the basic contract — seqs from 1, timestamps from the node's wall clock, loads by seq.
+// Method: store three messages with headers, load each, check state.
+TEST_CASE("store: stores get consecutive seqs and load back byte for byte", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    const std::int64_t before_ns = h.node().env().clock.realtime_ns();
+    auto first = h.store("orders.new", "one", "NATS/1.0\r\nA: b\r\n\r\n");
+    REQUIRE(first);
+    CHECK(first->seq == 1);
+    CHECK(first->timestamp_ns >= before_ns);
+    CHECK(h.store_ok("orders.new", "two").seq == 2);
+    CHECK(h.store_ok("orders.old", "").seq == 3);
+
+    auto loaded = h.load(1);
+    REQUIRE(loaded);
+    CHECK(loaded->subject == "orders.new");
+    CHECK(loaded->headers == "NATS/1.0\r\nA: b\r\n\r\n");
+    CHECK(loaded->payload == "one");
+    CHECK(loaded->timestamp_ns == first->timestamp_ns);
+    CHECK(h.load(3)->payload.empty());
+    CHECK(h.load(4).error() == Errc::end_of_stream);
+    CHECK(h.load(0).error() == Errc::message_not_found);
+
+    const auto state = h.store().state();
+    CHECK(state.messages == 3);
+    CHECK(state.first_seq == 1);
+    CHECK(state.last_seq == 3);
+    CHECK(state.first_ts == first->timestamp_ns);
+    CHECK(state.num_subjects == 2);
+    CHECK(state.num_deleted == 0);
+    CHECK(state.bytes == herald::store::message_size(10, 18, 3) + herald::store::message_size(10, 0, 3) +
+                             herald::store::message_size(10, 0, 0));
+    CHECK(h.store().durability().mode ==
+          (kind == Kind::memory ? SyncMode::memory
+                                : kind == Kind::file_interval ? SyncMode::interval : SyncMode::always));
+}
+
+// Goal: removal leaves a delete marker: the seq is gone, interior deletes are counted, first
+// moves when the first goes. Method: remove middle, first, and a missing seq.
+TEST_CASE("store: remove deletes one message and counts interior deletes", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    for (int i = 0; i < 5; ++i) h.store_ok("a");
+    REQUIRE(h.remove(3));
+    CHECK(h.load(3).error() == Errc::message_not_found);
+    CHECK(h.remove(3).error() == Errc::message_not_found);
+    CHECK(h.store().state().num_deleted == 1);
+    REQUIRE(h.remove(1));
+    CHECK(h.store().state().first_seq == 2);
+    CHECK(h.store().state().messages == 3);
+    h.restart();
+    CHECK(h.store().state().messages == 3);
+    CHECK(h.load(3).error() == Errc::message_not_found);
+    CHECK(h.store_ok("a").seq == 6);
+}
+
+// Goal: last-by-subject and next-matching loads, with wildcards (KV get, consumers).
+TEST_CASE("store: load_last and load_next follow subjects and wildcards", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    h.store_ok("kv.a", "1");
+    h.store_ok("kv.b", "2");
+    h.store_ok("kv.a", "3");
+    h.store_ok("other", "4");
+    CHECK(h.load_last("kv.a")->seq == 3);
+    CHECK(h.load_last("kv.*")->seq == 3);
+    CHECK(h.load_last(">")->seq == 4);
+    CHECK(h.load_last("kv.c").error() == Errc::message_not_found);
+    CHECK(h.load_next("kv.b", 1)->seq == 2);
+    CHECK(h.load_next("kv.a", 2)->seq == 3);
+    CHECK(h.load_next("kv.>", 4).error() == Errc::end_of_stream);
+    CHECK(h.load_next("", 4)->seq == 4);
+    REQUIRE(h.remove(3));
+    CHECK(h.load_last("kv.a")->seq == 1);
+    const auto subjects = h.store().subjects_state("kv.*");
+    REQUIRE(subjects.size() == 2);
+    CHECK(subjects[0] == SubjectState{"kv.a", 1, 1, 1});
+    CHECK(subjects[1] == SubjectState{"kv.b", 1, 2, 2});
+}
+
+// Goal: every purge form of STREAM.PURGE (nats PurgeEx): all, by filter, up to seq, keep.
+TEST_CASE("store: purge all, by subject, up to a seq, and keeping the newest", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    for (int i = 0; i < 10; ++i) h.store_ok(i % 2 == 0 ? "even" : "odd");
+    CHECK(*h.purge(PurgeRequest{"odd", 0, 2}) == 3);  // 2,4,6 go; 8,10 stay.
+    CHECK(h.store().subjects_state("odd")[0].first_seq == 8);
+    CHECK(*h.purge(PurgeRequest{"even", 5, 0}) == 2);  // 1,3.
+    CHECK(h.store().state().first_seq == 5);
+    CHECK(h.purge(PurgeRequest{"", 3, 1}).error() == Errc::purge_argument_mismatch);
+    CHECK(*h.purge(PurgeRequest{"", 0, 2}) == 3);  // 5,7,8 go; 9,10 stay.
+    CHECK(h.store().state().messages == 2);
+    CHECK(*h.purge(PurgeRequest{"", 10, 0}) == 1);
+    CHECK(h.store().state().first_seq == 10);
+    h.restart();
+    CHECK(h.store().state().messages == 1);
+    CHECK(*h.purge(PurgeRequest{}) == 1);
+    const auto state = h.store().state();
+    CHECK(state.messages == 0);
+    CHECK(state.first_seq == 11);
+    CHECK(state.last_seq == 10);
+    h.restart();
+    CHECK(h.store().state().first_seq == 11);
+    CHECK(h.store_ok("even").seq == 11);
+}
+
+// Goal: compact past the end moves the next seq (nats Compact), and survives a restart.
+TEST_CASE("store: compact removes below a seq and may move the next seq", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    for (int i = 0; i < 4; ++i) h.store_ok("a");
+    CHECK(*h.compact(3) == 2);
+    CHECK(h.store().state().first_seq == 3);
+    CHECK(*h.compact(100) == 2);
+    CHECK(h.store().state().last_seq == 99);
+    h.restart();
+    CHECK(h.store().state().last_seq == 99);
+    CHECK(h.store_ok("a").seq == 100);
+}
+
+// Goal: discard old drops the oldest at max_msgs and max_bytes; discard new refuses with the
+// nats-server errors. Method: fill to the limit, store one more.
+TEST_CASE("store: max_msgs and max_bytes with discard old and discard new", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    SECTION("discard old") {
+        StoreLimits limits;
+        limits.max_msgs = 3;
+        Harness h(kind, limits);
+        for (int i = 0; i < 5; ++i) h.store_ok("a");
+        CHECK(h.store().state().messages == 3);
+        CHECK(h.store().state().first_seq == 3);
+        h.restart();
+        CHECK(h.store().state().messages == 3);
+        CHECK(h.store().state().first_seq == 3);
+    }
+    SECTION("discard new") {
+        StoreLimits limits;
+        limits.max_msgs = 3;
+        limits.discard = Discard::new_messages;
+        Harness h(kind, limits);
+        for (int i = 0; i < 3; ++i) h.store_ok("a");
+        auto refused = h.store("a");
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error() == Errc::max_messages_exceeded);
+        CHECK(refused.error().message() == "maximum messages exceeded");
+        CHECK(h.store().state().last_seq == 3);
+    }
+    SECTION("max_bytes discard old and new") {
+        StoreLimits limits;
+        const auto size = static_cast<std::int64_t>(herald::store::message_size(1, 0, 4));
+        limits.max_bytes = 2 * size;
+        Harness h(kind, limits);
+        for (int i = 0; i < 3; ++i) h.store_ok("a", "data");
+        CHECK(h.store().state().messages == 2);
+        CHECK(h.store().state().bytes == 2 * static_cast<std::uint64_t>(size));
+        CHECK(h.store("a", std::string(200, 'x')).error() == Errc::message_too_large);
+        limits.discard = Discard::new_messages;
+        h.update_limits(limits);
+        CHECK(h.store("a", "data").error() == Errc::max_bytes_exceeded);
+    }
+}
+
+// Goal: max_msgs_per_subject keeps the newest per subject (KV history); with
+// discard_new_per_subject it refuses instead.
+TEST_CASE("store: max_msgs_per_subject keeps the newest per subject", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    StoreLimits limits;
+    limits.max_msgs_per_subject = 2;
+    Harness h(kind, limits);
+    for (int i = 0; i < 4; ++i) h.store_ok("kv.a", std::to_string(i));
+    h.store_ok("kv.b");
+    CHECK(h.store().subjects_state("kv.a")[0] == SubjectState{"kv.a", 2, 3, 4});
+    CHECK(h.store().state().messages == 3);
+    CHECK(h.load(2).error() == Errc::message_not_found);
+    h.restart();
+    CHECK(h.store().subjects_state("kv.a")[0] == SubjectState{"kv.a", 2, 3, 4});
+    limits.discard = Discard::new_messages;
+    limits.discard_new_per_subject = true;
+    h.update_limits(limits);
+    CHECK(h.store("kv.a").error() == Errc::max_messages_per_subject_exceeded);
+    CHECK(h.store("kv.b"));
+}
+
+// Goal: max_age expires messages by the node's wall clock through a loop timer, also ones that
+// aged while the store was closed. Method: simulated time.
+TEST_CASE("store: max_age expires messages on simulated time", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    StoreLimits limits;
+    limits.max_age = Duration::seconds(10);
+    Harness h(kind, limits);
+    h.store_ok("a");
+    h.advance(Duration::seconds(6));
+    h.store_ok("a");
+    h.advance(Duration::seconds(5));
+    CHECK(h.store().state().messages == 1);
+    CHECK(h.store().state().first_seq == 2);
+    h.advance(Duration::seconds(5));
+    CHECK(h.store().state().messages == 0);
+    CHECK(h.store().state().first_seq == 3);
+    h.store_ok("a");
+    h.restart();
+    if (h.is_file()) CHECK(h.store().state().messages == 1);
+    h.advance(Duration::seconds(11));
+    CHECK(h.store().state().messages == 0);
+}
+
+// Goal: consumer registration shows in consumer_count (StreamState field).
+TEST_CASE("store: consumer_count follows add and remove", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    h.store().add_consumer();
+    h.store().add_consumer();
+    h.store().remove_consumer();
+    CHECK(h.store().state().consumer_count == 1);
+}
+
+// Goal: an explicit seq (a replica applying the leader's entry) must be last_seq + 1.
+TEST_CASE("store: an explicit seq and timestamp are applied or refused", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    std::optional<herald::Result<herald::store::StoreAck>> result;
+    h.store().store(herald::store::StoreRequest{"a", "", "x", 1, 42},
+                    [&](herald::Result<herald::store::StoreAck> ack) { result.emplace(ack); });
+    h.run([&] { return result.has_value(); });
+    REQUIRE(*result);
+    CHECK((*result)->timestamp_ns == 42);
+    result.reset();
+    h.store().store(herald::store::StoreRequest{"a", "", "x", 5, 43},
+                    [&](herald::Result<herald::store::StoreAck> ack) { result.emplace(ack); });
+    h.run([&] { return result.has_value(); });
+    CHECK(result->error() == Errc::sequence_mismatch);
+}
+
+// Goal: after close, everything fails with closed.
+TEST_CASE("store: a closed store refuses work", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    h.store_ok("a");
+    REQUIRE(h.close());
+    CHECK(h.store("a").error() == Errc::closed);
+    CHECK(h.load(1).error() == Errc::closed);
+}
