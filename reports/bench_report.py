@@ -473,13 +473,13 @@ def render(summary, cmp, html_path, md_path):
                        .get(cmp["micro"][n]["status"], "#94a3b8") for n in names]
             body.append(rp.chart_block("chart-micro-change",
                                        f"Change vs baseline, median rate (%; red: regression beyond -{margin * 100:.0f}%)",
-                                       wide=True, tall=True))
+                                       wide=True, height=max(240, 16 * len(names) + 70)))
             charts.append({"id": "chart-micro-change", "type": "bar",
                            "data": {"labels": names, "datasets": [
                                {"label": "change %", "data": changes, "backgroundColor": colours}]},
                            "options": {"indexAxis": "y", "plugins": {"legend": {"display": False}},
                                        "scales": {"x": {"ticks": {"format": "percent"}},
-                                                  "y": {"ticks": {"autoSkip": False, "font": {"size": 9}}}}}})
+                                                  "y": {"ticks": {"autoSkip": False, "font": {"size": 10}}}}}})
         families = []
         for b in micro["benchmarks"]:
             if b["family"] not in families:
@@ -487,7 +487,12 @@ def render(summary, cmp, html_path, md_path):
         for i, fam in enumerate(families):
             members = [b for b in micro["benchmarks"] if b["family"] == fam]
             cid = f"chart-micro-{i}"
-            body.append(rp.chart_block(cid, f"{fam}: time per operation (ns, median with min–max)"))
+            # A log axis only where the family spans more than a factor of 20 (e.g. 1 to 1M subs).
+            log = max(b["time_ns"]["max"] for b in members) > 20 * min(b["time_ns"]["min"] for b in members)
+            y_axis = ({"type": "logarithmic", "ticks": {"format": "ns"}} if log
+                      else {"beginAtZero": True, "ticks": {"format": "ns"}})
+            body.append(rp.chart_block(cid, f"{fam}: time per iteration (ns{', log scale' if log else ''}; "
+                                            "median with min–max)"))
             charts.append({"id": cid, "type": "bar", "data": {
                 "labels": [b["name"][len(fam) + 1:] or fam for b in members],
                 "datasets": [
@@ -497,8 +502,7 @@ def render(summary, cmp, html_path, md_path):
                      "backgroundColor": "rgba(15,23,42,0.18)", "borderColor": "#0f172a", "borderWidth": 1,
                      "barPercentage": 0.35}]},
                 "options": {"plugins": {"legend": {"position": "bottom"}},
-                            "scales": {"x": {"stacked": True},
-                                       "y": {"type": "logarithmic", "ticks": {"format": "ns"}}}}})
+                            "scales": {"x": {"stacked": True}, "y": y_axis}}})
         body.append("</div></section>")
 
     body.append('<section id="not-measured"><h2>Not measured yet</h2><ul>' + "".join(

@@ -90,10 +90,12 @@ def page(kind, title, subtitle, body, charts, footer):
     return "".join(out)
 
 
-def chart_block(chart_id, title, wide=False, tall=False):
+def chart_block(chart_id, title, wide=False, tall=False, height=None):
+    """A titled chart panel; `height` (px) overrides the CSS height, e.g. for one bar per row."""
     classes = "chart" + (" wide" if wide else "") + (" tall" if tall else "")
+    style = f' style="height:{int(height)}px"' if height else ""
     return (f'<div class="{classes}"><h3>{esc(title)}</h3>'
-            f'<div class="box"><canvas id="{esc(chart_id)}" role="img" aria-label="{esc(title)}"></canvas></div></div>')
+            f'<div class="box"{style}><canvas id="{esc(chart_id)}" role="img" aria-label="{esc(title)}"></canvas></div></div>')
 
 
 def table(headers, rows, table_id=None, row_classes=None, numeric=None):

@@ -18,6 +18,10 @@
     ns: function (v) { return si(v) + ' ns'; },
     ratio: function (v) { return (Math.round(v * 100) / 100) + '×'; },
   };
+  function isRound(value) {
+    const mantissa = value / Math.pow(10, Math.floor(Math.log10(value) + 1e-9));
+    return [1, 2, 5].some(function (m) { return Math.abs(mantissa - m) < 1e-6; });
+  }
   function applyFormats(options) {
     const scales = (options && options.scales) || {};
     Object.keys(scales).forEach(function (axis) {
@@ -25,9 +29,15 @@
       if (ticks && typeof ticks.format === 'string' && formats[ticks.format]) {
         const f = formats[ticks.format];
         delete ticks.format;
-        ticks.callback = function (value) {
+        ticks.callback = function (value, index, all) {
           // Category axes pass an index: show the label then.
           if (this.type === 'category') return this.getLabelForValue(value);
+          if (this.type === 'logarithmic') {
+            // Label 1, 2 and 5 times a power of ten (or every other tick on a short axis where
+            // fewer than three of those fall); the other grid lines stay unlabelled.
+            const round = all.filter(function (t) { return isRound(t.value); }).length;
+            if (round >= 3 ? !isRound(value) : index % 2 !== 0) return '';
+          }
           return f(value);
         };
       }
