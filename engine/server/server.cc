@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/jetstream/jetstream.h"
 #include "engine/monitor/http_server.h"
 #include "engine/monitor/varz.h"
 
@@ -58,11 +59,7 @@ Status Server::start() {
              core::advertised_version);
     LOG_INFO(log_, "Server name: {}", broker_->server_name());
     LOG_INFO(log_, "Server ID: {}", broker_->server_id());
-    if (options_.jetstream) {
-        LOG_WARN(log_,
-                 "JetStream was requested; the JetStream engine is not built yet, so the "
-                 "$JS.API is not served");
-    }
+    if (options_.jetstream) start_jetstream();
     if (options_.http_port != 0) {
         if (Status status = start_monitoring(); !status) return status;
     }
@@ -70,6 +67,26 @@ Status Server::start() {
     LOG_INFO(log_, "Server is ready");
     return ok();
 }
+
+// JetStream for the global account, or for the configured accounts that enable it (nats-server
+// configJetStream). As nats-server: `-sd DIR` stores under DIR/jetstream, and the default is the
+// temp directory's jetstream/.
+void Server::start_jetstream() {
+    jetstream::JetStreamConfig config;
+    config.store_dir = options_.store_dir.empty() ? std::string("/tmp/jetstream")
+                                                  : options_.store_dir + "/jetstream";
+    config.domain = options_.jetstream_domain;
+    for (const auto& account : options_.accounts) {
+        if (account.jetstream) config.accounts.push_back(account.name);
+    }
+    if (config.accounts.empty()) config.accounts.emplace_back(core::global_account_name);
+    jetstream_ = std::make_unique<jetstream::JetStream>(env_, *broker_, std::move(config), log_);
+    jetstream_->start([this](Status status) {
+        if (!status) LOG_ERROR(log_, "JetStream failed to start: {}", status.error().message());
+    });
+}
+
+bool Server::jetstream_ready() const { return jetstream_ && jetstream_->ready(); }
 
 Status Server::start_monitoring() {
     http_ = std::make_unique<monitor::HttpServer>(env_, log_.child("http"));
@@ -96,10 +113,15 @@ void Server::shutdown(std::function<void()> on_done) {
         if (on_done) on_done();
         return;
     }
-    broker_->shutdown([this, done = std::move(on_done)] {
-        LOG_INFO(log_, "Server Exiting..");
-        if (done) done();
-    });
+    auto stop_broker = [this, done = std::move(on_done)]() mutable {
+        broker_->shutdown([this, done = std::move(done)] {
+            LOG_INFO(log_, "Server Exiting..");
+            if (done) done();
+        });
+    };
+    if (!jetstream_) return stop_broker();
+    // JetStream first: its stores flush and close while clients are still connected.
+    jetstream_->shutdown(std::move(stop_broker));
 }
 
 std::string Server::ports_json() const {

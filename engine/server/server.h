@@ -17,6 +17,10 @@ namespace herald::monitor {
 class HttpServer;
 }  // namespace herald::monitor
 
+namespace herald::jetstream {
+class JetStream;
+}  // namespace herald::jetstream
+
 namespace herald::server {
 
 // Herald's own release, reported by --version (clients see core::advertised_version).
@@ -38,11 +42,16 @@ public:
     int http_port() const { return http_port_; }
     const config::Options& options() const { return options_; }
     core::Broker& broker() { return *broker_; }
+    // The JetStream engine when options.jetstream is set (null otherwise); it serves the $JS.API
+    // once jetstream_ready().
+    jetstream::JetStream* jetstream() { return jetstream_.get(); }
+    bool jetstream_ready() const;
     // The ports file content nats-server writes to ports_file_dir (config-and-monitoring.md §2).
     std::string ports_json() const;
 
 private:
     Status start_monitoring();
+    void start_jetstream();
 
     io::Env& env_;
     config::Options options_;
@@ -50,6 +59,7 @@ private:
     std::unique_ptr<core::Broker> broker_;
     std::unique_ptr<io::Listener> listener_;
     std::unique_ptr<monitor::HttpServer> http_;
+    std::unique_ptr<jetstream::JetStream> jetstream_;
     int client_port_ = 0;
     int http_port_ = 0;
 };

@@ -1,0 +1,368 @@
+#include "engine/jetstream/stream.h"
+
+#include <fmt/format.h>
+
+#include "engine/base/assert.h"
+#include "engine/jetstream/api_json.h"
+#include "engine/protocol/subject.h"
+
+namespace herald::jetstream {
+
+namespace {
+
+// The NATS/1.0 status replies of DIRECT.GET (nats-server stream.go getDirectRequest).
+constexpr std::string_view status_empty_request = "NATS/1.0 408 Empty Request\r\n\r\n";
+constexpr std::string_view status_bad_request = "NATS/1.0 408 Bad Request\r\n\r\n";
+constexpr std::string_view status_malformed_request = "NATS/1.0 408 Malformed Request\r\n\r\n";
+constexpr std::string_view status_not_found = "NATS/1.0 404 Message Not Found\r\n\r\n";
+
+// nats-server getExpectedLastSeq: a present header that is not a number counts as -1.
+std::optional<std::uint64_t> sequence_header(std::string_view headers, std::string_view key) {
+    const auto value = header_value(headers, key);
+    if (!value || value->empty()) return std::nullopt;
+    return parse_uint(*value).value_or(std::numeric_limits<std::uint64_t>::max());
+}
+
+}  // namespace
+
+Stream::Stream(io::Env& env, core::Broker& broker, std::string account, std::string domain,
+               StreamConfig config, std::int64_t created_ns,
+               std::unique_ptr<store::StreamStore> store, base::Logger log)
+    : env_(env),
+      broker_(broker),
+      account_(std::move(account)),
+      domain_(std::move(domain)),
+      config_(std::move(config)),
+      created_ns_(created_ns),
+      store_(std::move(store)),
+      log_(std::move(log)) {
+    ASSERT(store_ != nullptr);
+    ASSERT(!config_.name.empty());
+    // Matches nats-server stream.go: the PubAck is written by hand, with a space after the comma.
+    pub_ack_prefix_ = domain_.empty()
+                          ? fmt::format("{{\"stream\":{}, \"seq\":", Json(config_.name).dump())
+                          : fmt::format("{{\"stream\":{}, \"domain\":{}, \"seq\":",
+                                        Json(config_.name).dump(), Json(domain_).dump());
+}
+
+Stream::~Stream() { stop(); }
+
+Status Stream::start() {
+    ASSERT(subscriptions_.empty());
+    return subscribe_all();
+}
+
+Status Stream::subscribe_all() {
+    auto on_message = [this](const protocol::MessageArgs& message, std::string_view payload) {
+        on_publish(message, payload);
+    };
+    for (const std::string& subject : config_.subjects) {
+        auto id = broker_.subscribe_internal(account_, subject, "", on_message);
+        if (!id) {
+            stop();
+            return id.error();
+        }
+        subscriptions_.push_back(*id);
+    }
+    if (config_.allow_direct) {
+        // Matches nats-server: direct gets are served by a queue group so that replicas and
+        // mirrors share them.
+        auto on_direct = [this](const protocol::MessageArgs& message, std::string_view payload) {
+            on_direct_get(message, payload);
+        };
+        const std::string direct = "$JS.API.DIRECT.GET." + config_.name;
+        for (const std::string& subject : {direct, direct + ".>"}) {
+            auto id = broker_.subscribe_internal(account_, subject, "_sys_", on_direct);
+            if (!id) {
+                stop();
+                return id.error();
+            }
+            subscriptions_.push_back(*id);
+        }
+    }
+    return ok();
+}
+
+void Stream::stop() {
+    for (const std::uint64_t id : subscriptions_) broker_.unsubscribe_internal(id);
+    subscriptions_.clear();
+}
+
+void Stream::close(std::function<void()> on_closed) {
+    stop();
+    store_->close([on_closed = std::move(on_closed)](Status) { on_closed(); });
+}
+
+Status Stream::update(StreamConfig config) {
+    ASSERT(config.name == config_.name);
+    stop();
+    config_ = std::move(config);
+    store_->update_limits(config_.store_limits());
+    pub_ack_prefix_.clear();
+    pub_ack_prefix_ = domain_.empty()
+                          ? fmt::format("{{\"stream\":{}, \"seq\":", Json(config_.name).dump())
+                          : fmt::format("{{\"stream\":{}, \"domain\":{}, \"seq\":",
+                                        Json(config_.name).dump(), Json(domain_).dump());
+    return subscribe_all();
+}
+
+Json Stream::info_json(std::string_view subjects_filter) const {
+    Json info = Json::object();
+    info["config"] = stream_config_json(config_);
+    info["created"] = rfc3339_nano(created_ns_);
+    info["state"] = state_json(subjects_filter);
+    return info;
+}
+
+Json Stream::state_json(std::string_view subjects_filter) const {
+    const store::StreamState state = store_->state();
+    Json json = Json::object();
+    json["messages"] = state.messages;
+    json["bytes"] = state.bytes;
+    json["first_seq"] = state.first_seq;
+    json["first_ts"] = rfc3339_nano(state.first_ts);
+    json["last_seq"] = state.last_seq;
+    json["last_ts"] = rfc3339_nano(state.last_ts);
+    if (state.num_subjects != 0) json["num_subjects"] = state.num_subjects;
+    if (!subjects_filter.empty()) {
+        Json subjects = Json::object();
+        for (const store::SubjectState& subject : store_->subjects_state(subjects_filter)) {
+            subjects[subject.subject] = subject.messages;
+        }
+        if (!subjects.empty()) json["subjects"] = std::move(subjects);
+    }
+    if (state.num_deleted != 0) json["num_deleted"] = state.num_deleted;
+    if (!state.lost.empty()) {
+        Json msgs = Json::array();
+        for (const store::SeqRange& range : state.lost) {
+            for (store::Seq seq = range.first; seq <= range.last && msgs.size() < lost_sequences_max; ++seq) {
+                msgs.push_back(seq);
+            }
+        }
+        json["lost"] = Json{{"msgs", std::move(msgs)}, {"bytes", state.lost_bytes}};
+    }
+    json["consumer_count"] = state.consumer_count;
+    return json;
+}
+
+void Stream::reply(std::string_view subject, std::string_view headers, std::string_view payload) {
+    if (subject.empty()) return;
+    const Status status = broker_.publish_internal(account_, subject, "", headers, payload);
+    MAYBE(status.has_value());
+}
+
+void Stream::send_pub_ack(std::string_view reply_subject, store::Seq seq, bool duplicate) {
+    if (config_.no_ack || reply_subject.empty()) return;
+    std::string ack = pub_ack_prefix_;
+    ack += std::to_string(seq);
+    ack += duplicate ? ",\"duplicate\": true}" : "}";
+    reply(reply_subject, "", ack);
+}
+
+void Stream::send_pub_error(std::string_view reply_subject, const ApiFailure& failure) {
+    stats_.rejected += 1;
+    if (config_.no_ack || reply_subject.empty()) return;
+    Json response = Json::object();
+    response["error"] = api_error_json(failure);
+    response["stream"] = config_.name;
+    response["seq"] = 0;
+    reply(reply_subject, "", response.dump());
+}
+
+void Stream::on_publish(const protocol::MessageArgs& message, std::string_view payload) {
+    // Matches nats-server processInboundJetStreamMsg + processJetStreamMsg (stream.go): the
+    // checks run in this order and the first failure is the PubAck error.
+    const std::string_view headers = payload.substr(0, message.headers ? message.header_size : 0);
+    const std::string_view body = payload.substr(headers.size());
+    const std::string_view reply_subject = message.reply;
+    if (config_.sealed) {
+        // nats-server answers a sealed stream's publisher even with no_ack.
+        stats_.rejected += 1;
+        if (!reply_subject.empty()) {
+            Json response = Json::object();
+            response["error"] = api_error_json(api_failure(ApiError::stream_sealed));
+            response["stream"] = config_.name;
+            response["seq"] = 0;
+            reply(reply_subject, "", response.dump());
+        }
+        return;
+    }
+    std::string_view msg_id;
+    Rollup rollup = Rollup::none;
+    if (!headers.empty()) {
+        if (const auto expected = header_value(headers, "Nats-Expected-Stream");
+            expected && !expected->empty() && *expected != config_.name) {
+            return send_pub_error(reply_subject, api_failure(ApiError::stream_not_match));
+        }
+        msg_id = header_value(headers, "Nats-Msg-Id").value_or(std::string_view{});
+        if (!msg_id.empty()) {
+            forget_expired_ids();
+            if (const auto it = dedup_.find(msg_id); it != dedup_.end()) {
+                stats_.duplicates += 1;
+                return send_pub_ack(reply_subject, it->second.seq, true);
+            }
+        }
+        if (const auto expected = sequence_header(headers, "Nats-Expected-Last-Subject-Sequence")) {
+            store::Seq last = 0;
+            for (const store::SubjectState& state : store_->subjects_state(message.subject)) {
+                if (state.subject == message.subject) last = state.last_seq;
+            }
+            if (last != *expected) {
+                return send_pub_error(reply_subject,
+                                      api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
+            }
+        }
+        if (const auto expected = sequence_header(headers, "Nats-Expected-Last-Sequence")) {
+            const store::Seq last = store_->state().last_seq;
+            if (last != *expected) {
+                return send_pub_error(reply_subject,
+                                      api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
+            }
+        }
+        if (const auto expected = header_value(headers, "Nats-Expected-Last-Msg-Id");
+            expected && !expected->empty() && *expected != last_msg_id_) {
+            return send_pub_error(reply_subject, api_failure(ApiError::stream_wrong_last_msg_id, last_msg_id_));
+        }
+        if (const auto value = header_value(headers, "Nats-Rollup"); value && !value->empty()) {
+            if (!config_.allow_rollup_hdrs || config_.deny_purge) {
+                return send_pub_error(reply_subject,
+                                      api_failure(ApiError::stream_rollup_failed, "rollup not permitted"));
+            }
+            if (*value == "sub") {
+                rollup = Rollup::subject;
+            } else if (*value == "all") {
+                rollup = Rollup::all;
+            } else {
+                // Matches nats-server 2.9.10: an unknown rollup value drops the message unanswered.
+                stats_.rejected += 1;
+                return;
+            }
+        }
+    }
+    if (config_.max_msg_size >= 0 &&
+        headers.size() + body.size() > static_cast<std::uint64_t>(config_.max_msg_size)) {
+        return send_pub_error(reply_subject, api_failure(ApiError::stream_message_exceeds_maximum));
+    }
+    if (headers.size() > header_size_max) {
+        return send_pub_error(reply_subject, api_failure(ApiError::stream_header_exceeds_maximum));
+    }
+    store_message(message.subject, reply_subject, headers, body, msg_id, rollup);
+}
+
+void Stream::store_message(std::string_view subject, std::string_view reply_subject,
+                           std::string_view headers, std::string_view body, std::string_view msg_id,
+                           Rollup rollup) {
+    const store::Seq last_before = store_->state().last_seq;
+    store::StoreRequest request;
+    request.subject = subject;
+    request.headers = headers;
+    request.payload = body;
+    const std::string previous_msg_id = last_msg_id_;
+    std::weak_ptr<int> life = life_;
+    store_->store(request, [this, life, reply_to = std::string(reply_subject), id = std::string(msg_id),
+                            previous_msg_id](Result<store::StoreAck> ack) {
+        if (life.expired()) return;
+        if (!ack) {
+            if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
+            if (last_msg_id_ == id) last_msg_id_ = previous_msg_id;
+            LOG_DEBUG(log_, "failed to store a message: {}", ack.error().message());
+            return send_pub_error(reply_to, api_failure(ApiError::stream_store_failed, ack.error().message()));
+        }
+        stats_.stored += 1;
+        send_pub_ack(reply_to, ack->seq, false);
+    });
+    const store::Seq seq = store_->state().last_seq;
+    if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
+    last_msg_id_.assign(msg_id);
+    if (!msg_id.empty() && dedup_.size() < dedup_entries_max) {
+        dedup_.emplace(std::string(msg_id), DedupEntry{std::string(msg_id), seq, env_.clock.realtime_ns()});
+        dedup_order_.emplace_back(msg_id);
+    }
+    const bool interest = config_.retention != Retention::interest || (interest_ && interest_(subject));
+    if (!interest) {
+        // Matches nats-server: with interest retention and no consumer for the subject, the
+        // sequence is used but nothing is kept.
+        COVER("jetstream: interest retention drops a message nobody wants");
+        store_->remove(seq, [](Status) {});
+        return;
+    }
+    if (rollup != Rollup::none) {
+        store::PurgeRequest purge;
+        if (rollup == Rollup::subject) purge.filter.assign(subject);
+        purge.keep = 1;
+        store_->purge(purge, [](Result<std::uint64_t>) {});
+    }
+}
+
+void Stream::forget_expired_ids() {
+    const std::int64_t now = env_.clock.realtime_ns();
+    while (!dedup_order_.empty()) {
+        const auto it = dedup_.find(dedup_order_.front());
+        if (it != dedup_.end() && now - it->second.timestamp_ns < config_.duplicate_window_ns) break;
+        if (it != dedup_.end()) dedup_.erase(it);
+        dedup_order_.pop_front();
+    }
+}
+
+void Stream::on_direct_get(const protocol::MessageArgs& message, std::string_view payload) {
+    if (message.reply.empty()) return;
+    const std::string_view body = payload.substr(message.headers ? message.header_size : 0);
+    const std::string prefix = "$JS.API.DIRECT.GET." + config_.name;
+    const std::string reply_subject(message.reply);
+    if (message.subject.size() > prefix.size()) {
+        // $JS.API.DIRECT.GET.<stream>.<subject>: the last message on that subject.
+        if (!body.empty()) return reply(reply_subject, status_bad_request, "");
+        return direct_get(0, std::string(message.subject.substr(prefix.size() + 1)), "", reply_subject);
+    }
+    if (body.empty()) return reply(reply_subject, status_empty_request, "");
+    const Json request = Json::parse(body, nullptr, false);
+    if (request.is_discarded() || !request.is_object()) return reply(reply_subject, status_malformed_request, "");
+    std::uint64_t seq = 0;
+    std::string last_for;
+    std::string next_for;
+    const auto seq_it = request.find("seq");
+    if (seq_it != request.end() && !seq_it->is_null()) {
+        if (!seq_it->is_number_unsigned()) return reply(reply_subject, status_malformed_request, "");
+        seq = seq_it->get<std::uint64_t>();
+    }
+    for (const auto& [key, out] : {std::pair{"last_by_subj", &last_for}, std::pair{"next_by_subj", &next_for}}) {
+        const auto it = request.find(key);
+        if (it == request.end() || it->is_null()) continue;
+        if (!it->is_string()) return reply(reply_subject, status_malformed_request, "");
+        *out = it->get<std::string>();
+    }
+    if (seq == 0 && last_for.empty() && next_for.empty()) return reply(reply_subject, status_empty_request, "");
+    if ((seq > 0 && !last_for.empty()) || (!last_for.empty() && !next_for.empty())) {
+        return reply(reply_subject, status_bad_request, "");
+    }
+    direct_get(seq, std::move(last_for), std::move(next_for), reply_subject);
+}
+
+void Stream::direct_get(store::Seq seq, std::string last_for, std::string next_for, std::string reply_subject) {
+    std::weak_ptr<int> life = life_;
+    auto on_loaded = [this, life, reply_subject](Result<store::StoredMessage> loaded) {
+        if (life.expired()) return;
+        if (!loaded) return reply(reply_subject, status_not_found, "");
+        // Matches nats-server getDirectRequest: the stored headers plus four of ours.
+        std::string headers = loaded->headers;
+        append_header(headers, "Nats-Stream", config_.name);
+        append_header(headers, "Nats-Subject", loaded->subject);
+        append_header(headers, "Nats-Sequence", std::to_string(loaded->seq));
+        append_header(headers, "Nats-Time-Stamp", rfc3339_nano(loaded->timestamp_ns));
+        reply(reply_subject, headers, loaded->payload);
+    };
+    if (!next_for.empty()) return store_->load_next(next_for, seq, on_loaded);
+    if (!last_for.empty()) return store_->load_last(last_for, on_loaded);
+    store_->load(seq, on_loaded);
+}
+
+void Stream::check_invariants() const {
+    const store::Seq last = store_->state().last_seq;
+    for (const auto& [id, entry] : dedup_) {
+        ASSERT(entry.seq <= last);
+        ASSERT(entry.id == id);
+    }
+    ASSERT(dedup_order_.size() >= dedup_.size());
+}
+
+}  // namespace herald::jetstream
