@@ -341,7 +341,14 @@ void JetStream::stream_info(Account& account, std::string_view name, std::string
         const std::size_t end = std::min(subjects.size(), start + api_subject_details_max);
         Json details = Json::object();
         for (std::size_t i = start; i < end; ++i) details[subjects[i].subject] = subjects[i].messages;
-        if (!details.empty()) info["state"]["subjects"] = std::move(details);
+        if (!details.empty()) {
+            // Keep nats-server's field order: subjects before consumer_count.
+            Json& state = info["state"];
+            const Json consumer_count = state["consumer_count"];
+            state.erase("consumer_count");
+            state["subjects"] = std::move(details);
+            state["consumer_count"] = consumer_count;
+        }
         response["total"] = subjects.size();
         response["offset"] = start;
         response["limit"] = api_subject_details_max;
@@ -518,15 +525,20 @@ void JetStream::stream_msg_delete(Account& account, std::string_view name, std::
         return respond_error(account, reply_view, type,
                              api_failure(ApiError::stream_msg_delete_failed, "message delete not permitted"));
     }
+    if (seq > stream.store().state().last_seq) {
+        // Matches nats-server fileStore.removeMsg: past the last sequence is ErrStoreEOF.
+        return respond_error(account, reply_view, type,
+                             api_failure(ApiError::stream_msg_delete_failed,
+                                         store::make_error_code(store::Errc::end_of_stream).message()));
+    }
     std::weak_ptr<int> life = life_;
-    stream.store().remove(seq, [this, life, &account, seq, reply = std::string(reply_view)](Status removed) {
+    stream.store().remove(seq, [this, life, &account, reply = std::string(reply_view)](Status removed) {
         if (life.expired()) return;
         static constexpr std::string_view type_name = "stream_msg_delete_response";
         if (!removed) {
-            if (removed.error() == store::Errc::message_not_found || removed.error() == store::Errc::end_of_stream) {
-                return respond_error(account, reply, type_name,
-                                     api_failure(ApiError::sequence_not_found, std::to_string(seq)));
-            }
+            // Matches nats-server 2.9.10: the store's error comes back as 500/10057 ("no message
+            // found", "stream store EOF"); 10043 is only for a remove that reports nothing removed.
+            MAYBE(removed.error() == store::Errc::message_not_found);
             return respond_error(account, reply, type_name,
                                  api_failure(ApiError::stream_msg_delete_failed, removed.error().message()));
         }

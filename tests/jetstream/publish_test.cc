@@ -1,0 +1,187 @@
+// Publishing into streams on a simulated node: PubAcks as nats-server writes them, Nats-Msg-Id
+// dedup within duplicate_window, the expected-* headers, Nats-Rollup, size and discard-new limits,
+// sealed streams and interest retention without consumers (jetstream-api.md §5), each with the
+// exact PubAck JSON.
+#include <catch2/catch.hpp>
+
+#include "tests/jetstream/jetstream_fixture.h"
+
+using herald::Duration;
+using herald::testing::error_of;
+using herald::testing::header_block;
+using herald::testing::JetStreamFixture;
+using nlohmann::json;
+
+namespace {
+
+json pub_error(int code, int err_code, const std::string& description, const std::string& stream = "ORDERS") {
+    return json{{"error", error_of(code, err_code, description)}, {"stream", stream}, {"seq", 0}};
+}
+
+json ack(std::uint64_t seq, const std::string& stream = "ORDERS") { return json{{"stream", stream}, {"seq", seq}}; }
+
+json state_of(JetStreamFixture& f, const std::string& stream = "ORDERS") {
+    return f.request("$JS.API.STREAM.INFO." + stream)["state"];
+}
+
+}  // namespace
+
+TEST_CASE("jetstream publish: a stored message is acknowledged with nats-server's PubAck bytes",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    CHECK(f.publish_raw("orders.a", "hello").payload == R"({"stream":"ORDERS", "seq":1})");
+    CHECK(f.publish_raw("orders.b", "").payload == R"({"stream":"ORDERS", "seq":2})");
+    const json state = state_of(f);
+    CHECK(state["messages"] == 2);
+    CHECK(state["last_seq"] == 2);
+    // No stream on the subject: the publisher's request gets no-responders.
+    CHECK(f.publish_raw("other", "x").headers == "NATS/1.0 503\r\n\r\n");
+}
+
+TEST_CASE("jetstream publish: Nats-Msg-Id is deduplicated within duplicate_window", "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"duplicate_window", 1'000'000'000}});
+    const std::string m1 = header_block({"Nats-Msg-Id: m1"});
+    CHECK(f.publish("orders.a", "one", m1) == ack(1));
+    CHECK(f.publish_raw("orders.a", "one", m1).payload == R"({"stream":"ORDERS", "seq":1,"duplicate": true})");
+    CHECK(f.publish("orders.a", "two", header_block({"Nats-Msg-Id: m2"})) == ack(2));
+    CHECK(state_of(f)["messages"] == 2);
+    f.world.run_for(Duration::seconds(2));
+    CHECK(f.publish("orders.a", "one", m1) == ack(3));  // The window has passed.
+}
+
+TEST_CASE("jetstream publish: expected stream, last sequence, last subject sequence and last msg id",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Stream: OTHER"})) ==
+          pub_error(400, 10060, "expected stream does not match"));
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Stream: ORDERS"})) == ack(1));
+
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Last-Sequence: 5"})) ==
+          pub_error(400, 10071, "wrong last sequence: 1"));
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Last-Sequence: 1"})) == ack(2));
+
+    CHECK(f.publish("orders.b", "x", header_block({"Nats-Expected-Last-Subject-Sequence: 0"})) == ack(3));
+    CHECK(f.publish("orders.b", "x", header_block({"Nats-Expected-Last-Subject-Sequence: 0"})) ==
+          pub_error(400, 10071, "wrong last sequence: 3"));
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Last-Subject-Sequence: 2"})) == ack(4));
+
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Msg-Id: id5"})) == ack(5));
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Last-Msg-Id: nope"})) ==
+          pub_error(400, 10070, "wrong last msg ID: id5"));
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Expected-Last-Msg-Id: id5", "Nats-Msg-Id: id6"})) == ack(6));
+    // A failed check stores nothing.
+    CHECK(state_of(f)["messages"] == 6);
+}
+
+TEST_CASE("jetstream publish: Nats-Rollup purges the subject or the stream, only when allowed",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    CHECK(f.publish("orders.a", "x", header_block({"Nats-Rollup: sub"})) ==
+          pub_error(500, 10111, "rollup not permitted"));
+
+    f.create_stream(json{{"name", "R"}, {"subjects", {"r.*"}}, {"allow_rollup_hdrs", true}});
+    for (int i = 0; i < 3; ++i) f.publish("r.a", "a");
+    f.publish("r.b", "b");
+    CHECK(f.publish("r.a", "latest", header_block({"Nats-Rollup: sub"})) == ack(5, "R"));
+    json state = state_of(f, "R");
+    CHECK(state["messages"] == 2);  // r.b and the rollup.
+    CHECK(f.request("$JS.API.STREAM.MSG.GET.R", R"({"seq":1})")["error"]["err_code"] == 10037);
+    CHECK(f.publish("r.b", "all", header_block({"Nats-Rollup: all"})) == ack(6, "R"));
+    state = state_of(f, "R");
+    CHECK(state["messages"] == 1);
+    CHECK(state["first_seq"] == 6);
+    // Any other value: nats-server 2.9.10 drops the message without a reply.
+    bool replied = true;
+    f.publish_raw("r.b", "x", header_block({"Nats-Rollup: everything"}), &replied);
+    CHECK(!replied);
+    CHECK(state_of(f, "R")["last_seq"] == 6);
+}
+
+TEST_CASE("jetstream publish: max_msg_size and discard new limits answer with the store error",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "SMALL"}, {"max_msg_size", 4}});
+    CHECK(f.publish("SMALL", "1234") == ack(1, "SMALL"));
+    CHECK(f.publish("SMALL", "12345") == pub_error(400, 10054, "message size exceeds maximum allowed", "SMALL"));
+
+    f.create_stream(json{{"name", "FULL"}, {"max_msgs", 2}, {"discard", "new"}});
+    CHECK(f.publish("FULL", "a") == ack(1, "FULL"));
+    CHECK(f.publish("FULL", "b") == ack(2, "FULL"));
+    CHECK(f.publish("FULL", "c") == pub_error(503, 10077, "maximum messages exceeded", "FULL"));
+
+    // How bytes are counted is the store's (nats-server checks state bytes plus the raw size);
+    // either way a message far past max_bytes is refused with 503/10077 and the store's text.
+    f.create_stream(json{{"name", "BYTES"}, {"max_bytes", 1000}, {"discard", "new"}});
+    CHECK(f.publish("BYTES", "a") == ack(1, "BYTES"));
+    const json refused = f.publish("BYTES", std::string(2000, 'x'));
+    CHECK(refused["error"]["code"] == 503);
+    CHECK(refused["error"]["err_code"] == 10077);
+    CHECK(refused["seq"] == 0);
+
+    f.create_stream(json{{"name", "PER"}, {"subjects", {"per.*"}}, {"max_msgs_per_subject", 1}, {"discard", "new"},
+                         {"discard_new_per_subject", true}});
+    CHECK(f.publish("per.a", "a") == ack(1, "PER"));
+    CHECK(f.publish("per.a", "b") == pub_error(503, 10077, "maximum messages per subject exceeded", "PER"));
+    CHECK(f.publish("per.b", "b") == ack(2, "PER"));
+}
+
+TEST_CASE("jetstream publish: discard old and max_msgs_per_subject drop the oldest", "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "OLD"}, {"subjects", {"old.*"}}, {"max_msgs", 3}});
+    for (int i = 1; i <= 5; ++i) CHECK(f.publish("old.a", "x") == ack(static_cast<std::uint64_t>(i), "OLD"));
+    json state = state_of(f, "OLD");
+    CHECK(state["messages"] == 3);
+    CHECK(state["first_seq"] == 3);
+
+    f.create_stream(json{{"name", "KV"}, {"subjects", {"kv.*"}}, {"max_msgs_per_subject", 2}});
+    for (int i = 0; i < 3; ++i) f.publish("kv.a", "a");
+    f.publish("kv.b", "b");
+    state = f.request("$JS.API.STREAM.INFO.KV", R"({"subjects_filter":">"})")["state"];
+    CHECK(state["subjects"] == json{{"kv.a", 2}, {"kv.b", 1}});
+    CHECK(state["first_seq"] == 2);
+}
+
+TEST_CASE("jetstream publish: a sealed stream refuses writes, deletes and purges", "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "x");
+    json config = f.request("$JS.API.STREAM.INFO.ORDERS")["config"];
+    config["sealed"] = true;
+    const json updated = f.request("$JS.API.STREAM.UPDATE.ORDERS", config.dump());
+    CHECK(updated["config"]["sealed"] == true);
+    CHECK(updated["config"]["deny_delete"] == true);
+    CHECK(updated["config"]["deny_purge"] == true);
+    CHECK(updated["config"]["discard"] == "new");
+    CHECK(f.publish("orders.a", "x") == pub_error(400, 10109, "invalid operation on sealed stream"));
+    CHECK(f.request("$JS.API.STREAM.MSG.DELETE.ORDERS", R"({"seq":1})")["error"] ==
+          error_of(400, 10109, "invalid operation on sealed stream"));
+    CHECK(f.request("$JS.API.STREAM.PURGE.ORDERS")["error"]["err_code"] == 10109);
+    config["sealed"] = false;
+    CHECK(f.request("$JS.API.STREAM.UPDATE.ORDERS", config.dump())["error"] ==
+          error_of(500, 10052, "stream configuration update can not unseal a sealed stream"));
+    CHECK(state_of(f)["messages"] == 1);
+}
+
+TEST_CASE("jetstream publish: interest retention keeps nothing while no consumer exists",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "I"}, {"retention", "interest"}});
+    CHECK(f.publish("I", "x") == ack(1, "I"));
+    CHECK(f.publish("I", "y") == ack(2, "I"));
+    const json state = state_of(f, "I");
+    CHECK(state["messages"] == 0);
+    CHECK(state["last_seq"] == 2);
+}
+
+TEST_CASE("jetstream publish: no_ack streams store without answering", "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "Q"}, {"no_ack", true}});
+    bool replied = true;
+    f.publish_raw("Q", "x", "", &replied);
+    CHECK(!replied);
+    CHECK(state_of(f, "Q")["messages"] == 1);
+}
