@@ -1,0 +1,307 @@
+// JetStream streams through the official NATS C client's JetStream API (nats.c 3.x): stream
+// management, sync and async publish with PubAck checks, message get/delete, purge and listing.
+// The same binary runs against nats-server (`-js -sd <temp dir>`) and herald-server; a case that
+// fails against nats-server is a wrong test.
+#include <nats/nats.h>
+
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/interop/nats_support.h"
+#include "tests/support/server_process.h"
+
+namespace {
+
+using herald::interop::Connection;
+using herald::interop::status_text;
+using herald::interop::wait_ms;
+using herald::test::ServerOptions;
+using herald::test::ServerProcess;
+namespace interop = herald::interop;
+
+// A store directory of our own, removed at the end.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "herald-js-XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+struct JsCtxDeleter {
+    void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
+};
+struct StreamInfoDeleter {
+    void operator()(jsStreamInfo* info) const { jsStreamInfo_Destroy(info); }
+};
+struct PubAckDeleter {
+    void operator()(jsPubAck* ack) const { jsPubAck_Destroy(ack); }
+};
+using JsCtx = std::unique_ptr<jsCtx, JsCtxDeleter>;
+using StreamInfo = std::unique_ptr<jsStreamInfo, StreamInfoDeleter>;
+using PubAck = std::unique_ptr<jsPubAck, PubAckDeleter>;
+
+// One JetStream server, a connection and a JetStream context.
+struct JetStreamSetup {
+    TempDir store;
+    ServerProcess server{ServerOptions{{}, {"-js", "-sd", store.path()}}};
+    Connection connection = interop::connect(server.url());
+    JsCtx js = make_context(connection);
+
+    static JsCtx make_context(const Connection& connection) {
+        jsOptions options;
+        REQUIRE_OK(jsOptions_Init(&options));
+        options.Wait = wait_ms;
+        jsCtx* raw = nullptr;
+        REQUIRE_OK(natsConnection_JetStream(&raw, connection.get(), &options));
+        return JsCtx(raw);
+    }
+
+    StreamInfo add_stream(const char* name, std::vector<const char*> subjects,
+                          void (*tweak)(jsStreamConfig&) = nullptr) {
+        jsStreamConfig config;
+        REQUIRE_OK(jsStreamConfig_Init(&config));
+        config.Name = name;
+        config.Subjects = subjects.data();
+        config.SubjectsLen = static_cast<int>(subjects.size());
+        if (tweak != nullptr) tweak(config);
+        jsStreamInfo* info = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_AddStream(&info, js.get(), &config, nullptr, &error));
+        return StreamInfo(info);
+    }
+
+    PubAck publish(const char* subject, const std::string& data, jsPubOptions* options = nullptr,
+                   natsStatus expected = NATS_OK, jsErrCode expected_error = static_cast<jsErrCode>(0)) {
+        jsPubAck* ack = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        const natsStatus status = js_Publish(&ack, js.get(), subject, data.data(),
+                                             static_cast<int>(data.size()), options, &error);
+        CHECK(status_text(status) == status_text(expected));
+        CHECK(error == expected_error);
+        return PubAck(ack);
+    }
+
+    StreamInfo info(const char* name) {
+        jsStreamInfo* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_GetStreamInfo(&raw, js.get(), name, nullptr, &error));
+        return StreamInfo(raw);
+    }
+};
+
+std::string data_of(natsMsg* message) {
+    return std::string(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+}
+
+}  // namespace
+
+TEST_CASE("interop js: js_AddStream fills defaults and js_GetStreamInfo reports them", "[interop][js]") {
+    JetStreamSetup s;
+    const StreamInfo created = s.add_stream("ORDERS", {"orders.*"});
+    REQUIRE(created != nullptr);
+    CHECK(std::string(created->Config->Name) == "ORDERS");
+    CHECK(created->Config->MaxMsgs == -1);
+    CHECK(created->Config->MaxBytes == -1);
+    CHECK(created->Config->MaxMsgSize == -1);
+    CHECK(created->Config->Storage == js_FileStorage);
+    CHECK(created->Config->Replicas == 1);
+    CHECK(created->Config->Duplicates == 120'000'000'000);
+    CHECK(created->State.Msgs == 0);
+
+    // Adding the same config again is fine; a different one is 10058.
+    CHECK(s.add_stream("ORDERS", {"orders.*"}) != nullptr);
+    jsStreamConfig other;
+    REQUIRE_OK(jsStreamConfig_Init(&other));
+    other.Name = "ORDERS";
+    const char* wide[] = {"orders.>"};
+    other.Subjects = wide;
+    other.SubjectsLen = 1;
+    jsStreamInfo* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    CHECK(js_AddStream(&raw, s.js.get(), &other, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamNameExistErr);
+    CHECK(raw == nullptr);
+
+    jsStreamInfo* missing = nullptr;
+    CHECK(js_GetStreamInfo(&missing, s.js.get(), "NOPE", nullptr, &error) == NATS_NOT_FOUND);
+    CHECK(missing == nullptr);
+}
+
+TEST_CASE("interop js: js_Publish gets PubAcks, duplicates and expected-header errors", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("ORDERS", {"orders.*"});
+    PubAck ack = s.publish("orders.a", "one");
+    REQUIRE(ack != nullptr);
+    CHECK(std::string(ack->Stream) == "ORDERS");
+    CHECK(ack->Sequence == 1);
+    CHECK(!ack->Duplicate);
+
+    jsPubOptions options;
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.MsgId = "m1";
+    CHECK(s.publish("orders.a", "two", &options)->Sequence == 2);
+    ack = s.publish("orders.a", "two", &options);
+    CHECK(ack->Sequence == 2);
+    CHECK(ack->Duplicate);
+
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.ExpectLastSeq = 7;
+    CHECK(s.publish("orders.a", "x", &options, NATS_ERR, JSStreamWrongLastSequenceErr) == nullptr);
+    options.ExpectLastSeq = 2;
+    CHECK(s.publish("orders.a", "three", &options)->Sequence == 3);
+
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.ExpectStream = "OTHER";
+    CHECK(s.publish("orders.a", "x", &options, NATS_ERR, JSStreamNotMatchErr) == nullptr);
+
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.ExpectLastMsgId = "nope";
+    CHECK(s.publish("orders.a", "x", &options, NATS_ERR, JSStreamWrongLastMsgIDErr) == nullptr);
+
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.ExpectLastSubjectSeq = 3;
+    CHECK(s.publish("orders.a", "four", &options)->Sequence == 4);
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.ExpectNoMessage = true;
+    CHECK(s.publish("orders.b", "first b", &options)->Sequence == 5);
+    CHECK(s.publish("orders.b", "x", &options, NATS_ERR, JSStreamWrongLastSequenceErr) == nullptr);
+
+    // No stream on the subject: no responders, which nats.c reports as JetStream not enabled.
+    CHECK(s.publish("nowhere", "x", nullptr, NATS_NO_RESPONDERS, JSNotEnabledErr) == nullptr);
+
+    const StreamInfo info = s.info("ORDERS");
+    CHECK(info->State.Msgs == 5);
+    CHECK(info->State.FirstSeq == 1);
+    CHECK(info->State.LastSeq == 5);
+}
+
+TEST_CASE("interop js: js_PublishAsync then js_PublishAsyncComplete stores every message", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("EVENTS", {"events.>"});
+    constexpr int count = 500;
+    for (int i = 0; i < count; ++i) {
+        const std::string data = "event " + std::to_string(i);
+        REQUIRE_OK(js_PublishAsync(s.js.get(), ("events." + std::to_string(i % 5)).c_str(), data.data(),
+                                   static_cast<int>(data.size()), nullptr));
+    }
+    jsPubOptions options;
+    REQUIRE_OK(jsPubOptions_Init(&options));
+    options.MaxWait = wait_ms;
+    REQUIRE_OK(js_PublishAsyncComplete(s.js.get(), &options));
+    const StreamInfo info = s.info("EVENTS");
+    CHECK(info->State.Msgs == count);
+    CHECK(info->State.LastSeq == count);
+    CHECK(info->State.NumSubjects == 5);
+}
+
+TEST_CASE("interop js: js_GetMsg, js_GetLastMsg, js_DirectGetMsg and js_DeleteMsg", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("KV", {"kv.>"}, [](jsStreamConfig& config) { config.AllowDirect = true; });
+    s.publish("kv.a", "one");
+    s.publish("kv.b", "two");
+    s.publish("kv.a", "three");
+
+    natsMsg* message = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_GetMsg(&message, s.js.get(), "KV", 2, nullptr, &error));
+    CHECK(std::string(natsMsg_GetSubject(message)) == "kv.b");
+    CHECK(data_of(message) == "two");
+    CHECK(natsMsg_GetSequence(message) == 2);
+    CHECK(natsMsg_GetTime(message) > 0);
+    natsMsg_Destroy(message);
+
+    REQUIRE_OK(js_GetLastMsg(&message, s.js.get(), "KV", "kv.a", nullptr, &error));
+    CHECK(data_of(message) == "three");
+    CHECK(natsMsg_GetSequence(message) == 3);
+    natsMsg_Destroy(message);
+
+    jsDirectGetMsgOptions direct;
+    REQUIRE_OK(jsDirectGetMsgOptions_Init(&direct));
+    direct.LastBySubject = "kv.b";
+    REQUIRE_OK(js_DirectGetMsg(&message, s.js.get(), "KV", nullptr, &direct));
+    CHECK(data_of(message) == "two");
+    CHECK(natsMsg_GetSequence(message) == 2);
+    const char* value = nullptr;
+    REQUIRE_OK(natsMsgHeader_Get(message, "Nats-Stream", &value));
+    CHECK(std::string(value) == "KV");
+    natsMsg_Destroy(message);
+
+    REQUIRE_OK(js_DeleteMsg(s.js.get(), "KV", 2, nullptr, &error));
+    message = nullptr;
+    CHECK(js_GetMsg(&message, s.js.get(), "KV", 2, nullptr, &error) == NATS_NOT_FOUND);
+    CHECK(message == nullptr);
+    CHECK(js_DeleteMsg(s.js.get(), "KV", 2, nullptr, &error) != NATS_OK);
+    CHECK(s.info("KV")->State.Msgs == 2);
+    CHECK(js_GetLastMsg(&message, s.js.get(), "KV", "kv.zzz", nullptr, &error) == NATS_NOT_FOUND);
+}
+
+TEST_CASE("interop js: js_PurgeStream (all and filtered), js_DeleteStream, names and list", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("A", {"a.*"});
+    s.add_stream("B", {"b.*"});
+    for (int i = 0; i < 3; ++i) s.publish("a.x", "x");
+    for (int i = 0; i < 3; ++i) s.publish("a.y", "y");
+
+    jsOptions options;
+    REQUIRE_OK(jsOptions_Init(&options));
+    options.Stream.Purge.Subject = "a.x";
+    options.Stream.Purge.Keep = 1;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PurgeStream(s.js.get(), "A", &options, &error));
+    CHECK(s.info("A")->State.Msgs == 4);
+    REQUIRE_OK(js_PurgeStream(s.js.get(), "A", nullptr, &error));
+    const StreamInfo purged = s.info("A");
+    CHECK(purged->State.Msgs == 0);
+    CHECK(purged->State.LastSeq == 6);
+
+    jsStreamNamesList* names = nullptr;
+    REQUIRE_OK(js_StreamNames(&names, s.js.get(), nullptr, &error));
+    REQUIRE(names->Count == 2);
+    std::set<std::string> found{names->List[0], names->List[1]};
+    CHECK(found == std::set<std::string>{"A", "B"});
+    jsStreamNamesList_Destroy(names);
+
+    jsStreamInfoList* list = nullptr;
+    REQUIRE_OK(js_Streams(&list, s.js.get(), nullptr, &error));
+    REQUIRE(list->Count == 2);
+    jsStreamInfoList_Destroy(list);
+
+    REQUIRE_OK(js_DeleteStream(s.js.get(), "A", nullptr, &error));
+    CHECK(js_DeleteStream(s.js.get(), "A", nullptr, &error) == NATS_NOT_FOUND);
+    names = nullptr;
+    REQUIRE_OK(js_StreamNames(&names, s.js.get(), nullptr, &error));
+    REQUIRE(names->Count == 1);
+    CHECK(std::string(names->List[0]) == "B");
+    jsStreamNamesList_Destroy(names);
+}
+
+TEST_CASE("interop js: a file stream survives a server restart", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("DURABLE", {"durable.*"});
+    for (int i = 0; i < 10; ++i) s.publish("durable.a", "payload " + std::to_string(i));
+    s.connection.reset();
+    s.js.reset();
+    s.server.restart();
+    s.connection = interop::connect(s.server.url());
+    s.js = JetStreamSetup::make_context(s.connection);
+    const StreamInfo info = s.info("DURABLE");
+    CHECK(info->State.Msgs == 10);
+    CHECK(info->State.LastSeq == 10);
+    CHECK(s.publish("durable.a", "after")->Sequence == 11);
+}
