@@ -89,7 +89,63 @@ std::size_t clamp_offset(std::int64_t offset, std::size_t count) {
     return std::min(static_cast<std::size_t>(offset), count);
 }
 
+// The response type of an API subject, for errors sent before any handler runs; empty for
+// subjects nats-server does not answer that way (pull requests, direct gets, unknown ones).
+std::string_view response_type_of(const std::vector<std::string_view>& tokens) {
+    struct Route {
+        std::string_view first;
+        std::string_view second;
+        std::string_view type;
+    };
+    static constexpr Route routes[] = {
+        {"STREAM", "CREATE", "stream_create_response"},
+        {"STREAM", "UPDATE", "stream_update_response"},
+        {"STREAM", "INFO", "stream_info_response"},
+        {"STREAM", "DELETE", "stream_delete_response"},
+        {"STREAM", "PURGE", "stream_purge_response"},
+        {"STREAM", "NAMES", "stream_names_response"},
+        {"STREAM", "LIST", "stream_list_response"},
+        {"CONSUMER", "CREATE", "consumer_create_response"},
+        {"CONSUMER", "DURABLE", "consumer_create_response"},
+        {"CONSUMER", "INFO", "consumer_info_response"},
+        {"CONSUMER", "DELETE", "consumer_delete_response"},
+        {"CONSUMER", "NAMES", "consumer_names_response"},
+        {"CONSUMER", "LIST", "consumer_list_response"},
+    };
+    if (tokens.size() == 1 && tokens[0] == "INFO") return "account_info_response";
+    if (tokens.size() >= 3 && tokens[0] == "STREAM" && tokens[1] == "MSG") {
+        if (tokens[2] == "GET") return "stream_msg_get_response";
+        if (tokens[2] == "DELETE") return "stream_msg_delete_response";
+        return {};
+    }
+    if (tokens.size() < 2) return {};
+    for (const Route& route : routes) {
+        if (tokens[0] == route.first && tokens[1] == route.second) return route.type;
+    }
+    return {};
+}
+
+std::vector<std::string_view> api_tokens(std::string_view subject) {
+    std::vector<std::string_view> tokens;
+    if (!subject.starts_with(api_prefix)) return tokens;
+    subject.remove_prefix(api_prefix.size());
+    protocol::TokenReader reader(subject);
+    while (!reader.done()) tokens.push_back(reader.next());
+    return tokens;
+}
+
 }  // namespace
+
+void JetStream::on_disabled_api(const std::string& account, const protocol::MessageArgs& message) {
+    // Matches nats-server: every API handler answers 503/10039 in an account without JetStream.
+    const std::string_view type = response_type_of(api_tokens(message.subject));
+    if (type.empty() || message.reply.empty()) return;
+    Json response = response_of(type);
+    response["error"] = api_error_json(api_failure(ApiError::not_enabled_for_account));
+    const std::string reply(message.reply);
+    const Status status = broker_.publish_internal(account, reply, "", "", response.dump());
+    MAYBE(status.has_value());
+}
 
 void JetStream::respond(std::string_view account_name, std::string_view reply, const Json& response) {
     Account* account = find_account(account_name);
@@ -112,14 +168,9 @@ void JetStream::respond_error(Account& account, std::string_view reply, std::str
 void JetStream::on_api(Account& account, const protocol::MessageArgs& message, std::string_view payload) {
     if (!ready_) return;
     const std::string_view body = payload.substr(message.headers ? message.header_size : 0);
-    std::string_view subject = message.subject;
-    if (!subject.starts_with(api_prefix)) return;
-    subject.remove_prefix(api_prefix.size());
     // Copies: a handler may publish (nested routing) and the views die with this call.
     const std::string reply(message.reply);
-    std::vector<std::string_view> tokens;
-    protocol::TokenReader reader(subject);
-    while (!reader.done()) tokens.push_back(reader.next());
+    const std::vector<std::string_view> tokens = api_tokens(message.subject);
     const auto is = [&](std::initializer_list<std::string_view> prefix, std::size_t count) {
         if (tokens.size() != count) return false;
         std::size_t i = 0;

@@ -81,6 +81,7 @@ JetStream::~JetStream() {
     for (const auto& account : accounts_) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);
     }
+    for (const std::uint64_t id : disabled_subscriptions_) broker_.unsubscribe_internal(id);
 }
 
 JetStream::Account* JetStream::find_account(std::string_view name) {
@@ -136,6 +137,14 @@ void JetStream::recover_account(std::size_t index, std::function<void(Status)> o
                 return on_ready(id.error());
             }
             raw->api_subscription = *id;
+        }
+        for (const std::string& name : config_.disabled_accounts) {
+            auto id = broker_.subscribe_internal(
+                name, "$JS.API.>", "",
+                [this, name](const protocol::MessageArgs& message, std::string_view) {
+                    on_disabled_api(name, message);
+                });
+            if (id) disabled_subscriptions_.push_back(*id);
         }
         ready_ = true;
         LOG_INFO(log_, "JetStream is ready: {} stream(s) recovered", stream_count());
@@ -299,6 +308,8 @@ void JetStream::shutdown(std::function<void()> on_done) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);
         account->api_subscription = 0;
     }
+    for (const std::uint64_t id : disabled_subscriptions_) broker_.unsubscribe_internal(id);
+    disabled_subscriptions_.clear();
     auto pending = std::make_shared<std::size_t>(1);
     auto finish = std::make_shared<std::function<void()>>(std::move(on_done));
     auto one_done = [pending, finish] {

@@ -34,6 +34,9 @@ struct JetStreamConfig {
     std::string store_dir;              // Streams live in <store_dir>/<account>/streams/<name>/.
     std::vector<std::string> accounts;  // Accounts with JetStream (they must exist in the Broker).
     std::string domain;                 // Named in PubAcks and account info when set.
+    // Accounts without JetStream: their $JS.API requests get 503/10039 (nats-server answers
+    // them through its service imports), not no-responders.
+    std::vector<std::string> disabled_accounts;
 };
 
 struct ApiStats {
@@ -93,6 +96,7 @@ private:
 
     // The $JS.API handlers (api.cc).
     void on_api(Account& account, const protocol::MessageArgs& message, std::string_view payload);
+    void on_disabled_api(const std::string& account, const protocol::MessageArgs& message);
     void account_info(Account& account, std::string_view reply);
     void stream_create(Account& account, std::string_view name, std::string_view reply, std::string_view body);
     void stream_update(Account& account, std::string_view name, std::string_view reply, std::string_view body);
@@ -110,6 +114,7 @@ private:
     JetStreamConfig config_;
     base::Logger log_;
     std::vector<std::unique_ptr<Account>> accounts_;
+    std::vector<std::uint64_t> disabled_subscriptions_;
     std::deque<std::function<void(Done)>> operations_;
     bool operation_running_ = false;
     bool ready_ = false;

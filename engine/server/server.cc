@@ -1,5 +1,7 @@
 #include "engine/server/server.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -68,9 +70,10 @@ Status Server::start() {
     return ok();
 }
 
-// JetStream for the global account, or for the configured accounts that enable it (nats-server
-// configJetStream). As nats-server: `-sd DIR` stores under DIR/jetstream, and the default is the
-// temp directory's jetstream/.
+// JetStream for the global account when no accounts are configured, else for the accounts that
+// enable it (nats-server configJetStream); the others answer $JS.API with 503/10039. As
+// nats-server: `-sd DIR` stores under DIR/jetstream, and the default is the temp directory's
+// jetstream/.
 void Server::start_jetstream() {
     jetstream::JetStreamConfig config;
     config.store_dir = options_.store_dir.empty() ? std::string("/tmp/jetstream")
@@ -79,7 +82,17 @@ void Server::start_jetstream() {
     for (const auto& account : options_.accounts) {
         if (account.jetstream) config.accounts.push_back(account.name);
     }
-    if (config.accounts.empty()) config.accounts.emplace_back(core::global_account_name);
+    // As nats-server globalAccountOnly(): without configured accounts the global account has it.
+    if (options_.accounts.empty()) config.accounts.emplace_back(core::global_account_name);
+    auto enabled = [&](const std::string& name) {
+        return std::find(config.accounts.begin(), config.accounts.end(), name) != config.accounts.end();
+    };
+    if (!enabled(std::string(core::global_account_name))) {
+        config.disabled_accounts.emplace_back(core::global_account_name);
+    }
+    for (const auto& account : options_.accounts) {
+        if (!enabled(account.name)) config.disabled_accounts.push_back(account.name);
+    }
     jetstream_ = std::make_unique<jetstream::JetStream>(env_, *broker_, std::move(config), log_);
     jetstream_->start([this](Status status) {
         if (!status) LOG_ERROR(log_, "JetStream failed to start: {}", status.error().message());

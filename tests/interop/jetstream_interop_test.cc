@@ -305,3 +305,31 @@ TEST_CASE("interop js: a file stream survives a server restart", "[interop][js]"
     CHECK(info->State.LastSeq == 10);
     CHECK(s.publish("durable.a", "after")->Sequence == 11);
 }
+
+TEST_CASE("interop js: an account without JetStream gets 10039, one with it works", "[interop][js]") {
+    TempDir store;
+    ServerOptions options;
+    options.config = R"(
+accounts {
+  JS: { jetstream: enabled, users: [ {user: js, password: js_pw} ] }
+  PLAIN: { users: [ {user: plain, password: plain_pw} ] }
+}
+)";
+    options.args = {"-js", "-sd", store.path()};
+    ServerProcess server(options);
+    const auto account_info = [&](const char* user, const char* password, jsErrCode& error) {
+        interop::Options connect_options = interop::make_options(server.url());
+        REQUIRE_OK(natsOptions_SetUserInfo(connect_options.get(), user, password));
+        Connection connection = interop::connect(connect_options);
+        JsCtx js = JetStreamSetup::make_context(connection);
+        jsAccountInfo* info = nullptr;
+        error = static_cast<jsErrCode>(0);
+        const natsStatus status = js_GetAccountInfo(&info, js.get(), nullptr, &error);
+        if (info != nullptr) jsAccountInfo_Destroy(info);
+        return status;
+    };
+    jsErrCode error = static_cast<jsErrCode>(0);
+    CHECK(status_text(account_info("js", "js_pw", error)) == "OK");
+    CHECK(account_info("plain", "plain_pw", error) != NATS_OK);
+    CHECK(error == JSNotEnabledForAccountErr);
+}
