@@ -286,7 +286,7 @@ void JetStream::stream_create(Account& account, std::string_view name, std::stri
         }
         const std::int64_t created_ns = env_.clock.realtime_ns();
         auto open = [this, &account, config, created_ns, reply, answer, done]() {
-            open_stream(account, config, created_ns, [this, &account, reply, answer, done](Result<Stream*> stream) {
+            open_stream(account, config, created_ns, false, [this, &account, reply, answer, done](Result<Stream*> stream) {
                 if (!stream) {
                     respond_error(account, reply, type_name, api_failure(ApiError::stream_create, stream.error().message()));
                 } else {

@@ -193,7 +193,7 @@ void JetStream::recover_stream(Account& account, std::vector<std::string> names,
             return next();
         }
         const std::int64_t created_ns = meta.value("created", std::int64_t{0});
-        open_stream(account, std::move(config), created_ns, [this, life, directory, next](Result<Stream*> stream) {
+        open_stream(account, std::move(config), created_ns, true, [this, life, directory, next](Result<Stream*> stream) {
             if (life.expired()) return;
             if (!stream) {
                 LOG_ERROR(log_, "could not recover the stream in {}: {}", directory, stream.error().message());
@@ -212,39 +212,46 @@ void JetStream::recover_stream(Account& account, std::vector<std::string> names,
     });
 }
 
-void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t created_ns,
+void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t created_ns, bool recovered,
                             std::function<void(Result<Stream*>)> on_opened) {
     const std::string name = config.name;
-    auto install = [this, &account, name](StreamConfig stream_config, std::int64_t created,
-                                          std::unique_ptr<store::StreamStore> store) -> Result<Stream*> {
-        auto stream = std::make_unique<Stream>(env_, broker_, account.name, config_.domain,
-                                               std::move(stream_config), created, std::move(store),
-                                               log_.child(fmt::format("stream={}", name)));
-        if (Status started = stream->start(); !started) return started.error();
-        Stream* raw = stream.get();
-        account.streams[name] = std::move(stream);
-        return raw;
+    std::weak_ptr<int> life = life_;
+    auto install = [this, life, &account, name, recovered](
+                       StreamConfig stream_config, std::int64_t created,
+                       std::unique_ptr<store::StreamStore> store,
+                       std::function<void(Result<Stream*>)> done) {
+        auto owned = std::make_unique<Stream>(env_, broker_, account.name, config_.domain,
+                                              std::move(stream_config), created, std::move(store),
+                                              log_.child(fmt::format("stream={}", name)));
+        Stream* raw = owned.get();
+        account.streams[name] = std::move(owned);
+        auto start = [this, life, &account, name, raw, done] {
+            if (life.expired()) return;
+            if (Status started = raw->start(); !started) {
+                account.streams.erase(name);
+                return done(started.error());
+            }
+            done(raw);
+        };
+        if (recovered) return raw->rebuild_dedup(start);
+        env_.loop.post(start);
     };
     if (config.storage == Storage::memory) {
         auto store = std::make_unique<store::MemStore>(env_, config.store_limits());
-        auto result = install(std::move(config), created_ns, std::move(store));
-        env_.loop.post([on_opened = std::move(on_opened), result = std::move(result)]() mutable {
-            on_opened(std::move(result));
-        });
+        install(std::move(config), created_ns, std::move(store), std::move(on_opened));
         return;
     }
     store::FileStoreConfig store_config;
     store_config.directory = stream_directory(account.name, name) + "/" + std::string(messages_directory_name);
     store_config.limits = config.store_limits();
     store_config.log = log_.child(fmt::format("store={}", name));
-    std::weak_ptr<int> life = life_;
     store::FileStore::open(
         env_, std::move(store_config),
         [life, install, config = std::move(config), created_ns,
          on_opened = std::move(on_opened)](Result<std::unique_ptr<store::FileStore>> store) mutable {
             if (life.expired()) return;
             if (!store) return on_opened(store.error());
-            on_opened(install(std::move(config), created_ns, std::move(*store)));
+            install(std::move(config), created_ns, std::move(*store), std::move(on_opened));
         });
 }
 

@@ -84,7 +84,9 @@ private:
     void recover_account(std::size_t index, std::function<void(Status)> on_ready);
     void recover_stream(Account& account, std::vector<std::string> names, std::size_t index,
                         std::function<void()> on_done);
-    void open_stream(Account& account, StreamConfig config, std::int64_t created_ns,
+    // Opens the store and installs the stream; `recovered` streams rebuild their dedup window
+    // before they subscribe.
+    void open_stream(Account& account, StreamConfig config, std::int64_t created_ns, bool recovered,
                      std::function<void(Result<Stream*>)> on_opened);
     void write_meta(const Account& account, const StreamConfig& config, std::int64_t created_ns,
                     std::function<void(Status)> on_written);

@@ -83,6 +83,42 @@ Status Stream::subscribe_all() {
     return ok();
 }
 
+void Stream::rebuild_dedup(std::function<void()> on_done) {
+    ASSERT(subscriptions_.empty());
+    const store::StreamState state = store_->state();
+    if (state.messages == 0) {
+        env_.loop.post(std::move(on_done));
+        return;
+    }
+    const std::int64_t horizon_ns = env_.clock.realtime_ns() - config_.duplicate_window_ns;
+    rebuild_step(state.last_seq, 0, horizon_ns, std::make_shared<std::vector<DedupEntry>>(), std::move(on_done));
+}
+
+void Stream::rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t horizon_ns,
+                          std::shared_ptr<std::vector<DedupEntry>> found, std::function<void()> on_done) {
+    // Walks back from the last message until one is older than the window (or the bound).
+    const auto finish = [this, found, on_done] {
+        for (auto it = found->rbegin(); it != found->rend(); ++it) {
+            if (it->id.empty() || dedup_.contains(it->id)) continue;
+            dedup_order_.push_back(it->id);
+            dedup_.emplace(it->id, *it);
+        }
+        on_done();
+    };
+    if (seq == 0 || seq < store_->state().first_seq || scanned >= dedup_entries_max) return finish();
+    std::weak_ptr<int> life = life_;
+    store_->load(seq, [this, life, seq, scanned, horizon_ns, found, on_done, finish](Result<store::StoredMessage> loaded) {
+        if (life.expired()) return;
+        if (loaded) {
+            if (loaded->timestamp_ns < horizon_ns) return finish();
+            const std::string id(header_value(loaded->headers, "Nats-Msg-Id").value_or(std::string_view{}));
+            if (seq == store_->state().last_seq) last_msg_id_ = id;
+            found->push_back(DedupEntry{id, loaded->seq, loaded->timestamp_ns});
+        }
+        rebuild_step(seq - 1, scanned + 1, horizon_ns, found, on_done);
+    });
+}
+
 void Stream::stop() {
     for (const std::uint64_t id : subscriptions_) broker_.unsubscribe_internal(id);
     subscriptions_.clear();

@@ -47,6 +47,10 @@ public:
     Stream& operator=(const Stream&) = delete;
 
     Status start();
+    // Refills the Nats-Msg-Id window and the last msg id from the stored messages younger than
+    // duplicate_window (nats-server rebuildDedupe), for a stream recovered from disk. Call
+    // before start(); `on_done` runs on the loop.
+    void rebuild_dedup(std::function<void()> on_done);
     void stop();
     void close(std::function<void()> on_closed);
 
@@ -93,6 +97,8 @@ private:
     void forget_expired_ids();
     void direct_get(store::Seq seq, std::string last_for, std::string next_for, std::string reply_subject);
     Status subscribe_all();
+    void rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t horizon_ns,
+                      std::shared_ptr<std::vector<DedupEntry>> found, std::function<void()> on_done);
 
     io::Env& env_;
     core::Broker& broker_;

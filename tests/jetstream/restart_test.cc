@@ -29,7 +29,11 @@ TEST_CASE("jetstream restart: a file stream survives a server restart on the sam
     const json message = f.request("$JS.API.STREAM.MSG.GET.ORDERS", R"({"seq":2})")["message"];
     CHECK(message["subject"] == "orders.b");
     CHECK(message["data"] == "dHdv");
-    CHECK(f.publish("orders.a", "three") == json{{"stream", "ORDERS"}, {"seq", 3}});
+    // The Nats-Msg-Id window and the last msg id are rebuilt from the stored messages.
+    CHECK(f.publish_raw("orders.b", "two", header_block({"Nats-Msg-Id: m2"})).payload ==
+          R"({"stream":"ORDERS", "seq":2,"duplicate": true})");
+    CHECK(f.publish("orders.a", "three", header_block({"Nats-Expected-Last-Msg-Id: m2"})) ==
+          json{{"stream", "ORDERS"}, {"seq", 3}});
     CHECK(f.request("$JS.API.STREAM.NAMES")["streams"] == json{"ORDERS"});
     CHECK(f.request("$JS.API.STREAM.INFO.MEM")["error"]["err_code"] == 10059);
 }
