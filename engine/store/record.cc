@@ -8,15 +8,15 @@
 namespace herald::store::record {
 namespace {
 
-void put_u16(std::vector<std::byte>& out, std::uint16_t value) {
-    for (int i = 0; i < 2; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xffU));
+// Little-endian, `width` bytes of `value`.
+void put_le(std::vector<std::byte>& out, std::uint64_t value, unsigned width) {
+    for (unsigned i = 0; i < width; ++i) {
+        out.push_back(static_cast<std::byte>((value >> (8U * i)) & 0xffU));
+    }
 }
-void put_u32(std::vector<std::byte>& out, std::uint32_t value) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xffU));
-}
-void put_u64(std::vector<std::byte>& out, std::uint64_t value) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xffU));
-}
+void put_u16(std::vector<std::byte>& out, std::uint16_t value) { put_le(out, value, 2); }
+void put_u32(std::vector<std::byte>& out, std::uint32_t value) { put_le(out, value, 4); }
+void put_u64(std::vector<std::byte>& out, std::uint64_t value) { put_le(out, value, 8); }
 void put_text(std::vector<std::byte>& out, std::string_view text) {
     const auto* begin = reinterpret_cast<const std::byte*>(text.data());
     out.insert(out.end(), begin, begin + text.size());
