@@ -1,5 +1,7 @@
 #include "engine/jetstream/stream.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/base/assert.h"
@@ -283,6 +285,7 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
         return send_pub_error(reply_subject, api_failure(ApiError::stream_header_exceeds_maximum));
     }
     store_message(message.subject, reply_subject, headers, body, msg_id, rollup);
+    check_invariants();
 }
 
 void Stream::store_message(std::string_view subject, std::string_view reply_subject,
@@ -393,12 +396,12 @@ void Stream::direct_get(store::Seq seq, std::string last_for, std::string next_f
 }
 
 void Stream::check_invariants() const {
-    const store::Seq last = store_->state().last_seq;
-    for (const auto& [id, entry] : dedup_) {
-        ASSERT(entry.seq <= last);
-        ASSERT(entry.id == id);
-    }
+    ASSERT(dedup_.size() <= dedup_entries_max);
     ASSERT(dedup_order_.size() >= dedup_.size());
+    if (config_.sealed) ASSERT(config_.deny_delete && config_.deny_purge);
+    EXPENSIVE_ASSERT(std::all_of(dedup_.begin(), dedup_.end(), [&](const auto& entry) {
+        return entry.first == entry.second.id && entry.second.seq <= store_->state().last_seq;
+    }));
 }
 
 }  // namespace herald::jetstream
