@@ -333,3 +333,51 @@ accounts {
     CHECK(account_info("plain", "plain_pw", error) != NATS_OK);
     CHECK(error == JSNotEnabledForAccountErr);
 }
+
+TEST_CASE("interop js: a KV bucket's stream layer (create, put, get, create/update rules, delete, purge)",
+          "[interop][js]") {
+    // Only what needs streams: watch, keys and history need consumers.
+    JetStreamSetup s;
+    kvConfig config;
+    REQUIRE_OK(kvConfig_Init(&config));
+    config.Bucket = "settings";
+    config.History = 3;
+    kvStore* raw = nullptr;
+    REQUIRE_OK(js_CreateKeyValue(&raw, s.js.get(), &config));
+    std::unique_ptr<kvStore, void (*)(kvStore*)> kv(raw, kvStore_Destroy);
+    const StreamInfo info = s.info("KV_settings");
+    CHECK(info->Config->MaxMsgsPerSubject == 3);
+    CHECK(info->Config->AllowRollup);
+    CHECK(info->Config->DenyDelete);
+    CHECK(info->Config->AllowDirect);
+
+    std::uint64_t revision = 0;
+    REQUIRE_OK(kvStore_PutString(&revision, kv.get(), "color", "red"));
+    CHECK(revision == 1);
+    kvEntry* entry = nullptr;
+    REQUIRE_OK(kvStore_Get(&entry, kv.get(), "color"));
+    CHECK(std::string(kvEntry_ValueString(entry)) == "red");
+    CHECK(kvEntry_Revision(entry) == 1);
+    kvEntry_Destroy(entry);
+
+    CHECK(kvStore_Create(&revision, kv.get(), "color", "blue", 4) != NATS_OK);
+    REQUIRE_OK(kvStore_Create(&revision, kv.get(), "size", "L", 1));
+    CHECK(revision == 2);
+    CHECK(kvStore_Update(&revision, kv.get(), "color", "blue", 4, 7) != NATS_OK);
+    REQUIRE_OK(kvStore_Update(&revision, kv.get(), "color", "blue", 4, 1));
+    CHECK(revision == 3);
+
+    REQUIRE_OK(kvStore_Delete(kv.get(), "size"));
+    entry = nullptr;
+    CHECK(kvStore_Get(&entry, kv.get(), "size") == NATS_NOT_FOUND);
+    // A deleted key may be created again.
+    REQUIRE_OK(kvStore_Create(&revision, kv.get(), "size", "M", 1));
+    CHECK(revision == 5);
+
+    REQUIRE_OK(kvStore_Purge(kv.get(), "color", nullptr));
+    CHECK(kvStore_Get(&entry, kv.get(), "color") == NATS_NOT_FOUND);
+    // The purge marker rolled up every earlier revision of "color"; "size" keeps its history
+    // (revisions 2, 4 = delete marker, 5).
+    CHECK(s.info("KV_settings")->State.Msgs == 4);
+    REQUIRE_OK(js_DeleteKeyValue(s.js.get(), "settings"));
+}
