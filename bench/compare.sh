@@ -98,6 +98,14 @@ start_server() {
 }
 
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# The build dir may be shared and rebuilt while this runs: run a copy of herald-server, and name
+# the build (its time and hash) of the file copied, not only the checkout's commit.
+herald_built=none
+if [[ -x "$herald_bin" ]]; then
+    herald_built="$(date -u -r "$herald_bin" +%Y-%m-%dT%H:%M:%SZ) sha256:$(sha256sum "$herald_bin" | cut -c1-12)"
+    cp "$herald_bin" "$work_dir/herald-server"
+    herald_bin="$work_dir/herald-server"
+fi
 servers=(nats)
 start_server nats "$nats_bin"
 herald_note=""
@@ -161,8 +169,6 @@ cores=$(nproc 2>/dev/null || echo '?')
 kernel=$(uname -sr)
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 nats_version=$("$nats_bin" --version 2>/dev/null | head -n1 || echo unknown)
-# The build dir may be shared: name the binary's build time, not only the checkout's commit.
-herald_built=$( [[ -x "$herald_bin" ]] && date -u -r "$herald_bin" +%Y-%m-%dT%H:%M:%SZ || echo none)
 date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$out_dir"
 json_out=${json_path:-"$out_dir/compare-$(date -u +%Y%m%d-%H%M%S)-$commit.json"}

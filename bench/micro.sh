@@ -41,9 +41,14 @@ mkdir -p "$(dirname "$out")"
 raw=$(mktemp "${TMPDIR:-/tmp}/herald-micro.XXXXXX")
 trap 'rm -f "$raw"' EXIT
 
+# The build dir may be shared and rebuilt while this runs: run a copy, and name its build.
+built="$(date -u -r "$bin" +%Y-%m-%dT%H:%M:%SZ) sha256:$(sha256sum "$bin" | cut -c1-12)"
+bin_copy=$(mktemp "${TMPDIR:-/tmp}/herald-micro-bin.XXXXXX")
+cp "$bin" "$bin_copy" && chmod 700 "$bin_copy"
+trap 'rm -f "$raw" "$bin_copy"' EXIT
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "micro: $bin --benchmark_filter='$filter' x$reps (load average $loadavg_start)" >&2
-"$bin" --benchmark_filter="$filter" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+"$bin_copy" --benchmark_filter="$filter" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
     --benchmark_enable_random_interleaving=true \
     --benchmark_format=console --benchmark_out_format=json --benchmark_out="$raw" \
     --benchmark_report_aggregates_only=false >&2
@@ -51,7 +56,7 @@ loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$raw" "$out" "$commit" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
     "$(uname -sr)" "$loadavg_start" "$loadavg_end" "$reps" "$min_time" "$filter" \
-    "$(date -u -r "$bin" +%Y-%m-%dT%H:%M:%SZ)" <<'PY'
+    "$built" <<'PY'
 import json, sys
 raw, out, commit, cpu, kernel, l0, l1, reps, min_time, flt, built = sys.argv[1:]
 d = json.load(open(raw))
