@@ -40,14 +40,32 @@ Stream::Stream(io::Env& env, core::Broker& broker, std::string account, std::str
       log_(std::move(log)) {
     ASSERT(store_ != nullptr);
     ASSERT(!config_.name.empty());
+    configure();
+}
+
+void Stream::configure() {
     // Matches nats-server stream.go: the PubAck is written by hand, with a space after the comma.
     pub_ack_prefix_ = domain_.empty()
                           ? fmt::format("{{\"stream\":{}, \"seq\":", Json(config_.name).dump())
                           : fmt::format("{{\"stream\":{}, \"domain\":{}, \"seq\":",
                                         Json(config_.name).dump(), Json(domain_).dump());
+    republish_.reset();
+    republish_headers_only_ = false;
+    if (config_.republish.is_object()) {
+        republish_ = SubjectTransform::create(config_.republish.value("src", std::string(">")),
+                                              config_.republish.value("dest", std::string()));
+        ASSERT(republish_.has_value());  // check_stream_config accepted it.
+        republish_headers_only_ = config_.republish.value("headers_only", false);
+    }
 }
 
-Stream::~Stream() { stop(); }
+Stream::~Stream() {
+    stop();
+    if (destroyed_hook_) {
+        const std::function<void()> hook = std::move(destroyed_hook_);
+        hook();
+    }
+}
 
 Status Stream::start() {
     ASSERT(subscriptions_.empty());
@@ -136,11 +154,7 @@ Status Stream::update(StreamConfig config) {
     stop();
     config_ = std::move(config);
     store_->update_limits(config_.store_limits());
-    pub_ack_prefix_.clear();
-    pub_ack_prefix_ = domain_.empty()
-                          ? fmt::format("{{\"stream\":{}, \"seq\":", Json(config_.name).dump())
-                          : fmt::format("{{\"stream\":{}, \"domain\":{}, \"seq\":",
-                                        Json(config_.name).dump(), Json(domain_).dump());
+    configure();
     return subscribe_all();
 }
 
@@ -292,6 +306,17 @@ void Stream::store_message(std::string_view subject, std::string_view reply_subj
                            std::string_view headers, std::string_view body, std::string_view msg_id,
                            Rollup rollup) {
     const store::Seq last_before = store_->state().last_seq;
+    // Republish needs the subject's previous sequence (Nats-Last-Sequence).
+    std::optional<std::string> republish_to;
+    store::Seq last_on_subject = 0;
+    if (republish_) {
+        republish_to = republish_->apply(subject);
+        if (republish_to) {
+            for (const store::SubjectState& state : store_->subjects_state(subject)) {
+                if (state.subject == subject) last_on_subject = state.last_seq;
+            }
+        }
+    }
     store::StoreRequest request;
     request.subject = subject;
     request.headers = headers;
@@ -325,12 +350,30 @@ void Stream::store_message(std::string_view subject, std::string_view reply_subj
         store_->remove(seq, [](Status) {});
         return;
     }
+    if (republish_to) republish(*republish_to, subject, headers, body, seq, last_on_subject);
     if (rollup != Rollup::none) {
         store::PurgeRequest purge;
         if (rollup == Rollup::subject) purge.filter.assign(subject);
         purge.keep = 1;
         store_->purge(purge, [](Result<std::uint64_t>) {});
     }
+    if (stored_hook_) stored_hook_(seq, subject);
+}
+
+void Stream::republish(std::string_view destination, std::string_view subject, std::string_view headers,
+                       std::string_view body, store::Seq seq, store::Seq last_on_subject) {
+    // Matches nats-server processJetStreamMsg: the stored headers plus Nats-Stream, Nats-Subject,
+    // Nats-Sequence, Nats-Last-Sequence (and Nats-Msg-Size instead of the body if headers_only).
+    COVER("jetstream: a stored message is republished");
+    std::string block(headers);
+    append_header(block, "Nats-Stream", config_.name);
+    append_header(block, "Nats-Subject", subject);
+    append_header(block, "Nats-Sequence", std::to_string(seq));
+    append_header(block, "Nats-Last-Sequence", std::to_string(last_on_subject));
+    if (republish_headers_only_) append_header(block, "Nats-Msg-Size", std::to_string(body.size()));
+    const Status status = broker_.publish_internal(account_, destination, "", block,
+                                                   republish_headers_only_ ? std::string_view{} : body);
+    MAYBE(status.has_value());
 }
 
 void Stream::forget_expired_ids() {

@@ -20,6 +20,7 @@
 #include "engine/io/io.h"
 #include "engine/jetstream/api_errors.h"
 #include "engine/jetstream/stream_config.h"
+#include "engine/jetstream/subject_transform.h"
 #include "engine/store/stream_store.h"
 
 namespace herald::jetstream {
@@ -64,6 +65,11 @@ public:
     store::StreamStore& store() { return *store_; }
     const store::StreamStore& store() const { return *store_; }
     void set_interest_check(InterestCheck interest) { interest_ = std::move(interest); }
+    // The consumers' seams: `stored` runs once a published message is kept (it is visible in the
+    // store), `destroyed` when the stream object goes away (deleted or shut down).
+    using StoredHook = std::function<void(store::Seq seq, std::string_view subject)>;
+    void set_stored_hook(StoredHook hook) { stored_hook_ = std::move(hook); }
+    void set_destroyed_hook(std::function<void()> hook) { destroyed_hook_ = std::move(hook); }
 
     // {"config":..,"created":..,"state":..}; the subjects map when `subjects_filter` is set.
     Json info_json(std::string_view subjects_filter = {}) const;
@@ -97,6 +103,9 @@ private:
     void forget_expired_ids();
     void direct_get(store::Seq seq, std::string last_for, std::string next_for, std::string reply_subject);
     Status subscribe_all();
+    void configure();  // Derived state of config_: PubAck prefix, republish transform.
+    void republish(std::string_view destination, std::string_view subject, std::string_view headers,
+                   std::string_view body, store::Seq seq, store::Seq last_on_subject);
     void rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t horizon_ns,
                       std::shared_ptr<std::vector<DedupEntry>> found, std::function<void()> on_done);
 
@@ -109,10 +118,14 @@ private:
     std::unique_ptr<store::StreamStore> store_;
     base::Logger log_;
     InterestCheck interest_;
+    StoredHook stored_hook_;
+    std::function<void()> destroyed_hook_;
     std::vector<std::uint64_t> subscriptions_;
     std::map<std::string, DedupEntry, std::less<>> dedup_;  // By Nats-Msg-Id.
     std::deque<std::string> dedup_order_;                  // Ids, oldest first.
     std::string last_msg_id_;
+    std::optional<SubjectTransform> republish_;
+    bool republish_headers_only_ = false;
     std::string pub_ack_prefix_;  // {"stream":"S", "seq":
     Stats stats_;
     std::shared_ptr<int> life_ = std::make_shared<int>(0);

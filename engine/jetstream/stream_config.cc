@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 
+#include "engine/jetstream/subject_transform.h"
 #include "engine/protocol/subject.h"
 
 namespace herald::jetstream {
@@ -120,6 +121,21 @@ std::optional<ApiFailure> stream_config_from_json(const Json& json, StreamConfig
               read_bool(json, "deny_purge", out.deny_purge) &&
               read_bool(json, "allow_rollup_hdrs", out.allow_rollup_hdrs);
     if (!ok) return invalid_json();
+    if (!out.republish.is_null()) {
+        // RePublish{src omitempty, dest, headers_only omitempty}, normalized.
+        if (!out.republish.is_object()) return invalid_json();
+        std::string source;
+        std::string destination;
+        bool headers_only = false;
+        if (!read_string(out.republish, "src", source) || !read_string(out.republish, "dest", destination) ||
+            !read_bool(out.republish, "headers_only", headers_only)) {
+            return invalid_json();
+        }
+        out.republish = Json::object();
+        if (!source.empty()) out.republish["src"] = source;
+        out.republish["dest"] = destination;
+        if (headers_only) out.republish["headers_only"] = true;
+    }
     if (const auto it = json.find("subjects"); it != json.end() && !it->is_null()) {
         if (!it->is_array()) return invalid_json();
         for (const auto& subject : *it) {
@@ -238,9 +254,6 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
     if (!config.mirror.is_null() || !config.sources.is_null()) {
         return invalid_config("stream mirrors and sources are not supported by this server yet");
     }
-    if (!config.republish.is_null()) {
-        return invalid_config("stream republish is not supported by this server yet");
-    }
     if (config.subjects.empty()) {
         config.subjects.push_back(config.name);
     } else {
@@ -259,6 +272,30 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
             if (&subject != &other && subjects_collide(subject, other)) {
                 return invalid_config("subject \"" + subject + "\" overlaps with \"" + other + "\"");
             }
+        }
+    }
+    if (!config.republish.is_null()) {
+        // Matches nats-server checkStreamCfg's RePublish checks.
+        if (config.republish.value("src", std::string()).empty()) {
+            Json normalized = Json::object();
+            normalized["src"] = ">";
+            for (const auto& item : config.republish.items()) normalized[item.key()] = item.value();
+            config.republish = std::move(normalized);
+        }
+        const std::string source = config.republish["src"].get<std::string>();
+        const std::string destination = config.republish.value("dest", std::string());
+        bool source_valid = false;
+        bool forms_cycle = false;
+        for (const std::string& subject : config.subjects) {
+            if (subjects_collide(source, subject)) source_valid = true;
+            if (protocol::is_valid_subject(destination) && subjects_collide(destination, subject)) forms_cycle = true;
+        }
+        if (!source_valid) {
+            return invalid_config("stream configuration for republish source is not valid subset of subjects");
+        }
+        if (forms_cycle) return invalid_config("stream configuration for republish destination forms a cycle");
+        if (!SubjectTransform::create(source, destination)) {
+            return invalid_config("stream configuration for republish not valid");
         }
     }
     return std::nullopt;

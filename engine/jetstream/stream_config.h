@@ -49,7 +49,7 @@ struct StreamConfig {
     Json placement;  // Kept as sent (null when absent): one node places nothing.
     Json mirror;     // Not served yet: a stream with one is refused (check_stream_config).
     Json sources;
-    Json republish;
+    Json republish;  // {"src","dest","headers_only"} normalized, or null.
     bool allow_direct = false;
     bool mirror_direct = false;
     bool discard_new_per_subject = false;

@@ -185,3 +185,44 @@ TEST_CASE("jetstream publish: no_ack streams store without answering", "[jetstre
     CHECK(!replied);
     CHECK(state_of(f, "Q")["messages"] == 1);
 }
+
+TEST_CASE("jetstream publish: republish copies stored messages with Nats-* headers", "[jetstream][publish][sim]") {
+    // Checked against nats-server 2.9.10: same headers, same order (copy before PubAck).
+    JetStreamFixture f;
+    auto& watcher = f.connect();
+    watcher.send("SUB copy.> 11\r\nSUB hdr.> 12\r\nPING\r\n");
+    REQUIRE(f.wait([&] { return watcher.pongs() == 2; }));
+    const json created = f.create_stream(json::parse(
+        R"({"name":"RP","subjects":["orders.*.*"],"republish":{"src":"orders.*.*","dest":"copy.{{wildcard(2)}}.$1"}})"));
+    CHECK(created["config"]["republish"] == json{{"src", "orders.*.*"}, {"dest", "copy.{{wildcard(2)}}.$1"}});
+    CHECK(f.publish("orders.a.b", "hi", header_block({"X: 1"})) == ack(1, "RP"));
+    CHECK(f.publish("orders.a.b", "again") == ack(2, "RP"));
+    // The watcher also hears the fixture's inboxes: keep what its two subscriptions got.
+    const auto copies = [&] {
+        std::vector<herald::testing::ReceivedMessage> out;
+        for (const auto& message : watcher.messages()) {
+            if (message.sid == "11" || message.sid == "12") out.push_back(message);
+        }
+        return out;
+    };
+    REQUIRE(f.wait([&] { return copies().size() == 2; }));
+    CHECK(copies()[0].subject == "copy.b.a");
+    CHECK(copies()[0].headers ==
+          "NATS/1.0\r\nX: 1\r\nNats-Stream: RP\r\nNats-Subject: orders.a.b\r\nNats-Sequence: 1\r\nNats-Last-Sequence: 0\r\n\r\n");
+    CHECK(copies()[0].payload == "hi");
+    CHECK(copies()[1].headers ==
+          "NATS/1.0\r\nNats-Stream: RP\r\nNats-Subject: orders.a.b\r\nNats-Sequence: 2\r\nNats-Last-Sequence: 1\r\n\r\n");
+
+    const json headers_only = f.create_stream(
+        json::parse(R"({"name":"H","subjects":["h.>"],"republish":{"dest":"hdr.>","headers_only":true}})"));
+    CHECK(headers_only["config"]["republish"] == json{{"src", ">"}, {"dest", "hdr.>"}, {"headers_only", true}});
+    f.publish("h.x.y", "body");
+    REQUIRE(f.wait([&] { return copies().size() == 3; }));
+    CHECK(copies()[2].subject == "hdr.h.x.y");
+    CHECK(copies()[2].headers ==
+          "NATS/1.0\r\nNats-Stream: H\r\nNats-Subject: h.x.y\r\nNats-Sequence: 1\r\nNats-Last-Sequence: 0\r\nNats-Msg-Size: 4\r\n\r\n");
+    CHECK(copies()[2].payload.empty());
+
+    CHECK(f.request("$JS.API.STREAM.UPDATE.H", R"({"name":"H","subjects":["h.>"],"republish":{"dest":"hdr2.>"}})")["error"] ==
+          error_of(500, 10052, "stream configuration update can not change RePublish"));
+}

@@ -5,6 +5,7 @@
 #include "engine/jetstream/api_errors.h"
 #include "engine/jetstream/api_json.h"
 #include "engine/jetstream/stream_config.h"
+#include "engine/jetstream/subject_transform.h"
 
 using namespace herald::jetstream;
 
@@ -99,6 +100,42 @@ TEST_CASE("stream config: invalid configs get checkStreamCfg's errors", "[jetstr
     CHECK(check(R"({"name":"S","subjects":["a..b"]})") == error(500, 10052, "invalid subject"));
     CHECK(check(R"({"name":"S","subjects":["a.*","a.b"]})") ==
           error(500, 10052, "subject \"a.*\" overlaps with \"a.b\""));
+}
+
+TEST_CASE("stream config: republish is checked as checkStreamCfg does", "[jetstream][config]") {
+    CHECK(check(R"({"name":"S","subjects":["b1"],"republish":{"src":"zz","dest":"q"}})") ==
+          error(500, 10052, "stream configuration for republish source is not valid subset of subjects"));
+    CHECK(check(R"({"name":"S","subjects":["b.*"],"republish":{"src":"b.*","dest":"b.x"}})") ==
+          error(500, 10052, "stream configuration for republish destination forms a cycle"));
+    for (const char* bad : {R"({"src":"b.*","dest":"q.*"})", R"({"src":"b.*","dest":"q.x"})",
+                            R"({"src":"b.>","dest":"q.x"})", R"({"src":"b.*","dest":"q.$2"})"}) {
+        const std::string config = std::string(R"({"name":"S","subjects":["b.*","b.>"],"republish":)") + bad + "}";
+        INFO(config);
+        // b.* and b.> overlap each other; use one subject per case.
+        const std::string single = std::string(R"({"name":"S","subjects":[")") +
+                                   (std::string(bad).find("b.>") != std::string::npos ? "b.>" : "b.*") +
+                                   R"("],"republish":)" + bad + "}";
+        CHECK(check(single) == error(500, 10052, "stream configuration for republish not valid"));
+    }
+    CHECK(check(R"({"name":"S","republish":{"dest":7}})") == error(400, 10025, "invalid JSON"));
+    StreamConfig config;
+    REQUIRE(check(R"({"name":"S","subjects":["b.>"],"republish":{"dest":"c.>"}})", &config).is_null());
+    CHECK(config.republish == Json{{"src", ">"}, {"dest", "c.>"}});
+}
+
+TEST_CASE("subject transform: $N, {{wildcard(N)}} and > as nats-server maps them", "[jetstream][config]") {
+    const auto transform = SubjectTransform::create("orders.*.*", "copy.{{wildcard(2)}}.$1");
+    REQUIRE(transform);
+    CHECK(transform->apply("orders.a.b") == "copy.b.a");
+    CHECK(!transform->apply("orders.a"));
+    const auto rest = SubjectTransform::create("a.*.>", "b.$1.>");
+    REQUIRE(rest);
+    CHECK(rest->apply("a.x.y.z") == "b.x.y.z");
+    CHECK(SubjectTransform::create(">", ">")->apply("any.thing") == "any.thing");
+    CHECK(SubjectTransform::create("", "c.>")->apply("x.y") == "c.x.y");
+    CHECK(SubjectTransform::create("lit", "other")->apply("lit") == "other");
+    CHECK(!SubjectTransform::create("a.*", "b.*"));
+    CHECK(!SubjectTransform::create("a.*", "b.$0"));
 }
 
 TEST_CASE("stream config: an update may not change what configUpdateCheck protects", "[jetstream][config]") {
