@@ -147,11 +147,12 @@ void JetStream::on_disabled_api(const std::string& account, const protocol::Mess
     MAYBE(status.has_value());
 }
 
-void JetStream::respond(std::string_view account_name, std::string_view reply, const Json& response) {
+void JetStream::respond(std::string_view account_name, std::string_view reply, const Json& response,
+                        bool error_counts) {
     Account* account = find_account(account_name);
     if (account != nullptr) {
         account->api.total += 1;
-        if (response.contains("error")) account->api.errors += 1;
+        if (error_counts && response.contains("error")) account->api.errors += 1;
     }
     if (reply.empty()) return;
     const Status status = broker_.publish_internal(account_name, reply, "", "", response.dump());
@@ -159,10 +160,10 @@ void JetStream::respond(std::string_view account_name, std::string_view reply, c
 }
 
 void JetStream::respond_error(Account& account, std::string_view reply, std::string_view type,
-                              const ApiFailure& failure) {
+                              const ApiFailure& failure, bool error_counts) {
     Json response = response_of(type);
     response["error"] = api_error_json(failure);
-    respond(account.name, reply, response);
+    respond(account.name, reply, response, error_counts);
 }
 
 void JetStream::on_api(Account& account, const protocol::MessageArgs& message, std::string_view payload) {
@@ -465,8 +466,9 @@ void JetStream::stream_purge(Account& account, std::string_view name, std::strin
     stream.store().purge(purge, [this, life, &account, reply = std::string(reply_view)](Result<std::uint64_t> purged) {
         if (life.expired()) return;
         if (!purged) {
+            // nats-server sends this one with sendAPIResponse: not counted as an API error.
             return respond_error(account, reply, "stream_purge_response",
-                                 api_failure(ApiError::stream_general_error, purged.error().message()));
+                                 api_failure(ApiError::stream_general_error, purged.error().message()), false);
         }
         Json response = response_of("stream_purge_response");
         response["success"] = true;
@@ -580,7 +582,8 @@ void JetStream::stream_msg_delete(Account& account, std::string_view name, std::
         // Matches nats-server fileStore.removeMsg: past the last sequence is ErrStoreEOF.
         return respond_error(account, reply_view, type,
                              api_failure(ApiError::stream_msg_delete_failed,
-                                         store::make_error_code(store::Errc::end_of_stream).message()));
+                                         store::make_error_code(store::Errc::end_of_stream).message()),
+                             false);
     }
     std::weak_ptr<int> life = life_;
     stream.store().remove(seq, [this, life, &account, reply = std::string(reply_view)](Status removed) {
@@ -590,8 +593,9 @@ void JetStream::stream_msg_delete(Account& account, std::string_view name, std::
             // Matches nats-server 2.9.10: the store's error comes back as 500/10057 ("no message
             // found", "stream store EOF"); 10043 is only for a remove that reports nothing removed.
             MAYBE(removed.error() == store::Errc::message_not_found);
+            // Sent with sendAPIResponse by nats-server: not counted as an API error.
             return respond_error(account, reply, type_name,
-                                 api_failure(ApiError::stream_msg_delete_failed, removed.error().message()));
+                                 api_failure(ApiError::stream_msg_delete_failed, removed.error().message()), false);
         }
         Json response = response_of(type_name);
         response["success"] = true;

@@ -68,8 +68,10 @@ public:
     const ApiStats& api_stats(std::string_view account) const;
     // The seam for consumers: $JS.API.CONSUMER.* requests go here once set.
     void set_consumer_api(ApiHandler handler) { consumer_api_ = std::move(handler); }
-    // Sends an API response on behalf of a handler (counts api total/errors).
-    void respond(std::string_view account, std::string_view reply, const Json& response);
+    // Sends an API response on behalf of a handler; counts it in api total, and in api errors
+    // when it has an error and `error_counts` (nats-server sendAPIErrResponse vs sendAPIResponse).
+    void respond(std::string_view account, std::string_view reply, const Json& response,
+                 bool error_counts = true);
 
 private:
     struct Account {
@@ -108,7 +110,8 @@ private:
     void stream_names(Account& account, std::string_view reply, std::string_view body, bool list);
     void stream_msg_get(Account& account, std::string_view name, std::string_view reply, std::string_view body);
     void stream_msg_delete(Account& account, std::string_view name, std::string_view reply, std::string_view body);
-    void respond_error(Account& account, std::string_view reply, std::string_view type, const ApiFailure& failure);
+    void respond_error(Account& account, std::string_view reply, std::string_view type, const ApiFailure& failure,
+                       bool error_counts = true);
     std::optional<ApiFailure> check_subject_overlap(const Account& account, const StreamConfig& config) const;
 
     io::Env& env_;
