@@ -381,3 +381,81 @@ TEST_CASE("interop js: a KV bucket's stream layer (create, put, get, create/upda
     CHECK(s.info("KV_settings")->State.Msgs == 4);
     REQUIRE_OK(js_DeleteKeyValue(s.js.get(), "settings"));
 }
+
+TEST_CASE("interop js: limits, rollup, sealing and config errors reach nats.c with their codes", "[interop][js]") {
+    JetStreamSetup s;
+    s.add_stream("LIM", {"lim.*"}, [](jsStreamConfig& config) {
+        config.MaxMsgs = 2;
+        config.Discard = js_DiscardNew;
+        config.MaxMsgSize = 8;
+        config.AllowRollup = true;
+    });
+    CHECK(s.publish("lim.a", "1")->Sequence == 1);
+    CHECK(s.publish("lim.a", "123456789", nullptr, NATS_ERR, JSStreamMessageExceedsMaximumErr) == nullptr);
+    CHECK(s.publish("lim.b", "2")->Sequence == 2);
+    CHECK(s.publish("lim.b", "3", nullptr, NATS_ERR, JSStreamStoreFailedErr) == nullptr);
+
+    // Headers count toward max_msg_size.
+    natsMsg* message = nullptr;
+    REQUIRE_OK(natsMsg_Create(&message, "lim.c", nullptr, "r", 1));
+    REQUIRE_OK(natsMsgHeader_Set(message, "Nats-Rollup", "all"));
+    jsPubAck* raw_ack = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    CHECK(js_PublishMsg(&raw_ack, s.js.get(), message, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamMessageExceedsMaximumErr);
+    natsMsg_Destroy(message);
+
+    // Nats-Rollup: sub keeps only the rollup message of its subject.
+    s.add_stream("ROLL", {"roll.*"}, [](jsStreamConfig& config) { config.AllowRollup = true; });
+    for (int i = 0; i < 3; ++i) s.publish("roll.a", "a");
+    REQUIRE_OK(natsMsg_Create(&message, "roll.a", nullptr, "last", 4));
+    REQUIRE_OK(natsMsgHeader_Set(message, "Nats-Rollup", "sub"));
+    raw_ack = nullptr;
+    REQUIRE_OK(js_PublishMsg(&raw_ack, s.js.get(), message, nullptr, &error));
+    PubAck rollup_ack(raw_ack);
+    CHECK(rollup_ack->Sequence == 4);
+    natsMsg_Destroy(message);
+    CHECK(s.info("ROLL")->State.Msgs == 1);
+
+    // Rollup without allow_rollup_hdrs.
+    s.add_stream("PLAIN", {"plain.*"});
+    REQUIRE_OK(natsMsg_Create(&message, "plain.a", nullptr, "x", 1));
+    REQUIRE_OK(natsMsgHeader_Set(message, "Nats-Rollup", "sub"));
+    raw_ack = nullptr;
+    CHECK(js_PublishMsg(&raw_ack, s.js.get(), message, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamRollupFailedErr);
+    natsMsg_Destroy(message);
+
+    // Sealing through js_UpdateStream, then writes and deletes fail.
+    jsStreamConfig config;
+    REQUIRE_OK(jsStreamConfig_Init(&config));
+    config.Name = "ROLL";
+    const char* subjects[] = {"roll.*"};
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.AllowRollup = true;
+    config.Sealed = true;
+    jsStreamInfo* info = nullptr;
+    REQUIRE_OK(js_UpdateStream(&info, s.js.get(), &config, nullptr, &error));
+    CHECK(info->Config->Sealed);
+    CHECK(info->Config->DenyDelete);
+    jsStreamInfo_Destroy(info);
+    CHECK(s.publish("roll.a", "x", nullptr, NATS_ERR, JSStreamSealedErr) == nullptr);
+    CHECK(js_DeleteMsg(s.js.get(), "ROLL", 4, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamSealedErr);
+
+    // Storage can not change; subjects can not overlap another stream's.
+    REQUIRE_OK(jsStreamConfig_Init(&config));
+    config.Name = "PLAIN";
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    info = nullptr;
+    CHECK(js_UpdateStream(&info, s.js.get(), &config, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamSubjectOverlapErr);
+    const char* plain_subjects[] = {"plain.*"};
+    config.Subjects = plain_subjects;
+    config.Storage = js_MemoryStorage;
+    CHECK(js_UpdateStream(&info, s.js.get(), &config, nullptr, &error) != NATS_OK);
+    CHECK(error == JSStreamInvalidConfig);
+    CHECK(info == nullptr);
+}
