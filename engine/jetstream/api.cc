@@ -421,11 +421,20 @@ void JetStream::stream_delete(Account& account, std::string_view name, std::stri
             respond_error(account, reply, type_name, api_failure(ApiError::stream_not_found));
             return done();
         }
-        std::shared_ptr<Stream> stream(std::move(it->second));
+        // The stream waits in closing_ (owned by JetStream, so a crash mid-delete frees it)
+        // until its store has closed; it is destroyed on a later turn, not inside the store's
+        // own callback.
+        const std::uint64_t closing_id = ++closing_ids_;
+        Stream& stream = *it->second;
+        closing_.emplace(closing_id, std::move(it->second));
         account.streams.erase(it);
-        const bool on_disk = stream->config().storage == Storage::file;
-        stream->close([this, &account, stream, name, reply, on_disk, done]() mutable {
-            stream.reset();  // The store is closed; nothing of it runs any more.
+        const bool on_disk = stream.config().storage == Storage::file;
+        std::weak_ptr<int> life = life_;
+        stream.close([this, life, closing_id, &account, name, reply, on_disk, done]() {
+            if (life.expired()) return;
+            env_.loop.post([this, life, closing_id] {
+                if (!life.expired()) closing_.erase(closing_id);
+            });
             if (on_disk) remove_stream_files(account.name, name);
             LOG_INFO(log_, "stream '{} > {}' deleted", account.name, name);
             Json response = response_of(type_name);

@@ -120,6 +120,8 @@ private:
     base::Logger log_;
     std::vector<std::unique_ptr<Account>> accounts_;
     std::vector<std::uint64_t> disabled_subscriptions_;
+    std::map<std::uint64_t, std::unique_ptr<Stream>> closing_;  // Deleted, store closing; by id.
+    std::uint64_t closing_ids_ = 0;
     std::deque<std::function<void(Done)>> operations_;
     bool operation_running_ = false;
     bool ready_ = false;
