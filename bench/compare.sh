@@ -101,6 +101,10 @@ loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # The build dir may be shared and rebuilt while this runs: run a copy of herald-server, and name
 # the build (its time and hash) of the file copied, not only the checkout's commit.
 herald_built=none
+# A shared build dir may be relinking herald-server right now: wait for it a little.
+if [[ ! -x "$herald_bin" && -f "$(dirname "$herald_bin")/../build.ninja" ]]; then
+    for _ in $(seq 1 30); do [[ -x "$herald_bin" ]] && break; sleep 1; done
+fi
 if [[ -x "$herald_bin" ]]; then
     herald_built="$(date -u -r "$herald_bin" +%Y-%m-%dT%H:%M:%SZ) sha256:$(sha256sum "$herald_bin" | cut -c1-12)"
     cp "$herald_bin" "$work_dir/herald-server"

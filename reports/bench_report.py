@@ -177,7 +177,7 @@ def compare(summary, baseline, margin):
     shared machine only slows runs down); for macro cases, also Herald's advantage over
     nats-server (measured alternately, so it cancels the machine's load) fell by more than
     `margin` (when nats-server was measured in both)."""
-    out = {"margin": margin, "micro": {}, "macro": {}, "baseline": None, "regressions": []}
+    out = {"margin": margin, "micro": {}, "macro": {}, "baseline": None, "regressions": [], "missing": []}
     if not baseline:
         return out
     out["baseline"] = baseline.get("machine", {})
@@ -204,10 +204,22 @@ def compare(summary, baseline, margin):
             out["regressions"].append(
                 f"micro {b['name']}: best {rp.si(best)}/s vs baseline {rp.si(base_med)}/s "
                 f"({rp.pct(best_change)}, margin -{margin * 100:.0f}%)")
+    current_micro = {b["name"] for b in (summary.get("micro") or {}).get("benchmarks", [])}
+    out["micro_absent"] = [n for n in base_micro if n not in current_micro] if summary.get("micro") else []
     base_macro = {c["case"]: c for c in (baseline.get("macro") or {}).get("cases", [])}
     for c in (summary.get("macro") or {}).get("cases", []):
         base = base_macro.get(c["case"])
         h, bh = c.get("herald"), (base or {}).get("herald")
+        if base and bh and bh.get("median") is not None and (not h or h.get("median") is None):
+            if h and h.get("runs"):
+                # Herald ran and failed every repetition of a case it passed in the baseline.
+                out["macro"][c["case"]] = {"status": "regression"}
+                out["regressions"].append(f"macro {c['label']}: Herald failed all {h['runs']} runs "
+                                          f"({'; '.join(h.get('errors') or [])}); the baseline passed")
+            else:
+                out["macro"][c["case"]] = {"status": "missing"}
+                out["missing"].append(f"macro {c['label']}: Herald not measured (the baseline has it)")
+            continue
         if not base or not h or not bh or h.get("median") is None or bh.get("median") is None:
             out["macro"][c["case"]] = {"status": "new" if not base else "n/a"}
             continue
@@ -250,7 +262,7 @@ def fmt_metric(value, unit):
 STATUS_TEXT = {
     "regression": ("bad", "REGRESSION"), "noisy": ("warn", "slower, within noise"),
     "faster": ("good", "faster"), "same": ("muted", "same"), "new": ("muted", "new"),
-    "n/a": ("muted", "n/a"),
+    "n/a": ("muted", "n/a"), "missing": ("bad", "not measured"),
 }
 
 
@@ -400,6 +412,9 @@ def render(summary, cmp, html_path, md_path):
     if regressions:
         body.append('<section id="regressions"><h2 class="bad">Regressions</h2><ul>' +
                     "".join(f"<li>{rp.esc(r)}</li>" for r in regressions) + "</ul></section>")
+    if cmp["missing"]:
+        body.append('<section id="missing"><h2 class="bad">Not measured in this run</h2><ul>' +
+                    "".join(f"<li>{rp.esc(m)}</li>" for m in cmp["missing"]) + "</ul></section>")
 
     # Side by side.
     if macro["cases"]:
@@ -569,6 +584,8 @@ def render_md(summary, cmp):
         out.append(f"- regressions: {len(cmp['regressions']) or 'none'}")
     for r in cmp["regressions"]:
         out.append(f"  - **{r}**")
+    for m in cmp["missing"]:
+        out.append(f"  - not measured: {m}")
     if macro["cases"]:
         m = macro.get("machine", {})
         out += ["", "## Herald vs nats-server, side by side", "",
@@ -670,10 +687,21 @@ def main(argv):
             if entry["status"] in ("noisy",):
                 print(f"  note: {part} {name} median {rp.pct(entry['change'])} but best repetition "
                       f"{rp.pct(entry['best_change'])}: within the margin")
+    if cmp.get("micro_absent"):
+        print(f"  note: {len(cmp['micro_absent'])} baseline micro benchmark(s) not in this run: "
+              + ", ".join(cmp["micro_absent"][:5]) + (" ..." if len(cmp["micro_absent"]) > 5 else ""))
     for r in cmp["regressions"]:
         print(f"  REGRESSION {r}")
-    print("bench-check: " + ("FAIL" if cmp["regressions"] else "ok"))
-    return 1 if cmp["regressions"] else 0
+    for m in cmp["missing"]:
+        print(f"  NOT MEASURED {m}")
+    if cmp["regressions"]:
+        print("bench-check: FAIL")
+        return 1
+    if cmp["missing"]:
+        print("bench-check: INCOMPLETE (nothing fell below the margin, but the run lacks what the baseline has)")
+        return 2
+    print("bench-check: ok")
+    return 0
 
 
 if __name__ == "__main__":

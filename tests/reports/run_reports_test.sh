@@ -46,6 +46,20 @@ python3 "$repo_root/reports/bench_report.py" check --summary "$out/summary.json"
 python3 "$repo_root/reports/bench_report.py" check --summary "$out/summary.json" \
     --baseline "$fixtures/bench-baseline.json" --margin 0.6 >/dev/null || { echo "check with margin 60% failed"; exit 1; }
 
+# A run without Herald in the side by side cannot pass: exit 2 (incomplete), not 0.
+python3 - "$out/summary.json" "$out/no-herald.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for c in s["macro"]["cases"]:
+    c["herald"] = None
+    c["ratio"] = c["advantage"] = None
+json.dump(s, open(sys.argv[2], "w"))
+PY
+status=0
+python3 "$repo_root/reports/bench_report.py" check --summary "$out/no-herald.json" \
+    --baseline "$out/summary.json" >"$out/check-missing.txt" || status=$?
+[[ $status -eq 2 ]] || { cat "$out/check-missing.txt"; echo "check without Herald: exit $status, want 2"; exit 1; }
+
 # The committed baseline parses and is the summary format.
 python3 "$repo_root/reports/bench_report.py" check --summary "$repo_root/reports/baseline/bench.json" \
     --baseline "$repo_root/reports/baseline/bench.json" >/dev/null || { echo "reports/baseline/bench.json is not a valid summary"; exit 1; }
