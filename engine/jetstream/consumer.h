@@ -1,0 +1,202 @@
+// Consumer: one JetStream consumer of one stream on this node (DESIGN.md "JetStream": a Consumer
+// owns its delivery state: pending acks, redelivery timers, waiting pull requests). It reads the
+// stream's store from its position, delivers to a push deliver_subject or to waiting pull
+// requests with the $JS.ACK reply subject, and handles the acks on it, as nats-server 2.9.10
+// consumer.go. Consumers (consumer_api.cc) answers $JS.API.CONSUMER.* and owns every Consumer.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/log.h"
+#include "engine/core/broker.h"
+#include "engine/io/io.h"
+#include "engine/jetstream/api_errors.h"
+#include "engine/jetstream/consumer_config.h"
+#include "engine/jetstream/stream.h"
+#include "engine/store/consumer_store.h"
+
+namespace herald::jetstream {
+
+class JetStream;
+
+inline constexpr std::size_t redeliver_queue_max = 1 << 20;  // Bound on queued redeliveries.
+inline constexpr std::int64_t max_waiting_max = 1 << 16;    // Bound on a pull wait queue.
+inline constexpr std::size_t consumers_per_stream_max = 1 << 16;
+inline constexpr std::uint64_t flow_control_bytes = 256 * 1024;  // Push: FC request after this.
+
+// What a consumer tells its owner.
+struct ConsumerEvents {
+    // A message was acknowledged (or terminated) by this consumer: retention may remove it.
+    std::function<void(store::Seq seq, std::string_view subject)> acked;
+    // An ephemeral went inactive past inactive_threshold: delete it.
+    std::function<void()> inactive;
+};
+
+// Lifecycle: built by Consumers, start() subscribes the ack subject and begins delivery; stop()
+// unsubscribes, cancels timers and answers waiting pulls with 409 Consumer Deleted; destroy.
+// Runs on the node's loop. Invariants: every pending seq is below next_seq(); the ack floor is
+// below every pending seq; at most one store load is in flight.
+class Consumer {
+public:
+    Consumer(io::Env& env, core::Broker& broker, Stream& stream, std::string name, ConsumerConfig config,
+             std::int64_t created_ns, std::unique_ptr<store::ConsumerStore> state_store, ConsumerEvents events,
+             base::Logger log);
+    ~Consumer();
+    Consumer(const Consumer&) = delete;
+    Consumer& operator=(const Consumer&) = delete;
+
+    Status start();
+    void stop(bool deleted);
+    void update(ConsumerConfig config);
+
+    const std::string& name() const { return name_; }
+    const ConsumerConfig& config() const { return config_; }
+    Json info_json() const;
+    // Whether this consumer's filter takes `subject`.
+    bool wants(std::string_view subject) const;
+    // Whether `seq` is acknowledged (or will never be delivered again) by this consumer.
+    bool acknowledged(store::Seq seq) const;
+
+    // The stream stored a message (it is visible in the store).
+    void on_stored(store::Seq seq);
+    // $JS.API.CONSUMER.MSG.NEXT (and +NXT): `reply` gets the messages.
+    void on_pull_request(std::string_view reply, std::string_view body);
+    void check_invariants() const;
+
+private:
+    struct Pending {
+        store::Seq consumer_seq = 0;
+        std::int64_t delivered_ns = 0;
+        std::string subject;
+        io::TimerId timer = 0;
+    };
+    struct PullRequest {
+        std::string reply;
+        std::int64_t batch = 1;
+        std::int64_t max_bytes = 0;  // Remaining; 0 = no limit.
+        std::int64_t delivered = 0;
+        bool no_wait = false;
+        std::int64_t expires_ns = 0;
+        std::int64_t heartbeat_ns = 0;
+        io::TimerId expiry_timer = 0;
+        io::TimerId heartbeat_timer = 0;
+        std::uint64_t id = 0;
+    };
+
+    void on_ack(const protocol::MessageArgs& message, std::string_view payload);
+    void ack(store::Seq seq, store::Seq consumer_seq);
+    void nak(store::Seq seq, store::Seq consumer_seq, std::string_view argument);
+    void progress(store::Seq seq);
+    void term(store::Seq seq, store::Seq consumer_seq);
+    void acked_one(store::Seq seq, const std::string& subject);
+    void update_ack_floor();
+    void start_ack_timer(store::Seq seq, Pending& pending, std::int64_t after_ns);
+    void on_ack_timeout(store::Seq seq, store::Seq consumer_seq);
+
+    void kick();
+    bool has_target();
+    void deliver(store::StoredMessage message, bool redelivery);
+    void deliver_to_pull(const store::StoredMessage& message, const std::string& headers,
+                         const std::string& payload, const std::string& ack_reply);
+    void finish_request(std::uint64_t id, std::string_view status);
+    PullRequest* find_request(std::uint64_t id);
+    void on_request_expired(std::uint64_t id);
+    void on_request_heartbeat(std::uint64_t id);
+    void end_no_wait_requests();
+    bool reply_has_interest(std::string_view subject) const;
+    void send_status(std::string_view subject, std::string_view reply, std::string_view headers);
+    std::uint64_t num_pending() const;
+    void select_start();
+    void save_state();
+    void arm_push_heartbeat();
+    void arm_inactivity();
+    void on_flow_control_reply();
+
+    io::Env& env_;
+    core::Broker& broker_;
+    Stream& stream_;
+    std::string name_;
+    ConsumerConfig config_;
+    std::int64_t created_ns_ = 0;
+    std::unique_ptr<store::ConsumerStore> state_store_;
+    ConsumerEvents events_;
+    base::Logger log_;
+    std::string ack_prefix_;  // $JS.ACK.<stream>.<consumer>.
+
+    store::Seq next_seq_ = 1;        // nats-server sseq: the next stream seq to look at.
+    store::Seq next_consumer_seq_ = 1;  // dseq.
+    store::SequencePair ack_floor_;
+    std::map<store::Seq, Pending> pending_;
+    std::map<store::Seq, std::uint64_t> redelivered_;  // By stream seq: deliveries beyond the first.
+    std::deque<store::Seq> redeliver_;
+    std::deque<store::Seq> last_per_subject_;  // Skip list for last_per_subject.
+    store::Seq last_per_subject_resume_ = 0;
+    std::deque<PullRequest> waiting_;
+    std::uint64_t request_ids_ = 0;
+    bool loading_ = false;
+    bool stopped_ = true;
+    std::int64_t last_delivery_ns_ = 0;
+    std::vector<std::uint64_t> subscriptions_;
+    io::TimerId heartbeat_timer_ = 0;
+    io::TimerId inactivity_timer_ = 0;
+    std::uint64_t bytes_since_flow_control_ = 0;
+    std::string flow_control_reply_;  // Outstanding FC request ("" = none).
+    std::uint64_t flow_control_ids_ = 0;
+    std::shared_ptr<int> life_ = std::make_shared<int>(0);
+};
+
+// The $JS.API.CONSUMER.* handlers and the owner of every Consumer of one JetStream engine.
+class Consumers {
+public:
+    Consumers(io::Env& env, core::Broker& broker, JetStream& jetstream, base::Logger log);
+    ~Consumers();
+    Consumers(const Consumers&) = delete;
+    Consumers& operator=(const Consumers&) = delete;
+
+    void on_api(std::string_view account, const protocol::MessageArgs& message, std::string_view body);
+    void shutdown();
+    Consumer* find(std::string_view account, std::string_view stream, std::string_view name);
+
+private:
+    struct StreamConsumers {
+        std::string account;
+        std::string stream_name;
+        Stream* stream = nullptr;
+        std::map<std::string, std::unique_ptr<Consumer>, std::less<>> consumers;
+    };
+    using Key = std::pair<std::string, std::string>;
+
+    void create(std::string_view account, std::string_view stream, std::string_view name,
+                std::string_view filter, bool durable_subject, bool named_subject, const std::string& reply,
+                std::string_view body);
+    void info(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply);
+    void remove(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply);
+    void names(std::string_view account, std::string_view stream, const std::string& reply, std::string_view body,
+               bool list);
+    void next(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply,
+              std::string_view body);
+    void respond_error(std::string_view account, const std::string& reply, std::string_view type,
+                       const ApiFailure& failure);
+    StreamConsumers* attach(std::string_view account, Stream& stream);
+    void detach(const Key& key);
+    void delete_consumer(const Key& key, const std::string& name);
+    void on_acked(const Key& key, store::Seq seq, const std::string& subject);
+    std::string generate_name();
+
+    io::Env& env_;
+    core::Broker& broker_;
+    JetStream& jetstream_;
+    base::Logger log_;
+    std::map<Key, std::unique_ptr<StreamConsumers>> streams_;
+    std::shared_ptr<int> life_ = std::make_shared<int>(0);
+};
+
+}  // namespace herald::jetstream

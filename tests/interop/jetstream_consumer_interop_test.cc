@@ -1,0 +1,301 @@
+// JetStream consumers through the official NATS C client (nats.c 3.x): js_AddConsumer and
+// js_GetConsumerInfo, js_PullSubscribe + natsSubscription_Fetch + natsMsg_Ack/AckSync, push
+// js_SubscribeSync with manual acks, redelivery after natsMsg_Nak, and a workqueue stream that
+// empties as messages are acked. The same binary runs against nats-server (`-js -sd <temp dir>`)
+// and herald-server; a case that fails against nats-server is a wrong test.
+#include <nats/nats.h>
+
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/interop/nats_support.h"
+#include "tests/support/server_process.h"
+
+namespace {
+
+using herald::interop::Connection;
+using herald::interop::status_text;
+using herald::interop::wait_ms;
+using herald::test::ServerOptions;
+using herald::test::ServerProcess;
+namespace interop = herald::interop;
+
+class ConsumerTempDir {
+public:
+    ConsumerTempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "herald-jsc-XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    ~ConsumerTempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+struct CtxDeleter {
+    void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
+};
+struct ConsumerInfoDeleter {
+    void operator()(jsConsumerInfo* info) const { jsConsumerInfo_Destroy(info); }
+};
+struct SubscriptionDeleter {
+    void operator()(natsSubscription* sub) const { natsSubscription_Destroy(sub); }
+};
+struct MsgDeleter {
+    void operator()(natsMsg* msg) const { natsMsg_Destroy(msg); }
+};
+struct MetaDeleter {
+    void operator()(jsMsgMetaData* meta) const { jsMsgMetaData_Destroy(meta); }
+};
+using Ctx = std::unique_ptr<jsCtx, CtxDeleter>;
+using ConsumerInfo = std::unique_ptr<jsConsumerInfo, ConsumerInfoDeleter>;
+using Subscription = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
+using Msg = std::unique_ptr<natsMsg, MsgDeleter>;
+using Meta = std::unique_ptr<jsMsgMetaData, MetaDeleter>;
+
+// A fetched batch, destroyed with its messages.
+struct Batch {
+    natsMsgList list{};
+    natsStatus status = NATS_OK;
+    ~Batch() { natsMsgList_Destroy(&list); }
+    int size() const { return list.Count; }
+    natsMsg* at(int i) const { return list.Msgs[i]; }
+};
+
+struct ConsumerSetup {
+    ConsumerTempDir store;
+    ServerProcess server{ServerOptions{{}, {"-js", "-sd", store.path()}}};
+    Connection connection = interop::connect(server.url());
+    Ctx js = make_context(connection);
+
+    static Ctx make_context(const Connection& connection) {
+        jsOptions options;
+        REQUIRE_OK(jsOptions_Init(&options));
+        options.Wait = wait_ms;
+        jsCtx* raw = nullptr;
+        REQUIRE_OK(natsConnection_JetStream(&raw, connection.get(), &options));
+        return Ctx(raw);
+    }
+
+    void add_stream(const char* name, const char* subject, jsRetentionPolicy retention = js_LimitsPolicy) {
+        jsStreamConfig config;
+        REQUIRE_OK(jsStreamConfig_Init(&config));
+        config.Name = name;
+        config.Subjects = &subject;
+        config.SubjectsLen = 1;
+        config.Retention = retention;
+        jsStreamInfo* info = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_AddStream(&info, js.get(), &config, nullptr, &error));
+        jsStreamInfo_Destroy(info);
+    }
+
+    void publish(const char* subject, const std::string& data) {
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_Publish(nullptr, js.get(), subject, data.data(), static_cast<int>(data.size()), nullptr, &error));
+    }
+
+    ConsumerInfo consumer_info(const char* stream, const char* consumer) {
+        jsConsumerInfo* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_GetConsumerInfo(&raw, js.get(), stream, consumer, nullptr, &error));
+        return ConsumerInfo(raw);
+    }
+
+    std::uint64_t stream_messages(const char* stream) {
+        jsStreamInfo* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_GetStreamInfo(&raw, js.get(), stream, nullptr, &error));
+        const std::uint64_t messages = raw->State.Msgs;
+        jsStreamInfo_Destroy(raw);
+        return messages;
+    }
+};
+
+std::string data_of(natsMsg* message) {
+    return std::string(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+}
+
+Meta meta_of(natsMsg* message) {
+    jsMsgMetaData* raw = nullptr;
+    REQUIRE_OK(natsMsg_GetMetaData(&raw, message));
+    return Meta(raw);
+}
+
+std::unique_ptr<Batch> fetch(natsSubscription* sub, int batch, std::int64_t timeout_ms) {
+    auto result = std::make_unique<Batch>();
+    jsErrCode error = static_cast<jsErrCode>(0);
+    result->status = natsSubscription_Fetch(&result->list, sub, batch, timeout_ms, &error);
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("interop js consumer: js_AddConsumer fills defaults and js_GetConsumerInfo reports the position",
+          "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 1; i <= 3; ++i) s.publish("orders.a", "m" + std::to_string(i));
+    jsConsumerConfig config;
+    REQUIRE_OK(jsConsumerConfig_Init(&config));
+    config.Durable = "D1";
+    config.AckPolicy = js_AckExplicit;
+    jsConsumerInfo* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_AddConsumer(&raw, s.js.get(), "ORDERS", &config, nullptr, &error));
+    const ConsumerInfo created(raw);
+    CHECK(std::string(created->Stream) == "ORDERS");
+    CHECK(std::string(created->Name) == "D1");
+    CHECK(created->Config->AckWait == 30'000'000'000);
+    CHECK(created->Config->MaxAckPending == 1000);
+    CHECK(created->Config->MaxWaiting == 512);
+    CHECK(created->Config->MaxDeliver == -1);
+    CHECK(created->NumPending == 3);
+    CHECK(created->Delivered.Stream == 0);
+
+    const ConsumerInfo info = s.consumer_info("ORDERS", "D1");
+    CHECK(info->NumPending == 3);
+    CHECK(info->Created == created->Created);
+
+    // Unknown consumer: NATS_NOT_FOUND with 10014.
+    jsConsumerInfo* missing = nullptr;
+    CHECK(status_text(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "NOPE", nullptr, &error)) ==
+          status_text(NATS_NOT_FOUND));
+    CHECK(error == JSConsumerNotFoundErr);
+    REQUIRE_OK(js_DeleteConsumer(s.js.get(), "ORDERS", "D1", nullptr, &error));
+    CHECK(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "D1", nullptr, &error) == NATS_NOT_FOUND);
+}
+
+TEST_CASE("interop js consumer: js_PullSubscribe, Fetch and Ack move the ack floor", "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 1; i <= 3; ++i) s.publish("orders.a", "m" + std::to_string(i));
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "orders.*", "PULL", nullptr, nullptr, &error));
+    const Subscription sub(raw);
+
+    auto batch = fetch(sub.get(), 2, 2'000);
+    REQUIRE_OK(batch->status);
+    REQUIRE(batch->size() == 2);
+    CHECK(data_of(batch->at(0)) == "m1");
+    CHECK(data_of(batch->at(1)) == "m2");
+    const Meta meta = meta_of(batch->at(1));
+    CHECK(meta->Sequence.Stream == 2);
+    CHECK(meta->Sequence.Consumer == 2);
+    CHECK(meta->NumDelivered == 1);
+    CHECK(meta->NumPending == 1);
+    CHECK(std::string(meta->Stream) == "ORDERS");
+    CHECK(std::string(meta->Consumer) == "PULL");
+    REQUIRE_OK(natsMsg_Ack(batch->at(0), nullptr));
+    REQUIRE_OK(natsMsg_AckSync(batch->at(1), nullptr, &error));
+    ConsumerInfo info = s.consumer_info("ORDERS", "PULL");
+    CHECK(info->AckFloor.Stream == 2);
+    CHECK(info->NumAckPending == 0);
+    CHECK(info->NumPending == 1);
+
+    batch = fetch(sub.get(), 5, 1'000);
+    REQUIRE_OK(batch->status);
+    REQUIRE(batch->size() == 1);
+    CHECK(data_of(batch->at(0)) == "m3");
+    REQUIRE_OK(natsMsg_AckSync(batch->at(0), nullptr, &error));
+    // Nothing left: the fetch times out.
+    batch = fetch(sub.get(), 1, 500);
+    CHECK(status_text(batch->status) == status_text(NATS_TIMEOUT));
+    info = s.consumer_info("ORDERS", "PULL");
+    CHECK(info->Delivered.Stream == 3);
+    CHECK(info->AckFloor.Stream == 3);
+}
+
+TEST_CASE("interop js consumer: a nak'ed message is redelivered with a higher delivery count",
+          "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    s.publish("orders.a", "only");
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "orders.*", "NAKS", nullptr, nullptr, &error));
+    const Subscription sub(raw);
+    auto first = fetch(sub.get(), 1, 2'000);
+    REQUIRE_OK(first->status);
+    REQUIRE(first->size() == 1);
+    CHECK(meta_of(first->at(0))->NumDelivered == 1);
+    REQUIRE_OK(natsMsg_Nak(first->at(0), nullptr));
+    auto second = fetch(sub.get(), 1, 2'000);
+    REQUIRE_OK(second->status);
+    REQUIRE(second->size() == 1);
+    CHECK(data_of(second->at(0)) == "only");
+    const Meta meta = meta_of(second->at(0));
+    CHECK(meta->NumDelivered == 2);
+    CHECK(meta->Sequence.Stream == 1);
+    CHECK(meta->Sequence.Consumer == 2);
+    REQUIRE_OK(natsMsg_AckSync(second->at(0), nullptr, &error));
+    const ConsumerInfo info = s.consumer_info("ORDERS", "NAKS");
+    CHECK(info->NumRedelivered == 0);
+    CHECK(info->NumAckPending == 0);
+    CHECK(info->AckFloor.Stream == 1);
+}
+
+TEST_CASE("interop js consumer: push js_SubscribeSync with manual acks", "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 1; i <= 3; ++i) s.publish("orders.b", "m" + std::to_string(i));
+    jsSubOptions options;
+    REQUIRE_OK(jsSubOptions_Init(&options));
+    options.ManualAck = true;
+    options.Config.Durable = "PUSH";
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_SubscribeSync(&raw, s.js.get(), "orders.b", nullptr, &options, &error));
+    const Subscription sub(raw);
+    for (int i = 1; i <= 3; ++i) {
+        natsMsg* message = nullptr;
+        REQUIRE_OK(natsSubscription_NextMsg(&message, sub.get(), 2'000));
+        const Msg owned(message);
+        CHECK(data_of(message) == "m" + std::to_string(i));
+        CHECK(meta_of(message)->Sequence.Stream == static_cast<std::uint64_t>(i));
+        REQUIRE_OK(natsMsg_AckSync(message, nullptr, &error));
+    }
+    s.publish("orders.b", "m4");
+    natsMsg* message = nullptr;
+    REQUIRE_OK(natsSubscription_NextMsg(&message, sub.get(), 2'000));
+    const Msg owned(message);
+    CHECK(data_of(message) == "m4");
+    REQUIRE_OK(natsMsg_AckSync(message, nullptr, &error));
+    const ConsumerInfo info = s.consumer_info("ORDERS", "PUSH");
+    CHECK(info->Delivered.Stream == 4);
+    CHECK(info->AckFloor.Stream == 4);
+    CHECK(info->NumAckPending == 0);
+    CHECK(info->PushBound);
+    CHECK(std::string(info->Config->FilterSubject) == "orders.b");
+}
+
+TEST_CASE("interop js consumer: a workqueue stream empties as its consumer acks", "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("JOBS", "jobs.*", js_WorkQueuePolicy);
+    for (int i = 1; i <= 4; ++i) s.publish("jobs.x", "j" + std::to_string(i));
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "jobs.*", "WORKER", nullptr, nullptr, &error));
+    const Subscription sub(raw);
+    auto batch = fetch(sub.get(), 4, 2'000);
+    REQUIRE_OK(batch->status);
+    REQUIRE(batch->size() == 4);
+    CHECK(s.stream_messages("JOBS") == 4);
+    REQUIRE_OK(natsMsg_AckSync(batch->at(0), nullptr, &error));
+    REQUIRE_OK(natsMsg_AckSync(batch->at(2), nullptr, &error));
+    CHECK(s.stream_messages("JOBS") == 2);
+    REQUIRE_OK(natsMsg_AckSync(batch->at(1), nullptr, &error));
+    REQUIRE_OK(natsMsg_AckSync(batch->at(3), nullptr, &error));
+    CHECK(s.stream_messages("JOBS") == 0);
+}
