@@ -167,8 +167,17 @@ void JetStream::respond_error(Account& account, std::string_view reply, std::str
 }
 
 void JetStream::on_api(Account& account, const protocol::MessageArgs& message, std::string_view payload) {
-    if (!ready_) return;
     const std::string_view body = payload.substr(message.headers ? message.header_size : 0);
+    if (!ready_) {
+        if (shutting_down_ || message.reply.empty()) return;
+        if (pending_requests_.size() >= pending_requests_max) {
+            COVER("jetstream: an API request dropped while streams recover");
+            return;
+        }
+        pending_requests_.push_back(
+            PendingRequest{&account, std::string(message.subject), std::string(message.reply), std::string(body)});
+        return;
+    }
     // Copies: a handler may publish (nested routing) and the views die with this call.
     const std::string reply(message.reply);
     const std::vector<std::string_view> tokens = api_tokens(message.subject);

@@ -119,35 +119,52 @@ std::string JetStream::stream_directory(std::string_view account, std::string_vi
 void JetStream::start(std::function<void(Status)> on_ready) {
     ASSERT(!ready_);
     LOG_INFO(log_, "Starting JetStream, store directory {}", config_.store_dir);
+    // The API listens at once (clients may connect while file streams are recovered) and holds
+    // requests until recovery is done, as nats-server answers only once JetStream is up.
+    if (Status subscribed = subscribe_api(); !subscribed) return on_ready(subscribed);
     recover_account(0, std::move(on_ready));
+}
+
+Status JetStream::subscribe_api() {
+    for (const auto& account : accounts_) {
+        Account* raw = account.get();
+        auto id = broker_.subscribe_internal(
+            raw->name, "$JS.API.>", "",
+            [this, raw](const protocol::MessageArgs& message, std::string_view payload) {
+                on_api(*raw, message, payload);
+            });
+        if (!id) {
+            LOG_ERROR(log_, "JetStream could not subscribe to the API in account {}: {}", raw->name,
+                      id.error().message());
+            return id.error();
+        }
+        raw->api_subscription = *id;
+    }
+    for (const std::string& name : config_.disabled_accounts) {
+        auto id = broker_.subscribe_internal(
+            name, "$JS.API.>", "",
+            [this, name](const protocol::MessageArgs& message, std::string_view) {
+                on_disabled_api(name, message);
+            });
+        if (id) disabled_subscriptions_.push_back(*id);
+    }
+    return ok();
 }
 
 void JetStream::recover_account(std::size_t index, std::function<void(Status)> on_ready) {
     if (index == accounts_.size()) {
-        for (const auto& account : accounts_) {
-            Account* raw = account.get();
-            auto id = broker_.subscribe_internal(
-                raw->name, "$JS.API.>", "",
-                [this, raw](const protocol::MessageArgs& message, std::string_view payload) {
-                    on_api(*raw, message, payload);
-                });
-            if (!id) {
-                LOG_ERROR(log_, "JetStream could not subscribe to the API in account {}: {}", raw->name,
-                          id.error().message());
-                return on_ready(id.error());
-            }
-            raw->api_subscription = *id;
-        }
-        for (const std::string& name : config_.disabled_accounts) {
-            auto id = broker_.subscribe_internal(
-                name, "$JS.API.>", "",
-                [this, name](const protocol::MessageArgs& message, std::string_view) {
-                    on_disabled_api(name, message);
-                });
-            if (id) disabled_subscriptions_.push_back(*id);
-        }
         ready_ = true;
         LOG_INFO(log_, "JetStream is ready: {} stream(s) recovered", stream_count());
+        // Requests that came while the streams were recovered, in arrival order.
+        std::deque<PendingRequest> pending = std::move(pending_requests_);
+        pending_requests_.clear();
+        for (const PendingRequest& request : pending) {
+            protocol::MessageArgs message;
+            message.subject = request.subject;
+            message.reply = request.reply;
+            message.total_size = request.body.size();
+            on_api(*request.account, message, request.body);
+        }
         return on_ready(ok());
     }
     Account& account = *accounts_[index];

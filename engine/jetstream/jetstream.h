@@ -29,6 +29,7 @@ inline constexpr std::size_t api_names_limit = 1024;            // nats-server J
 inline constexpr std::size_t api_list_limit = 256;              // JSApiListLimit.
 inline constexpr std::size_t api_subject_details_max = 100'000; // JSMaxSubjectDetails.
 inline constexpr std::string_view api_prefix = "$JS.API.";
+inline constexpr std::size_t pending_requests_max = 10'000;  // Held while streams recover.
 
 struct JetStreamConfig {
     std::string store_dir;              // Streams live in <store_dir>/<account>/streams/<name>/.
@@ -83,6 +84,7 @@ private:
     using Done = std::function<void()>;
 
     // Lifecycle and files (jetstream.cc).
+    Status subscribe_api();
     void recover_account(std::size_t index, std::function<void(Status)> on_ready);
     void recover_stream(Account& account, std::vector<std::string> names, std::size_t index,
                         std::function<void()> on_done);
@@ -121,6 +123,13 @@ private:
     std::vector<std::unique_ptr<Account>> accounts_;
     std::vector<std::uint64_t> disabled_subscriptions_;
     std::map<std::uint64_t, std::unique_ptr<Stream>> closing_;  // Deleted, store closing; by id.
+    struct PendingRequest {
+        Account* account = nullptr;
+        std::string subject;
+        std::string reply;
+        std::string body;
+    };
+    std::deque<PendingRequest> pending_requests_;  // Arrived during recovery; bounded.
     std::uint64_t closing_ids_ = 0;
     std::deque<std::function<void(Done)>> operations_;
     bool operation_running_ = false;
