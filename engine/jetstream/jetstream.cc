@@ -4,6 +4,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/base/errc.h"
+#include "engine/jetstream/consumer.h"
 #include "engine/store/file_store.h"
 #include "engine/store/mem_store.h"
 
@@ -75,6 +76,10 @@ JetStream::JetStream(io::Env& env, core::Broker& broker, JetStreamConfig config,
         account->name = name;
         accounts_.push_back(std::move(account));
     }
+    consumers_ = std::make_unique<Consumers>(env_, broker_, *this, log_);
+    set_consumer_api([this](std::string_view account, const protocol::MessageArgs& message, std::string_view body) {
+        consumers_->on_api(account, message, body);
+    });
 }
 
 JetStream::~JetStream() {
@@ -328,6 +333,7 @@ void JetStream::run_next_operation() {
 void JetStream::shutdown(std::function<void()> on_done) {
     shutting_down_ = true;
     ready_ = false;
+    consumers_->shutdown();
     for (const auto& account : accounts_) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);
         account->api_subscription = 0;

@@ -25,6 +25,8 @@
 
 namespace herald::jetstream {
 
+class Consumers;  // consumer.h: the CONSUMER.* handlers and every consumer.
+
 inline constexpr std::size_t api_names_limit = 1024;            // nats-server JSApiNamesLimit.
 inline constexpr std::size_t api_list_limit = 256;              // JSApiListLimit.
 inline constexpr std::size_t api_subject_details_max = 100'000; // JSMaxSubjectDetails.
@@ -136,6 +138,7 @@ private:
     bool ready_ = false;
     bool shutting_down_ = false;
     ApiHandler consumer_api_;
+    std::unique_ptr<Consumers> consumers_;  // Installed as consumer_api_ by the constructor.
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 
