@@ -53,6 +53,9 @@ def summarize_micro(raw):
             runs[name] = []
             order.append(name)
         runs[name].append(b)
+    # Registration order (family, then instance), whatever order the repetitions ran in: micro.sh
+    # interleaves them randomly.
+    order.sort(key=lambda n: (runs[n][0].get("family_index", 0), runs[n][0].get("per_family_instance_index", 0)))
     benchmarks = []
     for name in order:
         reps = runs[name]
