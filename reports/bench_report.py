@@ -30,9 +30,9 @@ UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 NOT_MEASURED = [
     ("queue group of 4", "herald-load has no queue subscribers yet (bench/load/README.md)"),
     ("JetStream publish (sync/async) and pull consume, both durability modes",
-     "JetStream is not implemented in Herald yet"),
+     "JetStream is still being built (engine/jetstream/) and herald-load has no JetStream mode yet"),
     ("JetStream JSON API request handling and a raft append/commit round (micro)",
-     "neither exists yet (the store benchmarks BM_FileStore_* and BM_MemStore_* come with the stores)"),
+     "no benchmark yet (the store benchmarks BM_FileStore_* and BM_MemStore_* came with the stores)"),
 ]
 
 
