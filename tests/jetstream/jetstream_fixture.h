@@ -37,7 +37,8 @@ public:
         server.reset();
     }
 
-    void start_server() {
+    // `wait_ready` false returns while JetStream may still be recovering streams.
+    void start_server(bool wait_ready = true) {
         config::Options options;
         options.host = "0.0.0.0";
         options.port = 4222;
@@ -45,18 +46,18 @@ public:
         options.store_dir = "/data";
         server = std::make_unique<server::Server>(node->env(), options, base::Logger());
         REQUIRE(server->start());
-        REQUIRE(wait([&] { return server->jetstream_ready(); }));
+        if (wait_ready) REQUIRE(wait([&] { return server->jetstream_ready(); }));
         address = node->host() + ":4222";
     }
     // A clean shutdown (stores flushed and closed), then a new Server on the same node and disk.
-    void restart_server() {
+    void restart_server(bool wait_ready = true) {
         clients.clear();
         client = nullptr;
         bool done = false;
         server->shutdown([&] { done = true; });
         REQUIRE(wait([&] { return done; }));
         server.reset();
-        start_server();
+        start_server(wait_ready);
         client = &connect();
     }
 

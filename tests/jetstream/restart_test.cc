@@ -2,6 +2,7 @@
 // time, messages and sequence; a memory stream and a deleted stream do not come back.
 #include <catch2/catch.hpp>
 
+#include "engine/base/assert.h"
 #include "tests/jetstream/jetstream_fixture.h"
 
 using herald::testing::header_block;
@@ -36,4 +37,17 @@ TEST_CASE("jetstream restart: a file stream survives a server restart on the sam
           json{{"stream", "ORDERS"}, {"seq", 3}});
     CHECK(f.request("$JS.API.STREAM.NAMES")["streams"] == json{"ORDERS"});
     CHECK(f.request("$JS.API.STREAM.INFO.MEM")["error"]["err_code"] == 10059);
+}
+
+TEST_CASE("jetstream restart: requests sent while streams recover are answered once they are back",
+          "[jetstream][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    for (int i = 0; i < 20; ++i) f.publish("orders.a", std::string(1000, 'x'));
+    f.restart_server(false);
+    MAYBE(f.server->jetstream_ready());  // Usually still recovering: the disk is slower than the LAN.
+    const json info = f.request("$JS.API.STREAM.INFO.ORDERS");
+    CHECK(f.server->jetstream_ready());
+    CHECK(info["state"]["messages"] == 20);
+    CHECK(f.publish("orders.a", "x") == json{{"stream", "ORDERS"}, {"seq", 21}});
 }
