@@ -126,9 +126,13 @@ Status Consumer::start() {
         next_consumer_seq_ = saved.delivered.consumer_seq + 1;
         ack_floor_ = saved.ack_floor;
         redelivered_ = saved.redelivered;
+        // Each pending message is redelivered when its ack_wait runs out, counted from its
+        // delivery before the restart.
+        const std::int64_t now = env_.clock.realtime_ns();
         for (const auto& [seq, pending] : saved.pending) {
-            pending_[seq] = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
-            if (redeliver_.size() < redeliver_queue_max) redeliver_.push_back(seq);
+            Pending& entry = pending_[seq];
+            entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
+            start_ack_timer(seq, entry, std::max<std::int64_t>(0, pending.timestamp_ns + config_.ack_wait_ns - now));
         }
     } else {
         select_start();

@@ -59,6 +59,7 @@ public:
 
     const std::string& name() const { return name_; }
     const ConsumerConfig& config() const { return config_; }
+    std::int64_t created_ns() const { return created_ns_; }
     Json info_json() const;
     // Whether this consumer's filter takes `subject`.
     bool wants(std::string_view subject) const;
@@ -163,6 +164,11 @@ public:
 
     void on_api(std::string_view account, const protocol::MessageArgs& message, std::string_view body);
     void shutdown();
+    // Durable consumers of file streams keep their config and state under
+    // <store_dir>/<account>/streams/<stream>/obs/<name>/ (meta.inf, o.dat), as nats-server.
+    void set_store_dir(std::string store_dir) { store_dir_ = std::move(store_dir); }
+    // Brings back the durable consumers of a recovered file stream, then `on_done`.
+    void recover(Stream& stream, std::function<void()> on_done);
     Consumer* find(std::string_view account, std::string_view stream, std::string_view name);
 
 private:
@@ -190,12 +196,23 @@ private:
     void delete_consumer(const Key& key, const std::string& name);
     void on_acked(const Key& key, store::Seq seq, const std::string& subject);
     std::string generate_name();
+    std::string consumer_directory(const Stream& stream, std::string_view name) const;
+    bool persisted(const Stream& stream, const ConsumerConfig& config) const;
+    void write_meta(const Stream& stream, const std::string& name, const ConsumerConfig& config,
+                    std::int64_t created_ns, std::function<void(Status)> on_written);
+    void remove_files(const Stream& stream, const std::string& name);
+    // Builds, starts and registers a consumer; the failure when it could not start.
+    std::optional<ApiFailure> install(Stream& stream, std::string name, ConsumerConfig config, std::int64_t created_ns,
+                                      std::unique_ptr<store::ConsumerStore> state_store, Consumer** installed);
+    void recover_next(Stream& stream, std::shared_ptr<std::vector<std::string>> names, std::size_t index,
+                      std::function<void()> on_done);
 
     io::Env& env_;
     core::Broker& broker_;
     JetStream& jetstream_;
     base::Logger log_;
     std::map<Key, std::unique_ptr<StreamConsumers>> streams_;
+    std::string store_dir_;
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 

@@ -3,6 +3,7 @@
 // new messages wake its consumers, interest retention asks them, and a destroyed stream takes
 // its consumers with it.
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 #include "engine/jetstream/consumer.h"
 #include "engine/jetstream/jetstream.h"
 #include "engine/protocol/subject.h"
+#include "engine/store/consumer_store.h"
 
 namespace herald::jetstream {
 
@@ -38,6 +40,53 @@ std::vector<std::string_view> tokens_of(std::string_view subject) {
         subject.remove_prefix(dot + 1);
     }
     return tokens;
+}
+
+constexpr std::string_view meta_file_name = "meta.inf";
+constexpr std::string_view state_file_name = "o.dat";
+constexpr std::uint64_t meta_size_max = 1 << 20;
+
+std::span<const std::byte> as_bytes(const std::string& text) {
+    return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+void read_small_file(io::Env& env, const std::string& path, std::function<void(Result<std::string>)> on_read) {
+    auto file = env.file_system.open(path, false);
+    if (!file) {
+        env.loop.post([on_read, error = file.error()] { on_read(error); });
+        return;
+    }
+    std::shared_ptr<io::File> shared = std::move(*file);
+    const std::uint64_t size = std::min<std::uint64_t>(shared->size(), meta_size_max);
+    auto buffer = std::make_shared<std::vector<std::byte>>(static_cast<std::size_t>(size));
+    shared->read_at(0, *buffer, [shared, buffer, on_read](Result<std::size_t> read) {
+        if (!read) return on_read(read.error());
+        on_read(std::string(reinterpret_cast<const char*>(buffer->data()), *read));
+    });
+}
+
+// A temp file, fsync, rename, fsync of the directory: never half written.
+void write_file_durably(io::Env& env, const std::string& directory, const std::string& path, std::string contents,
+                        std::function<void(Status)> on_written) {
+    const std::string temp = path + ".tmp";
+    auto file = env.file_system.open(temp, true);
+    if (!file) {
+        env.loop.post([on_written, error = file.error()] { on_written(error); });
+        return;
+    }
+    std::shared_ptr<io::File> shared = std::move(*file);
+    auto text = std::make_shared<std::string>(std::move(contents));
+    shared->truncate(0, [&env, shared, text, temp, path, directory, on_written](Status truncated) {
+        if (!truncated) return on_written(truncated);
+        shared->write_at(0, as_bytes(*text), [&env, shared, text, temp, path, directory, on_written](Status written) {
+            if (!written) return on_written(written);
+            shared->sync([&env, shared, temp, path, directory, on_written](Status synced) {
+                if (!synced) return on_written(synced);
+                if (Status renamed = env.file_system.rename(temp, path); !renamed) return on_written(renamed);
+                env.file_system.sync_directory(directory, on_written);
+            });
+        });
+    });
 }
 
 }  // namespace
@@ -157,7 +206,12 @@ void Consumers::detach(const Key& key) {
     if (it == streams_.end()) return;
     std::unique_ptr<StreamConsumers> entry = std::move(it->second);
     streams_.erase(it);
-    for (auto& [name, consumer] : entry->consumers) consumer->stop(true);
+    // The stream is gone: deleted (its consumers' files go too) or shut down (they stay).
+    const bool deleted = jetstream_.ready();
+    for (auto& [name, consumer] : entry->consumers) {
+        consumer->stop(true);
+        if (deleted && persisted(*entry->stream, consumer->config())) remove_files(*entry->stream, name);
+    }
 }
 
 void Consumers::delete_consumer(const Key& key, const std::string& name) {
@@ -169,6 +223,7 @@ void Consumers::delete_consumer(const Key& key, const std::string& name) {
     it->second->consumers.erase(found);
     consumer->stop(true);
     it->second->stream->store().remove_consumer();
+    if (persisted(*it->second->stream, consumer->config())) remove_files(*it->second->stream, name);
     // The consumer object may be running one of its own callbacks: destroy it later.
     env_.loop.post([owned = std::shared_ptr<Consumer>(std::move(consumer))] {});
 }
@@ -179,6 +234,15 @@ void Consumers::on_acked(const Key& key, store::Seq seq, const std::string& subj
     Stream& stream = *it->second->stream;
     const Retention retention = stream.config().retention;
     if (retention == Retention::limits) return;
+    if (subject.empty()) {
+        // Pending from before a restart: the subject comes from the store.
+        std::weak_ptr<int> life = life_;
+        stream.store().load(seq, [this, life, key, seq](Result<store::StoredMessage> loaded) {
+            if (life.expired() || !loaded || loaded->subject.empty()) return;
+            on_acked(key, seq, loaded->subject);
+        });
+        return;
+    }
     if (retention == Retention::interest) {
         // Removed once every consumer that wants the subject has acknowledged it.
         for (const auto& [name, consumer] : it->second->consumers) {
@@ -250,6 +314,9 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
                 return respond_error(account, reply, type, *failure);
             }
             it->second->update(config);
+            if (persisted(*stream, config)) {
+                write_meta(*stream, name, it->second->config(), it->second->created_ns(), [](Status) {});
+            }
             Json response = response_of(type);
             response.update(it->second->info_json());
             return jetstream_.respond(account, reply, response);
@@ -287,7 +354,56 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
         } while (entry->consumers.contains(name));
         COVER("jetstream: an ephemeral consumer gets a generated name");
     }
-    const Key key{std::string(account), stream->name()};
+    if (!persisted(*stream, config)) {
+        Consumer* installed = nullptr;
+        if (auto failure = install(*stream, name, config, env_.clock.realtime_ns(),
+                                   std::make_unique<store::MemConsumerStore>(env_), &installed)) {
+            return respond_error(account, reply, type, *failure);
+        }
+        Json response = response_of(type);
+        response.update(installed->info_json());
+        return jetstream_.respond(account, reply, response);
+    }
+    // A durable of a file stream: its config, then its state file, then it starts.
+    const std::int64_t created_ns = env_.clock.realtime_ns();
+    const std::string directory = consumer_directory(*stream, name);
+    std::weak_ptr<int> life = life_;
+    const std::string account_name(account);
+    const std::string stream_key = stream->name();
+    write_meta(*stream, name, config, created_ns,
+               [this, life, account_name, stream_key, name, config, created_ns, directory, reply](Status written) {
+        if (life.expired()) return;
+        if (!written) {
+            return respond_error(account_name, reply, type, api_failure(ApiError::consumer_store_failed, written.error().message()));
+        }
+        store::FileConsumerStore::open(env_, directory + "/" + std::string(state_file_name), log_,
+            [this, life, account_name, stream_key, name, config, created_ns, reply](
+                Result<std::unique_ptr<store::FileConsumerStore>> opened) {
+                if (life.expired()) return;
+                if (!opened) {
+                    return respond_error(account_name, reply, type,
+                                         api_failure(ApiError::consumer_store_failed, opened.error().message()));
+                }
+                Stream* again = jetstream_.find_stream(account_name, stream_key);
+                if (again == nullptr) return respond_error(account_name, reply, type, api_failure(ApiError::stream_not_found));
+                Consumer* installed = find(account_name, stream_key, name);
+                if (installed == nullptr) {
+                    if (auto failure = install(*again, name, config, created_ns, std::move(*opened), &installed)) {
+                        return respond_error(account_name, reply, type, *failure);
+                    }
+                }
+                Json response = response_of(type);
+                response.update(installed->info_json());
+                jetstream_.respond(account_name, reply, response);
+            });
+    });
+}
+
+std::optional<ApiFailure> Consumers::install(Stream& stream, std::string name, ConsumerConfig config,
+                                             std::int64_t created_ns, std::unique_ptr<store::ConsumerStore> state_store,
+                                             Consumer** installed) {
+    StreamConsumers* entry = attach(stream.account(), stream);
+    const Key key{stream.account(), stream.name()};
     std::weak_ptr<int> life = life_;
     ConsumerEvents events;
     events.acked = [this, life, key](store::Seq seq, std::string_view subject) {
@@ -296,17 +412,100 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
     events.inactive = [this, life, key, name] {
         if (!life.expired()) delete_consumer(key, name);
     };
-    auto consumer = std::make_unique<Consumer>(env_, broker_, *stream, name, config, env_.clock.realtime_ns(),
-                                               std::make_unique<store::MemConsumerStore>(env_), std::move(events), log_);
+    auto consumer = std::make_unique<Consumer>(env_, broker_, stream, name, std::move(config), created_ns,
+                                               std::move(state_store), std::move(events), log_);
     if (const Status started = consumer->start(); !started) {
-        return respond_error(account, reply, type, api_failure(ApiError::consumer_create, started.error().message()));
+        return api_failure(ApiError::consumer_create, started.error().message());
     }
-    stream->store().add_consumer();
-    Consumer& created = *consumer;
-    entry->consumers.emplace(name, std::move(consumer));
-    Json response = response_of(type);
-    response.update(created.info_json());
-    jetstream_.respond(account, reply, response);
+    stream.store().add_consumer();
+    *installed = consumer.get();
+    entry->consumers.emplace(std::move(name), std::move(consumer));
+    return std::nullopt;
+}
+
+std::string Consumers::consumer_directory(const Stream& stream, std::string_view name) const {
+    return fmt::format("{}/{}/streams/{}/obs/{}", store_dir_, stream.account(), stream.name(), name);
+}
+
+bool Consumers::persisted(const Stream& stream, const ConsumerConfig& config) const {
+    return !store_dir_.empty() && config.durable() && stream.config().storage == Storage::file;
+}
+
+void Consumers::write_meta(const Stream& stream, const std::string& name, const ConsumerConfig& config,
+                           std::int64_t created_ns, std::function<void(Status)> on_written) {
+    const std::string directory = consumer_directory(stream, name);
+    if (Status made = env_.file_system.make_directories(directory); !made) {
+        env_.loop.post([on_written, made] { on_written(made); });
+        return;
+    }
+    Json meta = Json::object();
+    meta["config"] = consumer_config_json(config);
+    meta["created"] = created_ns;
+    write_file_durably(env_, directory, directory + "/" + std::string(meta_file_name), meta.dump(), std::move(on_written));
+}
+
+void Consumers::remove_files(const Stream& stream, const std::string& name) {
+    const std::string directory = consumer_directory(stream, name);
+    const Status meta = env_.file_system.remove(directory + "/" + std::string(meta_file_name));
+    MAYBE(meta.has_value());
+    const Status state = env_.file_system.remove(directory + "/" + std::string(state_file_name));
+    MAYBE(state.has_value());
+    env_.file_system.sync_directory(directory, [](Status) {});
+}
+
+void Consumers::recover(Stream& stream, std::function<void()> on_done) {
+    if (store_dir_.empty() || stream.config().storage != Storage::file) return on_done();
+    const std::string obs = fmt::format("{}/{}/streams/{}/obs", store_dir_, stream.account(), stream.name());
+    auto names = env_.file_system.list(obs);
+    if (!names || names->empty()) return on_done();
+    recover_next(stream, std::make_shared<std::vector<std::string>>(std::move(*names)), 0, std::move(on_done));
+}
+
+void Consumers::recover_next(Stream& stream, std::shared_ptr<std::vector<std::string>> names, std::size_t index,
+                             std::function<void()> on_done) {
+    if (index >= names->size() || index >= consumers_per_stream_max) return on_done();
+    const std::string name = (*names)[index];
+    const std::string directory = consumer_directory(stream, name);
+    std::weak_ptr<int> life = life_;
+    const std::string account = stream.account();
+    const std::string stream_name = stream.name();
+    auto next = [this, life, account, stream_name, names, index, on_done] {
+        if (life.expired()) return;
+        Stream* again = jetstream_.find_stream(account, stream_name);
+        if (again == nullptr) return on_done();
+        recover_next(*again, names, index + 1, on_done);
+    };
+    read_small_file(env_, directory + "/" + std::string(meta_file_name),
+                    [this, life, account, stream_name, name, directory, next](Result<std::string> text) {
+        if (life.expired()) return;
+        const Json meta = text ? Json::parse(*text, nullptr, false) : Json();
+        ConsumerConfig config;
+        if (!text || meta.is_discarded() || !meta.is_object() || !meta.contains("config") ||
+            consumer_config_from_json(meta["config"], config)) {
+            // Never delete what we cannot read: leave it for an operator.
+            LOG_ERROR(log_, "consumer config {}/meta.inf is missing or damaged; the consumer is not loaded", directory);
+            return next();
+        }
+        const std::int64_t created_ns = meta.value("created", std::int64_t{0});
+        store::FileConsumerStore::open(env_, directory + "/" + std::string(state_file_name), log_,
+            [this, life, account, stream_name, name, config, created_ns, next](
+                Result<std::unique_ptr<store::FileConsumerStore>> opened) {
+                if (life.expired()) return;
+                Stream* current = jetstream_.find_stream(account, stream_name);
+                if (!opened || current == nullptr) {
+                    LOG_ERROR(log_, "could not recover consumer '{} > {} > {}'", account, stream_name, name);
+                    return next();
+                }
+                Consumer* installed = nullptr;
+                if (auto failure = install(*current, name, config, created_ns, std::move(*opened), &installed)) {
+                    LOG_ERROR(log_, "could not start consumer '{} > {} > {}': {}", account, stream_name, name,
+                              failure->description);
+                } else {
+                    LOG_INFO(log_, "Recovered consumer '{} > {} > {}'", account, stream_name, name);
+                }
+                next();
+            });
+    });
 }
 
 void Consumers::info(std::string_view account, std::string_view stream_name, std::string_view name,

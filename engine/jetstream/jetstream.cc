@@ -77,6 +77,7 @@ JetStream::JetStream(io::Env& env, core::Broker& broker, JetStreamConfig config,
         accounts_.push_back(std::move(account));
     }
     consumers_ = std::make_unique<Consumers>(env_, broker_, *this, log_);
+    consumers_->set_store_dir(config_.store_dir);
     set_consumer_api([this](std::string_view account, const protocol::MessageArgs& message, std::string_view body) {
         consumers_->on_api(account, message, body);
     });
@@ -228,6 +229,7 @@ void JetStream::recover_stream(Account& account, std::vector<std::string> names,
                     LOG_WARN(log_, "stream '{} > {}' recovered from damage: {} message(s) lost, {} byte(s) cut",
                              (*stream)->account(), (*stream)->name(), report.lost_messages, report.lost_bytes);
                 }
+                return consumers_->recover(**stream, next);  // Its durable consumers, then the next.
             }
             next();
         });

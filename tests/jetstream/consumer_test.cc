@@ -358,3 +358,43 @@ TEST_CASE("jetstream consumer: an interest stream keeps a message until every in
     CHECK(state["messages"] == 1);
     CHECK(state["first_seq"] == 2);
 }
+
+TEST_CASE("jetstream consumer: a durable of a file stream resumes from its stored state after a restart",
+          "[jetstream][consumer][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 3);
+    const json created = f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+                                   durable("D1", {{"ack_wait", 5000000000}}).dump());
+    auto got = pull(f, "D1", R"({"batch":2})", "_INBOX.t.r1", 2);
+    REQUIRE(got.size() == 2);
+    send(f, got[0].reply, "_INBOX.t.r2", "+ACK");
+    f.wait([&] { return !to(f, "_INBOX.t.r2").empty(); });
+    // An ephemeral and a memory-only state do not come back.
+    f.request("$JS.API.CONSUMER.CREATE.ORDERS", json{{"stream_name", "ORDERS"}, {"config", json::object()}}.dump());
+    f.restart_server();
+
+    const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
+    CHECK(info["created"] == created["created"]);
+    CHECK(info["config"] == created["config"]);
+    CHECK(info["delivered"] == seqs(2, 2));
+    CHECK(info["ack_floor"] == seqs(1, 1));
+    CHECK(info["num_ack_pending"] == 1);
+    CHECK(info["num_pending"] == 1);
+    CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"D1"});
+    CHECK(f.request("$JS.API.STREAM.INFO.ORDERS")["state"]["consumer_count"] == 1);
+
+    // m3 at once; m2 again when its ack_wait (from its first delivery) runs out.
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.r3", R"({"batch":2,"expires":20000000000})");
+    f.world.run_for(Duration::seconds(6));
+    got = to(f, "_INBOX.t.r3");
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].payload == "m3");
+    CHECK(got[1].payload == "m2");
+    CHECK(ack_token(got[1].reply, 2) == "2");
+    CHECK(ack_token(got[1].reply, 4) == "4");
+
+    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.D1")["success"] == true);
+    f.restart_server();
+    CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["total"] == 0);
+}
