@@ -170,6 +170,7 @@ void Consumer::stop(bool deleted) {
     for (auto& [seq, pending] : pending_) env_.loop.cancel(pending.timer);
     env_.loop.cancel(heartbeat_timer_);
     env_.loop.cancel(inactivity_timer_);
+    env_.loop.cancel(interest_timer_);
     std::deque<PullRequest> waiting = std::move(waiting_);
     waiting_.clear();
     for (const PullRequest& request : waiting) {
@@ -313,8 +314,20 @@ void Consumer::send_status(std::string_view subject, std::string_view reply, std
 
 bool Consumer::has_target() {
     if (stopped_) return false;
-    if (config_.push()) return flow_control_reply_.empty();
-    return !waiting_.empty();
+    if (!config_.push()) return !waiting_.empty();
+    if (!flow_control_reply_.empty()) return false;
+    if (reply_has_interest(config_.deliver_subject)) return true;
+    // Matches nats-server: a push consumer whose deliver subject has no interest is inactive and
+    // sends nothing. The broker has no interest callbacks, so it looks again a little later.
+    if (interest_timer_ == 0) {
+        std::weak_ptr<int> life = life_;
+        interest_timer_ = env_.loop.schedule(interest_poll, [this, life] {
+            if (life.expired()) return;
+            interest_timer_ = 0;
+            kick();
+        });
+    }
+    return false;
 }
 
 void Consumer::kick() {

@@ -31,6 +31,7 @@ inline constexpr std::size_t redeliver_queue_max = 1 << 20;  // Bound on queued 
 inline constexpr std::int64_t max_waiting_max = 1 << 16;    // Bound on a pull wait queue.
 inline constexpr std::size_t consumers_per_stream_max = 1 << 16;
 inline constexpr std::uint64_t flow_control_bytes = 256 * 1024;  // Push: FC request after this.
+inline constexpr Duration interest_poll = Duration::milliseconds(100);  // Inactive push consumers.
 
 // What a consumer tells its owner.
 struct ConsumerEvents {
@@ -148,6 +149,7 @@ private:
     std::vector<std::uint64_t> subscriptions_;
     io::TimerId heartbeat_timer_ = 0;
     io::TimerId inactivity_timer_ = 0;
+    io::TimerId interest_timer_ = 0;
     std::uint64_t bytes_since_flow_control_ = 0;
     std::string flow_control_reply_;  // Outstanding FC request ("" = none).
     std::uint64_t flow_control_ids_ = 0;

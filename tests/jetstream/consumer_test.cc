@@ -398,3 +398,30 @@ TEST_CASE("jetstream consumer: a durable of a file stream resumes from its store
     f.restart_server();
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["total"] == 0);
 }
+
+TEST_CASE("jetstream consumer: a push consumer sends only while its deliver subject has interest; an idle ephemeral "
+          "goes away after inactive_threshold",
+          "[jetstream][consumer][push][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 2);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1", durable("P1", {{"deliver_subject", "dlv.late"}}).dump());
+    f.world.run_for(Duration::seconds(1));
+    json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.P1");
+    CHECK(info["delivered"] == seqs(0, 0));
+    CHECK(!info.contains("push_bound"));
+    f.client->send("SUB dlv.late 9\r\n");
+    f.wait([&] { return to(f, "dlv.late").size() >= 2; });
+    CHECK(to(f, "dlv.late").size() == 2);
+
+    const json ephemeral = f.request(
+        "$JS.API.CONSUMER.CREATE.ORDERS",
+        json{{"stream_name", "ORDERS"}, {"config", {{"inactive_threshold", 1000000000}}}}.dump());
+    CHECK(ephemeral["config"]["inactive_threshold"] == 1000000000);
+    const std::string name = ephemeral["name"];
+    f.world.run_for(Duration::milliseconds(500));
+    CHECK(!f.request("$JS.API.CONSUMER.INFO.ORDERS." + name).contains("error"));
+    f.world.run_for(Duration::seconds(1));
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS." + name)["error"] == error_of(404, 10014, "consumer not found"));
+    CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"P1"});
+}
