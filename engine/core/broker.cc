@@ -263,6 +263,18 @@ void Broker::send_no_responders(Client& from, const protocol::MessageArgs& messa
     from.deliver(*target, status, protocol::no_responders_headers);
 }
 
+std::vector<Client*> Broker::take_stalled_consumers() {
+    std::vector<Client*> consumers;
+    consumers.swap(stalled_consumers_);
+    for (Client* consumer : consumers) consumer->stall_noted_ = false;
+    return consumers;
+}
+
+void Broker::resume_reading(std::uint64_t cid) {
+    const auto it = clients_.find(cid);
+    if (it != clients_.end()) it->second->resume_reading();
+}
+
 void Broker::queue_flush(Client& client) {
     flush_queue_.push_back(&client);
 }
@@ -281,6 +293,7 @@ void Broker::client_closed(Client& client, CloseReason reason) {
         --client.account()->client_count;
     }
     std::erase(flush_queue_, &client);
+    std::erase(stalled_consumers_, &client);
     if (destroying_) return;
     const std::uint64_t cid = client.cid();
     // Destroy on a later turn: the caller may be inside the client's own callback, and a

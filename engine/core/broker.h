@@ -87,6 +87,11 @@ public:
     const auth::Authenticator& authenticator() const { return authenticator_; }
     std::uint64_t next_subscription_id() { return ++subscription_ids_; }
     void count_slow_consumer() { ++stats_.slow_consumers; }
+    // Consumers pushed past half their max_pending while routing the current read; the
+    // publisher takes them after its read to decide whether to stall.
+    void note_stalled_consumer(Client& consumer) { stalled_consumers_.push_back(&consumer); }
+    std::vector<Client*> take_stalled_consumers();
+    void resume_reading(std::uint64_t cid);
     // canary: test-only. Whether a client with this CONNECT name connected before (remembers it).
     bool canary_name_seen(const std::string& name) { return !name.empty() && !canary_names_.insert(name).second; }
 
@@ -120,6 +125,7 @@ private:
     std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
     std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by cid
     std::vector<Client*> flush_queue_;
+    std::vector<Client*> stalled_consumers_;  // see note_stalled_consumer
     std::map<std::uint64_t, InternalSubscription> internal_subs_;  // by subscription id
     std::uint64_t next_cid_ = 0;
     std::uint64_t subscription_ids_ = 0;

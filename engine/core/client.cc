@@ -83,6 +83,7 @@ Client::~Client() {
     ASSERT(auth_timer_ == 0);
     ASSERT(close_timer_ == 0);
     ASSERT(write_deadline_timer_ == 0);
+    ASSERT(stall_timer_ == 0);
 }
 
 void Client::start(std::string_view info_line) {
@@ -128,7 +129,58 @@ void Client::read_callback(Result<std::size_t> result) {
     if (count == read_buffer_.size() && read_buffer_.size() < limits::read_buffer_size_max) {
         read_buffer_.resize(read_buffer_.size() * 2);
     }
+    if (!stall_on_consumers()) read_more();
+}
+
+Duration stall_duration(std::size_t pending, std::size_t max_pending) {
+    // Matches nats-server stallDuration: 100 ms, growing by 100 ms per tenth of the upper half
+    // of max_pending, and 1 s once the consumer is at max_pending.
+    if (pending >= max_pending) return stall_duration_max;
+    const std::size_t half = max_pending / 2;
+    if (pending <= half || half < 10) return stall_duration_min;
+    const std::size_t step = half / 10;
+    return Duration{stall_duration_min.ns * (1 + (pending - half) / step)};
+}
+
+bool Client::over_stall_threshold() const {
+    return outbound_.bytes_pending() > static_cast<std::size_t>(broker_.options().max_pending) / 2;
+}
+
+bool Client::stall_on_consumers() {
+    // Matches nats-server's fast-producer stall: a publisher whose messages pushed a consumer
+    // past half its max_pending stops being read until that consumer drains below it, bounded
+    // by stall_duration(), so a consumer that is merely slower is not cut off.
+    std::vector<Client*> consumers = broker_.take_stalled_consumers();
+    if (closed_ || closing_) return true;  // closed while parsing: no reads, no stall timer
+    Duration longest;
+    for (Client* consumer : consumers) {
+        if (consumer == this || consumer->closed() || !consumer->over_stall_threshold()) continue;
+        consumer->stalled_producers_.push_back(cid_);
+        longest = std::max(longest, stall_duration(consumer->bytes_pending(),
+                                                   static_cast<std::size_t>(broker_.options().max_pending)));
+    }
+    if (longest == Duration{}) return false;
+    COVER("core: a fast producer is stalled on a slow consumer");
+    stalled_ = true;
+    stall_timer_ = env_.loop.schedule(longest, [this] {
+        stall_timer_ = 0;
+        LOG_DEBUG(log_, "Timed out of fast producer stall");
+        resume_reading();
+    });
+    return true;
+}
+
+void Client::resume_reading() {
+    if (!stalled_ || closed_) return;
+    stalled_ = false;
+    env_.loop.cancel(stall_timer_);
+    stall_timer_ = 0;
     read_more();
+}
+
+void Client::release_stalled_producers() {
+    for (const std::uint64_t cid : stalled_producers_) broker_.resume_reading(cid);
+    stalled_producers_.clear();
 }
 
 void Client::queue(std::string_view bytes) {
@@ -166,6 +218,7 @@ void Client::write_callback(Status status) {
         close(CloseReason::write_error);
         return;
     }
+    if (!stalled_producers_.empty() && !over_stall_threshold()) release_stalled_producers();
     if (!outbound_.empty()) {
         flush();
     } else if (closing_) {
@@ -240,6 +293,10 @@ bool Client::deliver(Subscription& sub,
     ++sub.delivered;
     queue_flush();
     if (check_slow_consumer()) return false;
+    if (!stall_noted_ && over_stall_threshold()) {
+        stall_noted_ = true;
+        broker_.note_stalled_consumer(*this);
+    }
     if (sub.max_msgs != 0 && sub.delivered >= sub.max_msgs) {
         auto it = subscriptions_.find(sub.sid);
         if (it != subscriptions_.end() && it->second.get() == &sub) remove_subscription(it);
@@ -312,7 +369,10 @@ void Client::close(CloseReason reason) {
     env_.loop.cancel(auth_timer_);
     env_.loop.cancel(close_timer_);
     env_.loop.cancel(write_deadline_timer_);
-    ping_timer_ = auth_timer_ = close_timer_ = write_deadline_timer_ = 0;
+    env_.loop.cancel(stall_timer_);
+    ping_timer_ = auth_timer_ = close_timer_ = write_deadline_timer_ = stall_timer_ = 0;
+    stalled_ = false;
+    release_stalled_producers();
     if (account_ != nullptr) {
         for (auto& [sid, sub] : subscriptions_) {
             const Status removed = account_->sublist().remove(*sub);

@@ -30,6 +30,11 @@ namespace herald::core {
 class Account;
 class Broker;
 
+// How long a fast producer may be stalled on one slow consumer (nats-server client.go).
+inline constexpr Duration stall_duration_min = Duration::milliseconds(100);
+inline constexpr Duration stall_duration_max = Duration::seconds(1);
+Duration stall_duration(std::size_t pending, std::size_t max_pending);
+
 // Why a connection was closed: the texts of nats-server's ClosedState (monitor.go).
 enum class CloseReason {
     client_closed,
@@ -109,6 +114,8 @@ public:
     // account's Sublist does not change (a publisher usually repeats its subjects). The result
     // stays valid until this client's next call.
     const SublistResult& match(std::string_view subject);
+    // Fast-producer stall: reading resumes when a consumer drained, or the stall timed out.
+    void resume_reading();
     // Starts a write of queued bytes if none is in flight.
     void flush();
 
@@ -144,6 +151,9 @@ private:
     void write_deadline_callback(std::uint64_t write_generation);
     void arm_ping_timer(Duration after);
     bool check_slow_consumer();
+    bool over_stall_threshold() const;
+    bool stall_on_consumers();
+    void release_stalled_producers();
     void remove_subscription(
         std::map<std::string, std::unique_ptr<Subscription>, std::less<>>::iterator it);
     bool authorize();
@@ -172,6 +182,12 @@ private:
     std::uint64_t write_generation_ = 0;  // increments at each write start
     Instant write_started_;
     io::TimerId write_deadline_timer_ = 0;  // 0 = not armed
+
+    // Fast-producer stall (nats-server stalledWait), as producer and as consumer.
+    bool stalled_ = false;                          // reads paused until a consumer drains
+    io::TimerId stall_timer_ = 0;
+    bool stall_noted_ = false;                      // in the broker's list for this read batch
+    std::vector<std::uint64_t> stalled_producers_;  // cids waiting for this client to drain
 
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;  // by sid
     std::vector<std::unique_ptr<Subscription>> retired_;  // removed while a route may see them

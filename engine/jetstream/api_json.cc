@@ -116,6 +116,17 @@ void append_header(std::string& block, std::string_view key, std::string_view va
     block.append(key).append(": ").append(value).append("\r\n\r\n");
 }
 
+void remove_header(std::string& block, std::string_view key) {
+    const std::size_t start = block.find(key);
+    if (start == std::string::npos || start < 1 || block[start - 1] != '\n') return;
+    const std::size_t after = start + key.size();
+    if (after >= block.size() || block[after] != ':') return;
+    const std::size_t end = block.find("\r\n", start);
+    if (end == std::string::npos) return;
+    block.erase(start, end + 2 - start);
+    if (block.size() <= std::string_view("NATS/1.0\r\n\r\n").size()) block.clear();
+}
+
 std::optional<std::uint64_t> parse_uint(std::string_view text) {
     constexpr std::size_t digits_max = 19;
     if (text.empty() || text.size() > digits_max) return std::nullopt;

@@ -23,6 +23,10 @@ std::optional<std::string_view> header_value(std::string_view block, std::string
 // empty (nats-server genHeader).
 void append_header(std::string& block, std::string_view key, std::string_view value);
 
+// Removes the first "key: ..." line (nats-server removeHeaderIfPresent); a block left with no
+// field becomes empty.
+void remove_header(std::string& block, std::string_view key);
+
 // Parses a non-negative decimal (a sequence header); nullopt when it is not one.
 std::optional<std::uint64_t> parse_uint(std::string_view text);
 

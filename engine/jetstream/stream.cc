@@ -17,6 +17,7 @@ constexpr std::string_view status_empty_request = "NATS/1.0 408 Empty Request\r\
 constexpr std::string_view status_bad_request = "NATS/1.0 408 Bad Request\r\n\r\n";
 constexpr std::string_view status_malformed_request = "NATS/1.0 408 Malformed Request\r\n\r\n";
 constexpr std::string_view status_not_found = "NATS/1.0 404 Message Not Found\r\n\r\n";
+constexpr std::string_view request_info_header = "Nats-Request-Info";  // nats-server ClientInfoHdr.
 
 // nats-server getExpectedLastSeq: a present header that is not a number counts as -1.
 std::optional<std::uint64_t> sequence_header(std::string_view headers, std::string_view key) {
@@ -224,8 +225,15 @@ void Stream::send_pub_error(std::string_view reply_subject, const ApiFailure& fa
 void Stream::on_publish(const protocol::MessageArgs& message, std::string_view payload) {
     // Matches nats-server processInboundJetStreamMsg + processJetStreamMsg (stream.go): the
     // checks run in this order and the first failure is the PubAck error.
-    const std::string_view headers = payload.substr(0, message.headers ? message.header_size : 0);
+    std::string_view headers = payload.substr(0, message.headers ? message.header_size : 0);
     const std::string_view body = payload.substr(headers.size());
+    // Matches nats-server: a client may not store the server's own request-info header.
+    std::string stripped;
+    if (headers.find(request_info_header) != std::string_view::npos) {
+        stripped.assign(headers);
+        remove_header(stripped, request_info_header);
+        headers = stripped;
+    }
     const std::string_view reply_subject = message.reply;
     if (config_.sealed) {
         // nats-server answers a sealed stream's publisher even with no_ack.

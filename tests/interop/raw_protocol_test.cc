@@ -315,3 +315,38 @@ TEST_CASE("interop: a subscriber that blocks writes past write_deadline is close
     REQUIRE(slow.wait_closed(std::chrono::milliseconds(15'000), &received));
     CHECK(received.size() < static_cast<std::size_t>(batches) * batch.size());
 }
+
+// Goal: a subscriber that keeps reading, only slower than a fast publisher, is not cut off as a
+// slow consumer: the server stalls the publisher instead (nats-server's fast-producer stall).
+// Method: max_pending is small (256 KiB) while 16 MiB are published as fast as possible to a
+// subscriber that reads everything on its own thread; it must receive every message.
+TEST_CASE("interop: a fast publisher is slowed down rather than a reading subscriber cut off",
+          "[interop][raw]") {
+    ServerProcess server({.config = "max_payload: 1024\nmax_pending: 262144\n"});
+    RawClient subscriber(server.port());
+    subscriber.handshake();
+    subscriber.send("SUB data 1\r\nPING\r\n");
+    REQUIRE(subscriber.read_line() == "PONG\r\n");
+    constexpr std::size_t count = 16 * 1024;
+    const std::string frame = "PUB data 1024\r\n" + std::string(1024, 'x') + "\r\n";
+    const std::size_t delivered_size = std::string("MSG data 1 1024\r\n").size() + 1024 + 2;
+    std::size_t received = 0;
+    std::thread reader([&] {
+        while (received < count * delivered_size) {
+            const auto chunk = subscriber.read_bytes(delivered_size, std::chrono::milliseconds(10'000));
+            if (!chunk) return;
+            received += chunk->size();
+        }
+    });
+    RawClient publisher(server.port());
+    publisher.handshake();
+    std::string batch;
+    for (std::size_t i = 0; i < 256; ++i) batch += frame;
+    for (std::size_t i = 0; i < count / 256; ++i) publisher.send(batch);
+    publisher.send("PING\r\n");
+    const auto pong = publisher.read_until("PONG\r\n", std::chrono::milliseconds(30'000));
+    reader.join();
+    CHECK(pong.has_value());
+    CHECK(received == count * delivered_size);
+    CHECK_FALSE(subscriber.eof());
+}
