@@ -117,10 +117,12 @@ void append_header(std::string& block, std::string_view key, std::string_view va
 }
 
 void remove_header(std::string& block, std::string_view key) {
-    const std::size_t start = block.find(key);
-    if (start == std::string::npos || start < 1 || block[start - 1] != '\n') return;
-    const std::size_t after = start + key.size();
-    if (after >= block.size() || block[after] != ':') return;
+    // Like nats-server removeHeaderIfPresent, but looks for the key at a line start only.
+    std::string needle = "\n";
+    needle.append(key).append(":");
+    const std::size_t found = block.find(needle);
+    if (found == std::string::npos) return;
+    const std::size_t start = found + 1;
     const std::size_t end = block.find("\r\n", start);
     if (end == std::string::npos) return;
     block.erase(start, end + 2 - start);

@@ -4,6 +4,7 @@
 // exact PubAck JSON.
 #include <catch2/catch.hpp>
 
+#include "engine/jetstream/api_json.h"
 #include "tests/jetstream/jetstream_fixture.h"
 
 using herald::Duration;
@@ -37,6 +38,18 @@ TEST_CASE("jetstream publish: a stored message is acknowledged with nats-server'
     CHECK(state["last_seq"] == 2);
     // No stream on the subject: the publisher's request gets no-responders.
     CHECK(f.publish_raw("other", "x").headers == "NATS/1.0 503\r\n\r\n");
+}
+
+TEST_CASE("jetstream publish: a client's Nats-Request-Info header is not stored", "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "x", header_block({"Nats-Request-Info: {}", "Keep: me"}));
+    f.publish("orders.a", "y", header_block({"Nats-Request-Info: {}"}));
+    const auto get = [&](int seq) {
+        return f.request("$JS.API.STREAM.MSG.GET.ORDERS", json{{"seq", seq}}.dump())["message"];
+    };
+    CHECK(get(1)["hdrs"] == herald::jetstream::base64_encode("NATS/1.0\r\nKeep: me\r\n\r\n"));
+    CHECK(!get(2).contains("hdrs"));
 }
 
 TEST_CASE("jetstream publish: Nats-Msg-Id is deduplicated within duplicate_window", "[jetstream][publish][sim]") {

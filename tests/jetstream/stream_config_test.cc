@@ -185,4 +185,10 @@ TEST_CASE("api json: RFC3339Nano as Go prints it, and base64", "[jetstream][json
     append_header(built, "A", "1");
     append_header(built, "B", "2");
     CHECK(built == "NATS/1.0\r\nA: 1\r\nB: 2\r\n\r\n");
+    remove_header(built, "A");
+    CHECK(built == "NATS/1.0\r\nB: 2\r\n\r\n");
+    remove_header(built, "C");
+    CHECK(built == "NATS/1.0\r\nB: 2\r\n\r\n");
+    remove_header(built, "B");
+    CHECK(built.empty());
 }
