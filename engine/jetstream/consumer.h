@@ -61,6 +61,7 @@ public:
     const std::string& name() const { return name_; }
     const ConsumerConfig& config() const { return config_; }
     std::int64_t created_ns() const { return created_ns_; }
+    const store::SequencePair& ack_floor() const { return ack_floor_; }
     Json info_json() const;
     // Whether this consumer's filter takes `subject`.
     bool wants(std::string_view subject) const;
@@ -197,6 +198,10 @@ private:
     void detach(const Key& key);
     void delete_consumer(const Key& key, const std::string& name);
     void on_acked(const Key& key, store::Seq seq, const std::string& subject);
+    // Interest retention after a consumer was deleted: removes the messages from `seq` on that no
+    // remaining consumer still needs (nats-server consumer.stopWithFlags).
+    void remove_unwanted(const Key& key, store::Seq seq);
+    bool wanted(const StreamConsumers& entry, store::Seq seq, std::string_view subject) const;
     std::string generate_name();
     std::string consumer_directory(const Stream& stream, std::string_view name) const;
     bool persisted(const Stream& stream, const ConsumerConfig& config) const;

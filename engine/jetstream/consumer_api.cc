@@ -224,8 +224,34 @@ void Consumers::delete_consumer(const Key& key, const std::string& name) {
     consumer->stop(true);
     it->second->stream->store().remove_consumer();
     if (persisted(*it->second->stream, consumer->config())) remove_files(*it->second->stream, name);
+    if (it->second->stream->config().retention == Retention::interest) {
+        remove_unwanted(key, std::max(consumer->ack_floor().stream_seq + 1, it->second->stream->store().state().first_seq));
+    }
     // The consumer object may be running one of its own callbacks: destroy it later.
     env_.loop.post([owned = std::shared_ptr<Consumer>(std::move(consumer))] {});
+}
+
+bool Consumers::wanted(const StreamConsumers& entry, store::Seq seq, std::string_view subject) const {
+    for (const auto& [name, consumer] : entry.consumers) {
+        if (consumer->wants(subject) && !consumer->acknowledged(seq)) return true;
+    }
+    return false;
+}
+
+void Consumers::remove_unwanted(const Key& key, store::Seq seq) {
+    const auto it = streams_.find(key);
+    if (it == streams_.end()) return;
+    std::weak_ptr<int> life = life_;
+    it->second->stream->store().load_next("", seq, [this, life, key](Result<store::StoredMessage> loaded) {
+        if (life.expired() || !loaded) return;
+        const auto found = streams_.find(key);
+        if (found == streams_.end()) return;
+        if (!wanted(*found->second, loaded->seq, loaded->subject)) {
+            COVER("jetstream: a deleted consumer's interest-retained message is removed");
+            found->second->stream->store().remove(loaded->seq, [](Status) {});
+        }
+        remove_unwanted(key, loaded->seq + 1);
+    });
 }
 
 void Consumers::on_acked(const Key& key, store::Seq seq, const std::string& subject) {
@@ -245,9 +271,7 @@ void Consumers::on_acked(const Key& key, store::Seq seq, const std::string& subj
     }
     if (retention == Retention::interest) {
         // Removed once every consumer that wants the subject has acknowledged it.
-        for (const auto& [name, consumer] : it->second->consumers) {
-            if (consumer->wants(subject) && !consumer->acknowledged(seq)) return;
-        }
+        if (wanted(*it->second, seq, subject)) return;
         COVER("jetstream: interest retention removes a message every consumer acked");
     } else {
         COVER("jetstream: a workqueue message is removed on ack");

@@ -357,6 +357,21 @@ TEST_CASE("jetstream consumer: an interest stream keeps a message until every in
     json state = state_of(f);
     CHECK(state["messages"] == 1);
     CHECK(state["first_seq"] == 2);
+    // 2 is acked by A only; deleting B leaves nobody who needs it.
+    send(f, a.at(1).reply, "_INBOX.t.ia2", "");
+    f.wait([&] { return !to(f, "_INBOX.t.ia2").empty(); });
+    CHECK(state_of(f)["messages"] == 1);
+    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.B")["success"] == true);
+    f.world.run_for(Duration::milliseconds(100));
+    CHECK(state_of(f)["messages"] == 0);
+    // With A deleted too, only C is left and it wants orders.c: an orders.a message is not kept.
+    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.A")["success"] == true);
+    f.publish("orders.a", "m3");
+    f.publish("orders.c", "c1");
+    state = state_of(f);
+    CHECK(state["messages"] == 1);
+    CHECK(state["first_seq"] == 4);
+    CHECK(state["last_seq"] == 4);
 }
 
 TEST_CASE("jetstream consumer: a durable of a file stream resumes from its stored state after a restart",
