@@ -299,3 +299,97 @@ TEST_CASE("interop js consumer: a workqueue stream empties as its consumer acks"
     REQUIRE_OK(natsMsg_AckSync(batch->at(3), nullptr, &error));
     CHECK(s.stream_messages("JOBS") == 0);
 }
+
+namespace {
+
+std::string header_of(natsMsg* message, const char* key) {
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(message, key, &value) != NATS_OK || value == nullptr) return "";
+    return value;
+}
+
+// The next message on `sub` (data or status), owned.
+Msg next_on(natsSubscription* sub, std::int64_t timeout_ms = 2'000) {
+    natsMsg* message = nullptr;
+    REQUIRE_OK(natsSubscription_NextMsg(&message, sub, timeout_ms));
+    return Msg(message);
+}
+
+}  // namespace
+
+TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's status lines", "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    s.publish("orders.a", "m1");
+    jsConsumerConfig config;
+    REQUIRE_OK(jsConsumerConfig_Init(&config));
+    config.Durable = "D1";
+    config.AckPolicy = js_AckExplicit;
+    config.MaxRequestBatch = 5;
+    jsConsumerInfo* raw_info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_AddConsumer(&raw_info, s.js.get(), "ORDERS", &config, nullptr, &error));
+    jsConsumerInfo_Destroy(raw_info);
+    natsSubscription* raw_sub = nullptr;
+    REQUIRE_OK(natsConnection_SubscribeSync(&raw_sub, s.connection.get(), "_INBOX.status"));
+    const Subscription inbox(raw_sub);
+    const auto next_request = [&](const std::string& consumer, const std::string& body) {
+        REQUIRE_OK(natsConnection_PublishRequestString(s.connection.get(),
+                                                       ("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer).c_str(),
+                                                       "_INBOX.status", body.c_str()));
+    };
+
+    // no_wait with 1 of 3: the message, then 408 with what is still owed.
+    next_request("D1", R"({"batch":3,"no_wait":true})");
+    Msg data = next_on(inbox.get());
+    CHECK(data_of(data.get()) == "m1");
+    const std::string ack = natsMsg_GetReply(data.get());
+    CHECK(ack.rfind("$JS.ACK.ORDERS.D1.1.1.1.", 0) == 0);
+    CHECK(ack.substr(ack.rfind('.')) == ".0");  // Nothing pending after it.
+    Msg status = next_on(inbox.get());
+    CHECK(natsMsg_GetDataLength(status.get()) == 0);
+    CHECK(header_of(status.get(), "Status") == "408");
+    CHECK(header_of(status.get(), "Description") == "Request Timeout");
+    CHECK(header_of(status.get(), "Nats-Pending-Messages") == "2");
+    CHECK(header_of(status.get(), "Nats-Pending-Bytes") == "0");
+
+    next_request("D1", R"({"batch":1,"no_wait":true})");
+    status = next_on(inbox.get());
+    CHECK(header_of(status.get(), "Status") == "404");
+    CHECK(header_of(status.get(), "Description") == "No Messages");
+
+    next_request("D1", R"({"batch":9})");
+    status = next_on(inbox.get());
+    CHECK(header_of(status.get(), "Status") == "409");
+    CHECK(header_of(status.get(), "Description") == "Exceeded MaxRequestBatch of 5");
+
+    next_request("D1", R"({"batch":2,"expires":300000000})");
+    status = next_on(inbox.get());
+    CHECK(header_of(status.get(), "Status") == "408");
+    CHECK(header_of(status.get(), "Description") == "Request Timeout");
+    CHECK(header_of(status.get(), "Nats-Pending-Messages") == "2");
+
+    next_request("D1", "{bad");
+    status = next_on(inbox.get());
+    CHECK(header_of(status.get(), "Status") == "400");
+    CHECK(header_of(status.get(), "Description").rfind("Bad Request - ", 0) == 0);
+
+    // The double ack: an ack sent as a request gets an empty reply.
+    natsMsg* reply = nullptr;
+    REQUIRE_OK(natsConnection_RequestString(&reply, s.connection.get(), ack.c_str(), "+ACK", 2'000));
+    const Msg owned_reply(reply);
+    CHECK(natsMsg_GetDataLength(reply) == 0);
+    const ConsumerInfo info = s.consumer_info("ORDERS", "D1");
+    CHECK(info->AckFloor.Stream == 1);
+
+    // A push consumer does not take pull requests.
+    REQUIRE_OK(jsConsumerConfig_Init(&config));
+    config.Durable = "P1";
+    config.DeliverSubject = "dlv.p1";
+    REQUIRE_OK(js_AddConsumer(&raw_info, s.js.get(), "ORDERS", &config, nullptr, &error));
+    jsConsumerInfo_Destroy(raw_info);
+    next_request("P1", "");
+    status = next_on(inbox.get());
+    CHECK(header_of(status.get(), "Status") == "409");
+    CHECK(header_of(status.get(), "Description") == "Consumer is push based");
+}
