@@ -154,6 +154,29 @@ Status JetStream::subscribe_api() {
             });
         if (id) disabled_subscriptions_.push_back(*id);
     }
+    if (config_.domain.empty()) return ok();
+    // Matches nats-server's domain mappings: $JS.<domain>.API.<X> is $JS.API.<X> for these X.
+    const std::string domain_prefix = fmt::format("$JS.{}.API.", config_.domain);
+    static constexpr std::string_view mapped[] = {"INFO", "STREAM.>", "CONSUMER.>", "DIRECT.>",
+                                                  "META.>", "SERVER.>", "ACCOUNT.>"};
+    for (const auto& account : accounts_) {
+        const std::string name = account->name;
+        for (const std::string_view suffix : mapped) {
+            auto id = broker_.subscribe_internal(
+                name, domain_prefix + std::string(suffix), "",
+                [this, name, domain_prefix](const protocol::MessageArgs& message, std::string_view payload) {
+                    const std::size_t header_size = message.headers ? message.header_size : 0;
+                    const std::string subject =
+                        std::string(api_prefix) + std::string(message.subject.substr(domain_prefix.size()));
+                    const std::string reply(message.reply);
+                    const std::string headers(payload.substr(0, header_size));
+                    const std::string body(payload.substr(header_size));
+                    const Status status = broker_.publish_internal(name, subject, reply, headers, body);
+                    MAYBE(status.has_value());
+                });
+            if (id) disabled_subscriptions_.push_back(*id);
+        }
+    }
     return ok();
 }
 

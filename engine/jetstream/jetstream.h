@@ -123,7 +123,7 @@ private:
     JetStreamConfig config_;
     base::Logger log_;
     std::vector<std::unique_ptr<Account>> accounts_;
-    std::vector<std::uint64_t> disabled_subscriptions_;
+    std::vector<std::uint64_t> disabled_subscriptions_;  // And the domain mapping's.
     std::map<std::uint64_t, std::unique_ptr<Stream>> closing_;  // Deleted, store closing; by id.
     struct PendingRequest {
         Account* account = nullptr;

@@ -459,3 +459,42 @@ TEST_CASE("interop js: limits, rollup, sealing and config errors reach nats.c wi
     CHECK(error == JSStreamInvalidConfig);
     CHECK(info == nullptr);
 }
+
+TEST_CASE("interop js: a JetStream domain: nats.c's Domain option and PubAck.Domain", "[interop][js]") {
+    TempDir store;
+    ServerOptions options;
+    options.config = "jetstream { domain: hub }\n";
+    options.args = {"-js", "-sd", store.path()};
+    ServerProcess server(options);
+    Connection connection = interop::connect(server.url());
+    jsOptions js_options;
+    REQUIRE_OK(jsOptions_Init(&js_options));
+    js_options.Wait = wait_ms;
+    js_options.Domain = "hub";
+    jsCtx* raw = nullptr;
+    REQUIRE_OK(natsConnection_JetStream(&raw, connection.get(), &js_options));
+    JsCtx js(raw);
+
+    jsStreamConfig config;
+    REQUIRE_OK(jsStreamConfig_Init(&config));
+    config.Name = "D";
+    const char* subjects[] = {"d.*"};
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    jsStreamInfo* info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_AddStream(&info, js.get(), &config, nullptr, &error));
+    jsStreamInfo_Destroy(info);
+    jsPubAck* ack = nullptr;
+    REQUIRE_OK(js_Publish(&ack, js.get(), "d.a", "x", 1, nullptr, &error));
+    PubAck owned(ack);
+    CHECK(owned->Sequence == 1);
+    REQUIRE(owned->Domain != nullptr);
+    CHECK(std::string(owned->Domain) == "hub");
+    jsAccountInfo* account = nullptr;
+    REQUIRE_OK(js_GetAccountInfo(&account, js.get(), nullptr, &error));
+    CHECK(account->Streams == 1);
+    REQUIRE(account->Domain != nullptr);
+    CHECK(std::string(account->Domain) == "hub");
+    jsAccountInfo_Destroy(account);
+}

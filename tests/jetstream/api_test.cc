@@ -314,3 +314,19 @@ TEST_CASE("jetstream api: DIRECT.GET answers with the message and Nats-* headers
           "NATS/1.0 408 Bad Request\r\n\r\n");
     CHECK(f.publish_raw("$JS.API.DIRECT.GET.KV.kv.a", "x").headers == "NATS/1.0 408 Bad Request\r\n\r\n");
 }
+
+TEST_CASE("jetstream api: with a domain, $JS.<domain>.API maps to $JS.API and PubAcks name the domain",
+          "[jetstream][api][sim]") {
+    JetStreamFixture f(1, "hub");
+    const json info = f.request("$JS.hub.API.INFO");
+    CHECK(info["type"] == "io.nats.jetstream.api.v1.account_info_response");
+    CHECK(info["domain"] == "hub");
+    CHECK(f.request("$JS.hub.API.STREAM.CREATE.KV", R"({"name":"KV","subjects":["kv.>"],"allow_direct":true})")
+              ["did_create"] == true);
+    CHECK(f.publish_raw("kv.a", "one").payload == R"({"stream":"KV", "domain":"hub", "seq":1})");
+    CHECK(f.request("$JS.API.STREAM.INFO.KV")["domain"] == "hub");
+    CHECK(f.request("$JS.hub.API.STREAM.NAMES")["streams"] == json{"KV"});
+    CHECK(f.publish_raw("$JS.hub.API.DIRECT.GET.KV.kv.a", "").payload == "one");
+    // Other subjects under the domain prefix are not mapped.
+    CHECK(f.publish_raw("$JS.hub.API.OTHER", "").headers == "NATS/1.0 503\r\n\r\n");
+}

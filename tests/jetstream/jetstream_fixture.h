@@ -26,7 +26,8 @@ constexpr std::uint64_t js_steps_max = 400'000;
 
 class JetStreamFixture {
 public:
-    explicit JetStreamFixture(std::uint64_t seed = 1) : world(seed) {
+    explicit JetStreamFixture(std::uint64_t seed = 1, std::string domain = {})
+        : world(seed), domain_(std::move(domain)) {
         node = &world.add_node();
         client_node = &world.add_node();
         start_server();
@@ -44,6 +45,7 @@ public:
         options.port = 4222;
         options.jetstream = true;
         options.store_dir = "/data";
+        options.jetstream_domain = domain_;
         server = std::make_unique<server::Server>(node->env(), options, base::Logger());
         REQUIRE(server->start());
         if (wait_ready) REQUIRE(wait([&] { return server->jetstream_ready(); }));
@@ -133,6 +135,7 @@ public:
     RawClient* client = nullptr;
 
 private:
+    std::string domain_;
     std::uint64_t inbox_count_ = 0;
 };
 
