@@ -246,7 +246,9 @@ void Consumer::select_start() {
     }
     next_seq_ = seq;
     next_consumer_seq_ = 1;
-    ack_floor_ = store::SequencePair{0, seq - 1};
+    // nats-server sets asflr = sseq - 1 here but then applies the store's state, whose ack floor
+    // is still zero: a new consumer reports ack_floor {0, 0} until its first ack.
+    ack_floor_ = store::SequencePair{0, 0};
 }
 
 bool Consumer::wants(std::string_view subject) const {
@@ -290,7 +292,9 @@ Json Consumer::info_json() const {
     info["created"] = rfc3339_nano(created_ns_);
     info["config"] = consumer_config_json(config_);
     info["delivered"] = Json{{"consumer_seq", next_consumer_seq_ - 1}, {"stream_seq", next_seq_ - 1}};
+    if (last_delivery_ns_ != 0) info["delivered"]["last_active"] = rfc3339_nano(last_delivery_ns_);
     info["ack_floor"] = Json{{"consumer_seq", ack_floor_.consumer_seq}, {"stream_seq", ack_floor_.stream_seq}};
+    if (last_ack_ns_ != 0) info["ack_floor"]["last_active"] = rfc3339_nano(last_ack_ns_);
     info["num_ack_pending"] = pending_.size();
     info["num_redelivered"] = redelivered_.size();
     info["num_waiting"] = waiting_.size();
@@ -784,6 +788,7 @@ void Consumer::ack(store::Seq seq, store::Seq consumer_seq) {
 }
 
 void Consumer::acked_one(store::Seq seq, const std::string& subject) {
+    last_ack_ns_ = env_.clock.realtime_ns();
     if (events_.acked) events_.acked(seq, subject);
 }
 

@@ -146,7 +146,8 @@ private:
     std::uint64_t request_ids_ = 0;
     bool loading_ = false;
     bool stopped_ = true;
-    std::int64_t last_delivery_ns_ = 0;
+    std::int64_t last_delivery_ns_ = 0;  // Wall time of the last delivery (delivered.last_active).
+    std::int64_t last_ack_ns_ = 0;       // Of the last ack (ack_floor.last_active).
     std::vector<std::uint64_t> subscriptions_;
     io::TimerId heartbeat_timer_ = 0;
     io::TimerId inactivity_timer_ = 0;

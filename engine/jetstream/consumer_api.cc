@@ -129,10 +129,8 @@ void Consumers::on_api(std::string_view account, const protocol::MessageArgs& me
         return create(account, stream, name, filter, false, t.size() >= 3, reply, body_copy);
     }
     if (t[0] == "DURABLE" && t.size() >= 2 && t[1] == "CREATE") {
-        if (t.size() != 4) {
-            return respond_error(account, reply, "consumer_create_response",
-                                 api_failure(ApiError::consumer_durable_name_not_in_subject));
-        }
+        // nats-server subscribes $JS.API.CONSUMER.DURABLE.CREATE.*.*: other forms get no answer.
+        if (t.size() != 4) return;
         return create(account, std::string(t[2]), std::string(t[3]), "", true, true, reply, body_copy);
     }
     if (t[0] == "INFO" && t.size() == 3) return info(account, std::string(t[1]), std::string(t[2]), reply);
@@ -573,7 +571,16 @@ void Consumers::names(std::string_view account, std::string_view stream_name, co
         }
     }
     Stream* stream = jetstream_.find_stream(account, stream_name);
-    if (stream == nullptr) return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
+    if (stream == nullptr) {
+        // nats-server sends the paged fields with the error (an empty page).
+        Json response = response_of(type);
+        response["error"] = api_error_json(api_failure(ApiError::stream_not_found));
+        response["total"] = 0;
+        response["offset"] = 0;
+        response["limit"] = 0;
+        response["consumers"] = Json::array();
+        return jetstream_.respond(account, reply, response);
+    }
     std::vector<const Consumer*> all;
     const auto it = streams_.find(Key{std::string(account), std::string(stream_name)});
     if (it != streams_.end() && it->second->stream == stream) {

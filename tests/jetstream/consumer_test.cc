@@ -27,6 +27,15 @@ json without_created(json reply) {
     return reply;
 }
 
+// A SequenceInfo without its last_active time (checked to be a string when present).
+json at(json sequence) {
+    if (sequence.contains("last_active")) {
+        CHECK(sequence["last_active"].is_string());
+        sequence.erase("last_active");
+    }
+    return sequence;
+}
+
 json seqs(std::uint64_t consumer, std::uint64_t stream) { return json{{"consumer_seq", consumer}, {"stream_seq", stream}}; }
 
 std::vector<ReceivedMessage> to(JetStreamFixture& f, const std::string& subject) {
@@ -216,8 +225,8 @@ TEST_CASE("jetstream consumer: pull requests deliver with the ack subject and en
           "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: 1\r\nNats-Pending-Bytes: 10\r\n\r\n");
 
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
-    CHECK(info["delivered"] == seqs(4, 4));
-    CHECK(info["ack_floor"] == seqs(0, 0));
+    CHECK(at(info["delivered"]) == seqs(4, 4));
+    CHECK(at(info["ack_floor"]) == seqs(0, 0));
     CHECK(info["num_ack_pending"] == 4);
     CHECK(info["num_pending"] == 0);
 }
@@ -236,7 +245,7 @@ TEST_CASE("jetstream consumer: acks, naks, redelivery after ack_wait, term, max_
     f.wait([&] { return !to(f, "_INBOX.t.ackack").empty(); });
     CHECK(to(f, "_INBOX.t.ackack").at(0).payload.empty());
     json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
-    CHECK(info["ack_floor"] == seqs(1, 1));
+    CHECK(at(info["ack_floor"]) == seqs(1, 1));
     CHECK(info["num_ack_pending"] == 2);
     // Nak 2: redelivered at once with delivered count 2.
     send(f, got[1].reply, "", "-NAK");
@@ -259,7 +268,7 @@ TEST_CASE("jetstream consumer: acks, naks, redelivery after ack_wait, term, max_
     info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
     CHECK(info["num_ack_pending"] == 0);
     CHECK(info["num_redelivered"] == 1);
-    CHECK(info["delivered"] == seqs(5, 3));
+    CHECK(at(info["delivered"]) == seqs(5, 3));
 }
 
 TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT", "[jetstream][consumer][ack][sim]") {
@@ -287,7 +296,7 @@ TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT", "[jetstream][co
     f.world.run_for(Duration::milliseconds(100));
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
     CHECK(info["num_ack_pending"] == 0);
-    CHECK(info["ack_floor"]["stream_seq"] == 2);
+    CHECK(at(info["ack_floor"])["stream_seq"] == 2);
     CHECK(info["num_waiting"] == 1);
 }
 
@@ -307,7 +316,7 @@ TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats", 
     send(f, got[1].reply, "", "+ACK");  // Acks 1 and 2.
     f.world.run_for(Duration::milliseconds(2500));
     json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.P1");
-    CHECK(info["ack_floor"] == seqs(2, 2));
+    CHECK(at(info["ack_floor"]) == seqs(2, 2));
     CHECK(info["num_ack_pending"] == 1);
     got = to(f, "dlv.x");
     REQUIRE(got.size() >= 4);
@@ -392,8 +401,8 @@ TEST_CASE("jetstream consumer: a durable of a file stream resumes from its store
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
     CHECK(info["created"] == created["created"]);
     CHECK(info["config"] == created["config"]);
-    CHECK(info["delivered"] == seqs(2, 2));
-    CHECK(info["ack_floor"] == seqs(1, 1));
+    CHECK(at(info["delivered"]) == seqs(2, 2));
+    CHECK(at(info["ack_floor"]) == seqs(1, 1));
     CHECK(info["num_ack_pending"] == 1);
     CHECK(info["num_pending"] == 1);
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"D1"});
@@ -423,7 +432,7 @@ TEST_CASE("jetstream consumer: a push consumer sends only while its deliver subj
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1", durable("P1", {{"deliver_subject", "dlv.late"}}).dump());
     f.world.run_for(Duration::seconds(1));
     json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.P1");
-    CHECK(info["delivered"] == seqs(0, 0));
+    CHECK(at(info["delivered"]) == seqs(0, 0));
     CHECK(!info.contains("push_bound"));
     f.client->send("SUB dlv.late 9\r\n");
     f.wait([&] { return to(f, "dlv.late").size() >= 2; });
