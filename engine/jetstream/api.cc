@@ -130,7 +130,8 @@ std::vector<std::string_view> api_tokens(std::string_view subject) {
     if (!subject.starts_with(api_prefix)) return tokens;
     subject.remove_prefix(api_prefix.size());
     protocol::TokenReader reader(subject);
-    while (!reader.done()) tokens.push_back(reader.next());
+    while (!reader.done())
+        tokens.push_back(reader.next());
     return tokens;
 }
 
@@ -147,7 +148,9 @@ void JetStream::on_disabled_api(const std::string& account, const protocol::Mess
     MAYBE(status.has_value());
 }
 
-void JetStream::respond(std::string_view account_name, std::string_view reply, const Json& response,
+void JetStream::respond(std::string_view account_name,
+                        std::string_view reply,
+                        const Json& response,
                         bool error_counts) {
     Account* account = find_account(account_name);
     if (account != nullptr) {
@@ -159,14 +162,19 @@ void JetStream::respond(std::string_view account_name, std::string_view reply, c
     MAYBE(status.has_value());
 }
 
-void JetStream::respond_error(Account& account, std::string_view reply, std::string_view type,
-                              const ApiFailure& failure, bool error_counts) {
+void JetStream::respond_error(Account& account,
+                              std::string_view reply,
+                              std::string_view type,
+                              const ApiFailure& failure,
+                              bool error_counts) {
     Json response = response_of(type);
     response["error"] = api_error_json(failure);
     respond(account.name, reply, response, error_counts);
 }
 
-void JetStream::on_api(Account& account, const protocol::MessageArgs& message, std::string_view payload) {
+void JetStream::on_api(Account& account,
+                       const protocol::MessageArgs& message,
+                       std::string_view payload) {
     const std::string_view body = payload.substr(message.headers ? message.header_size : 0);
     if (!ready_) {
         if (shutting_down_ || message.reply.empty()) return;
@@ -174,8 +182,8 @@ void JetStream::on_api(Account& account, const protocol::MessageArgs& message, s
             COVER("jetstream: an API request dropped while streams recover");
             return;
         }
-        pending_requests_.push_back(
-            PendingRequest{&account, std::string(message.subject), std::string(message.reply), std::string(body)});
+        pending_requests_.push_back(PendingRequest{
+            &account, std::string(message.subject), std::string(message.reply), std::string(body)});
         return;
     }
     // Copies: a handler may publish (nested routing) and the views die with this call.
@@ -203,7 +211,8 @@ void JetStream::on_api(Account& account, const protocol::MessageArgs& message, s
     if (is({"STREAM", "NAMES"}, 2)) return stream_names(account, reply, body, false);
     if (is({"STREAM", "LIST"}, 2)) return stream_names(account, reply, body, true);
     if (is({"STREAM", "MSG", "GET"}, 4)) return stream_msg_get(account, tokens[3], reply, body);
-    if (is({"STREAM", "MSG", "DELETE"}, 4)) return stream_msg_delete(account, tokens[3], reply, body);
+    if (is({"STREAM", "MSG", "DELETE"}, 4))
+        return stream_msg_delete(account, tokens[3], reply, body);
     // DIRECT.GET is served by the streams' own subscriptions; other subjects are not ours (yet).
 }
 
@@ -221,10 +230,14 @@ void JetStream::account_info(Account& account, std::string_view reply) {
     response["storage"] = storage;
     response["streams"] = account.streams.size();
     response["consumers"] = consumers;
-    response["limits"] = Json{{"max_memory", -1},          {"max_storage", -1},
-                              {"max_streams", -1},         {"max_consumers", -1},
-                              {"max_ack_pending", -1},     {"memory_max_stream_bytes", -1},
-                              {"storage_max_stream_bytes", -1}, {"max_bytes_required", false}};
+    response["limits"] = Json{{"max_memory", -1},
+                              {"max_storage", -1},
+                              {"max_streams", -1},
+                              {"max_consumers", -1},
+                              {"max_ack_pending", -1},
+                              {"memory_max_stream_bytes", -1},
+                              {"storage_max_stream_bytes", -1},
+                              {"max_bytes_required", false}};
     if (!config_.domain.empty()) response["domain"] = config_.domain;
     response["api"] = Json{{"total", account.api.total}, {"errors", account.api.errors}};
     respond(account.name, reply, response);
@@ -237,40 +250,51 @@ std::optional<ApiFailure> JetStream::check_subject_overlap(const Account& accoun
         if (name == config.name) continue;
         for (const std::string& mine : config.subjects) {
             for (const std::string& theirs : stream->config().subjects) {
-                if (subjects_collide(mine, theirs)) return api_failure(ApiError::stream_subject_overlap);
+                if (subjects_collide(mine, theirs))
+                    return api_failure(ApiError::stream_subject_overlap);
             }
         }
     }
     return std::nullopt;
 }
 
-void JetStream::stream_create(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_create(Account& account,
+                              std::string_view name,
+                              std::string_view reply_view,
                               std::string_view body) {
     static constexpr std::string_view type = "stream_create_response";
     StreamConfig config;
     if (auto failure = parse_stream_config(body.empty() ? std::string_view("!") : body, config)) {
         return respond_error(account, reply_view, type, *failure);
     }
-    if (name != config.name) return respond_error(account, reply_view, type, api_failure(ApiError::stream_mismatch));
+    if (name != config.name)
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_mismatch));
     if (name.find_first_of("/\\") != std::string_view::npos) {
-        return respond_error(account, reply_view, type, api_failure(ApiError::stream_name_contains_path_separators));
+        return respond_error(
+            account, reply_view, type, api_failure(ApiError::stream_name_contains_path_separators));
     }
     if (config.sealed) {
-        return respond_error(account, reply_view, type,
+        return respond_error(account,
+                             reply_view,
+                             type,
                              api_failure(ApiError::stream_invalid_config,
                                          "stream configuration for create can not be sealed"));
     }
     if (config.mirror_direct && config.mirror.is_null()) {
-        return respond_error(account, reply_view, type,
+        return respond_error(account,
+                             reply_view,
+                             type,
                              api_failure(ApiError::stream_invalid_config,
                                          "stream has no mirror but does have mirror direct"));
     }
-    serialize([this, &account, config = std::move(config), reply = std::string(reply_view)](Done done) mutable {
+    serialize([this, &account, config = std::move(config), reply = std::string(reply_view)](
+                  Done done) mutable {
         static constexpr std::string_view type_name = "stream_create_response";
         auto answer = [this, &account, reply](const Stream& stream) {
             Json response = response_of(type_name);
             response.update(stream.info_json());
-            response["did_create"] = true;  // nats-server 2.9.10 sets it on every successful create.
+            response["did_create"] =
+                true;  // nats-server 2.9.10 sets it on every successful create.
             respond(account.name, reply, response);
         };
         // Matches nats-server addStreamWithAssignment.
@@ -279,7 +303,8 @@ void JetStream::stream_create(Account& account, std::string_view name, std::stri
             return done();
         }
         if (config.num_replicas > 1) {
-            respond_error(account, reply, type_name, api_failure(ApiError::stream_replicas_not_supported));
+            respond_error(
+                account, reply, type_name, api_failure(ApiError::stream_replicas_not_supported));
             return done();
         }
         if (const auto it = account.streams.find(config.name); it != account.streams.end()) {
@@ -296,37 +321,55 @@ void JetStream::stream_create(Account& account, std::string_view name, std::stri
         }
         const std::int64_t created_ns = env_.clock.realtime_ns();
         auto open = [this, &account, config, created_ns, reply, answer, done]() {
-            open_stream(account, config, created_ns, false, [this, &account, reply, answer, done](Result<Stream*> stream) {
-                if (!stream) {
-                    respond_error(account, reply, type_name, api_failure(ApiError::stream_create, stream.error().message()));
-                } else {
-                    LOG_INFO(log_, "stream '{} > {}' created", account.name, (*stream)->name());
-                    answer(**stream);
-                }
-                done();
-            });
+            open_stream(
+                account,
+                config,
+                created_ns,
+                false,
+                [this, &account, reply, answer, done](Result<Stream*> stream) {
+                    if (!stream) {
+                        respond_error(
+                            account,
+                            reply,
+                            type_name,
+                            api_failure(ApiError::stream_create, stream.error().message()));
+                    } else {
+                        LOG_INFO(log_, "stream '{} > {}' created", account.name, (*stream)->name());
+                        answer(**stream);
+                    }
+                    done();
+                });
         };
         if (config.storage == Storage::memory) return open();
-        write_meta(account, config, created_ns, [this, &account, reply, open, done](Status written) {
-            if (!written) {
-                respond_error(account, reply, type_name, api_failure(ApiError::stream_create, written.error().message()));
-                return done();
-            }
-            open();
-        });
+        write_meta(
+            account, config, created_ns, [this, &account, reply, open, done](Status written) {
+                if (!written) {
+                    respond_error(account,
+                                  reply,
+                                  type_name,
+                                  api_failure(ApiError::stream_create, written.error().message()));
+                    return done();
+                }
+                open();
+            });
     });
 }
 
-void JetStream::stream_update(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_update(Account& account,
+                              std::string_view name,
+                              std::string_view reply_view,
                               std::string_view body) {
     static constexpr std::string_view type = "stream_update_response";
     StreamConfig config;
     if (auto failure = parse_stream_config(body.empty() ? std::string_view("!") : body, config)) {
         return respond_error(account, reply_view, type, *failure);
     }
-    if (auto failure = check_stream_config(config)) return respond_error(account, reply_view, type, *failure);
-    if (name != config.name) return respond_error(account, reply_view, type, api_failure(ApiError::stream_mismatch));
-    serialize([this, &account, config = std::move(config), reply = std::string(reply_view)](Done done) mutable {
+    if (auto failure = check_stream_config(config))
+        return respond_error(account, reply_view, type, *failure);
+    if (name != config.name)
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_mismatch));
+    serialize([this, &account, config = std::move(config), reply = std::string(reply_view)](
+                  Done done) mutable {
         static constexpr std::string_view type_name = "stream_update_response";
         const auto it = account.streams.find(config.name);
         if (it == account.streams.end()) {
@@ -339,7 +382,8 @@ void JetStream::stream_update(Account& account, std::string_view name, std::stri
             return done();
         }
         if (config.num_replicas > 1) {
-            respond_error(account, reply, type_name, api_failure(ApiError::stream_replicas_not_supported));
+            respond_error(
+                account, reply, type_name, api_failure(ApiError::stream_replicas_not_supported));
             return done();
         }
         if (auto failure = check_subject_overlap(account, config)) {
@@ -353,7 +397,10 @@ void JetStream::stream_update(Account& account, std::string_view name, std::stri
                 return done();
             }
             if (Status updated = found->second->update(config); !updated) {
-                respond_error(account, reply, type_name, api_failure(ApiError::stream_update, updated.error().message()));
+                respond_error(account,
+                              reply,
+                              type_name,
+                              api_failure(ApiError::stream_update, updated.error().message()));
                 return done();
             }
             Json response = response_of(type_name);
@@ -363,17 +410,26 @@ void JetStream::stream_update(Account& account, std::string_view name, std::stri
             done();
         };
         if (config.storage == Storage::memory) return apply();
-        write_meta(account, config, stream.created_ns(), [this, &account, reply, apply, done](Status written) {
-            if (!written) {
-                respond_error(account, reply, type_name, api_failure(ApiError::stream_update, written.error().message()));
-                return done();
-            }
-            apply();
-        });
+        write_meta(account,
+                   config,
+                   stream.created_ns(),
+                   [this, &account, reply, apply, done](Status written) {
+                       if (!written) {
+                           respond_error(
+                               account,
+                               reply,
+                               type_name,
+                               api_failure(ApiError::stream_update, written.error().message()));
+                           return done();
+                       }
+                       apply();
+                   });
     });
 }
 
-void JetStream::stream_info(Account& account, std::string_view name, std::string_view reply,
+void JetStream::stream_info(Account& account,
+                            std::string_view name,
+                            std::string_view reply,
                             std::string_view body) {
     static constexpr std::string_view type = "stream_info_response";
     std::string subjects_filter;
@@ -385,10 +441,12 @@ void JetStream::stream_info(Account& account, std::string_view name, std::string
             subjects_filter = request->string_field("subjects_filter");
             offset = request->int_field("offset");
         }
-        if (!request || !request->valid) return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
+        if (!request || !request->valid)
+            return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
     }
     const auto it = account.streams.find(name);
-    if (it == account.streams.end()) return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
+    if (it == account.streams.end())
+        return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
     const Stream& stream = *it->second;
     Json response = response_of(type);
     response["total"] = 0;
@@ -397,11 +455,13 @@ void JetStream::stream_info(Account& account, std::string_view name, std::string
     Json info = stream.info_json();
     if (!subjects_filter.empty()) {
         // Matches nats-server jsStreamInfoRequest: subject details are paged by 100000.
-        const std::vector<store::SubjectState> subjects = stream.store().subjects_state(subjects_filter);
+        const std::vector<store::SubjectState> subjects =
+            stream.store().subjects_state(subjects_filter);
         const std::size_t start = clamp_offset(offset, subjects.size());
         const std::size_t end = std::min(subjects.size(), start + api_subject_details_max);
         Json details = Json::object();
-        for (std::size_t i = start; i < end; ++i) details[subjects[i].subject] = subjects[i].messages;
+        for (std::size_t i = start; i < end; ++i)
+            details[subjects[i].subject] = subjects[i].messages;
         if (!details.empty()) {
             // Keep nats-server's field order: subjects before consumer_count.
             Json& state = info["state"];
@@ -419,42 +479,48 @@ void JetStream::stream_info(Account& account, std::string_view name, std::string
     respond(account.name, reply, response);
 }
 
-void JetStream::stream_delete(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_delete(Account& account,
+                              std::string_view name,
+                              std::string_view reply_view,
                               std::string_view body) {
     static constexpr std::string_view type = "stream_delete_response";
-    if (!is_empty_request(body)) return respond_error(account, reply_view, type, api_failure(ApiError::not_empty_request));
-    serialize([this, &account, name = std::string(name), reply = std::string(reply_view)](Done done) {
-        static constexpr std::string_view type_name = "stream_delete_response";
-        const auto it = account.streams.find(name);
-        if (it == account.streams.end()) {
-            respond_error(account, reply, type_name, api_failure(ApiError::stream_not_found));
-            return done();
-        }
-        // The stream waits in closing_ (owned by JetStream, so a crash mid-delete frees it)
-        // until its store has closed; it is destroyed on a later turn, not inside the store's
-        // own callback.
-        const std::uint64_t closing_id = ++closing_ids_;
-        Stream& stream = *it->second;
-        closing_.emplace(closing_id, std::move(it->second));
-        account.streams.erase(it);
-        const bool on_disk = stream.config().storage == Storage::file;
-        std::weak_ptr<int> life = life_;
-        stream.close([this, life, closing_id, &account, name, reply, on_disk, done]() {
-            if (life.expired()) return;
-            env_.loop.post([this, life, closing_id] {
-                if (!life.expired()) closing_.erase(closing_id);
+    if (!is_empty_request(body))
+        return respond_error(account, reply_view, type, api_failure(ApiError::not_empty_request));
+    serialize(
+        [this, &account, name = std::string(name), reply = std::string(reply_view)](Done done) {
+            static constexpr std::string_view type_name = "stream_delete_response";
+            const auto it = account.streams.find(name);
+            if (it == account.streams.end()) {
+                respond_error(account, reply, type_name, api_failure(ApiError::stream_not_found));
+                return done();
+            }
+            // The stream waits in closing_ (owned by JetStream, so a crash mid-delete frees it)
+            // until its store has closed; it is destroyed on a later turn, not inside the store's
+            // own callback.
+            const std::uint64_t closing_id = ++closing_ids_;
+            Stream& stream = *it->second;
+            closing_.emplace(closing_id, std::move(it->second));
+            account.streams.erase(it);
+            const bool on_disk = stream.config().storage == Storage::file;
+            std::weak_ptr<int> life = life_;
+            stream.close([this, life, closing_id, &account, name, reply, on_disk, done]() {
+                if (life.expired()) return;
+                env_.loop.post([this, life, closing_id] {
+                    if (!life.expired()) closing_.erase(closing_id);
+                });
+                if (on_disk) remove_stream_files(account.name, name);
+                LOG_INFO(log_, "stream '{} > {}' deleted", account.name, name);
+                Json response = response_of(type_name);
+                response["success"] = true;
+                respond(account.name, reply, response);
+                done();
             });
-            if (on_disk) remove_stream_files(account.name, name);
-            LOG_INFO(log_, "stream '{} > {}' deleted", account.name, name);
-            Json response = response_of(type_name);
-            response["success"] = true;
-            respond(account.name, reply, response);
-            done();
         });
-    });
 }
 
-void JetStream::stream_purge(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_purge(Account& account,
+                             std::string_view name,
+                             std::string_view reply_view,
                              std::string_view body) {
     static constexpr std::string_view type = "stream_purge_response";
     store::PurgeRequest purge;
@@ -473,29 +539,43 @@ void JetStream::stream_purge(Account& account, std::string_view name, std::strin
         }
     }
     const auto it = account.streams.find(name);
-    if (it == account.streams.end()) return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
+    if (it == account.streams.end())
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
     Stream& stream = *it->second;
-    if (stream.config().sealed) return respond_error(account, reply_view, type, api_failure(ApiError::stream_sealed));
+    if (stream.config().sealed)
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_sealed));
     if (stream.config().deny_purge) {
-        return respond_error(account, reply_view, type,
-                             api_failure(ApiError::stream_purge_failed, "stream purge not permitted"));
+        return respond_error(
+            account,
+            reply_view,
+            type,
+            api_failure(ApiError::stream_purge_failed, "stream purge not permitted"));
     }
     std::weak_ptr<int> life = life_;
-    stream.store().purge(purge, [this, life, &account, reply = std::string(reply_view)](Result<std::uint64_t> purged) {
-        if (life.expired()) return;
-        if (!purged) {
-            // nats-server sends this one with sendAPIResponse: not counted as an API error.
-            return respond_error(account, reply, "stream_purge_response",
-                                 api_failure(ApiError::stream_general_error, purged.error().message()), false);
-        }
-        Json response = response_of("stream_purge_response");
-        response["success"] = true;
-        response["purged"] = *purged;
-        respond(account.name, reply, response);
-    });
+    stream.store().purge(
+        purge,
+        [this, life, &account, reply = std::string(reply_view)](Result<std::uint64_t> purged) {
+            if (life.expired()) return;
+            if (!purged) {
+                // nats-server sends this one with sendAPIResponse: not counted as an API error.
+                return respond_error(
+                    account,
+                    reply,
+                    "stream_purge_response",
+                    api_failure(ApiError::stream_general_error, purged.error().message()),
+                    false);
+            }
+            Json response = response_of("stream_purge_response");
+            response["success"] = true;
+            response["purged"] = *purged;
+            respond(account.name, reply, response);
+        });
 }
 
-void JetStream::stream_names(Account& account, std::string_view reply, std::string_view body, bool list) {
+void JetStream::stream_names(Account& account,
+                             std::string_view reply,
+                             std::string_view body,
+                             bool list) {
     const std::string_view type = list ? "stream_list_response" : "stream_names_response";
     std::int64_t offset = 0;
     std::string filter;
@@ -505,7 +585,8 @@ void JetStream::stream_names(Account& account, std::string_view reply, std::stri
             offset = request->int_field("offset");
             filter = request->string_field("subject");
         }
-        if (!request || !request->valid) return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
+        if (!request || !request->valid)
+            return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
     }
     // Sorted by name (the map's order), as nats-server sorts before paging.
     std::vector<const Stream*> matching;
@@ -537,10 +618,13 @@ void JetStream::stream_names(Account& account, std::string_view reply, std::stri
     respond(account.name, reply, response);
 }
 
-void JetStream::stream_msg_get(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_msg_get(Account& account,
+                               std::string_view name,
+                               std::string_view reply_view,
                                std::string_view body) {
     static constexpr std::string_view type = "stream_msg_get_response";
-    if (body.empty()) return respond_error(account, reply_view, type, api_failure(ApiError::bad_request));
+    if (body.empty())
+        return respond_error(account, reply_view, type, api_failure(ApiError::bad_request));
     auto request = parse_request(body);
     std::uint64_t seq = 0;
     std::string last_for;
@@ -550,17 +634,24 @@ void JetStream::stream_msg_get(Account& account, std::string_view name, std::str
         last_for = request->string_field("last_by_subj");
         next_for = request->string_field("next_by_subj");
     }
-    if (!request || !request->valid) return respond_error(account, reply_view, type, api_failure(ApiError::invalid_json));
-    if ((seq > 0 && !last_for.empty()) || (seq == 0 && last_for.empty() && next_for.empty()) ||
-        (!last_for.empty() && !next_for.empty())) {
+    if (!request || !request->valid)
+        return respond_error(account, reply_view, type, api_failure(ApiError::invalid_json));
+    if ((seq > 0 && !last_for.empty()) || (seq == 0 && last_for.empty() && next_for.empty())
+        || (!last_for.empty() && !next_for.empty())) {
         return respond_error(account, reply_view, type, api_failure(ApiError::bad_request));
     }
     const auto it = account.streams.find(name);
-    if (it == account.streams.end()) return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
+    if (it == account.streams.end())
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
     std::weak_ptr<int> life = life_;
-    auto on_loaded = [this, life, &account, reply = std::string(reply_view)](Result<store::StoredMessage> loaded) {
+    auto on_loaded = [this, life, &account, reply = std::string(reply_view)](
+                         Result<store::StoredMessage> loaded) {
         if (life.expired()) return;
-        if (!loaded) return respond_error(account, reply, "stream_msg_get_response", api_failure(ApiError::message_not_found));
+        if (!loaded)
+            return respond_error(account,
+                                 reply,
+                                 "stream_msg_get_response",
+                                 api_failure(ApiError::message_not_found));
         Json message = Json::object();
         message["subject"] = loaded->subject;
         message["seq"] = loaded->seq;
@@ -577,48 +668,66 @@ void JetStream::stream_msg_get(Account& account, std::string_view name, std::str
     store.load(seq, on_loaded);
 }
 
-void JetStream::stream_msg_delete(Account& account, std::string_view name, std::string_view reply_view,
+void JetStream::stream_msg_delete(Account& account,
+                                  std::string_view name,
+                                  std::string_view reply_view,
                                   std::string_view body) {
     static constexpr std::string_view type = "stream_msg_delete_response";
-    if (body.empty()) return respond_error(account, reply_view, type, api_failure(ApiError::bad_request));
+    if (body.empty())
+        return respond_error(account, reply_view, type, api_failure(ApiError::bad_request));
     auto request = parse_request(body);
     std::uint64_t seq = 0;
     if (request) {
         seq = request->uint_field("seq");
         static_cast<void>(request->bool_field("no_erase"));  // Herald never rewrites in place.
     }
-    if (!request || !request->valid) return respond_error(account, reply_view, type, api_failure(ApiError::invalid_json));
+    if (!request || !request->valid)
+        return respond_error(account, reply_view, type, api_failure(ApiError::invalid_json));
     const auto it = account.streams.find(name);
-    if (it == account.streams.end()) return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
+    if (it == account.streams.end())
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_not_found));
     Stream& stream = *it->second;
-    if (stream.config().sealed) return respond_error(account, reply_view, type, api_failure(ApiError::stream_sealed));
+    if (stream.config().sealed)
+        return respond_error(account, reply_view, type, api_failure(ApiError::stream_sealed));
     if (stream.config().deny_delete) {
-        return respond_error(account, reply_view, type,
-                             api_failure(ApiError::stream_msg_delete_failed, "message delete not permitted"));
+        return respond_error(
+            account,
+            reply_view,
+            type,
+            api_failure(ApiError::stream_msg_delete_failed, "message delete not permitted"));
     }
     if (seq > stream.store().state().last_seq) {
         // Matches nats-server fileStore.removeMsg: past the last sequence is ErrStoreEOF.
-        return respond_error(account, reply_view, type,
-                             api_failure(ApiError::stream_msg_delete_failed,
-                                         store::make_error_code(store::Errc::end_of_stream).message()),
-                             false);
+        return respond_error(
+            account,
+            reply_view,
+            type,
+            api_failure(ApiError::stream_msg_delete_failed,
+                        store::make_error_code(store::Errc::end_of_stream).message()),
+            false);
     }
     std::weak_ptr<int> life = life_;
-    stream.store().remove(seq, [this, life, &account, reply = std::string(reply_view)](Status removed) {
-        if (life.expired()) return;
-        static constexpr std::string_view type_name = "stream_msg_delete_response";
-        if (!removed) {
-            // Matches nats-server 2.9.10: the store's error comes back as 500/10057 ("no message
-            // found", "stream store EOF"); 10043 is only for a remove that reports nothing removed.
-            MAYBE(removed.error() == store::Errc::message_not_found);
-            // Sent with sendAPIResponse by nats-server: not counted as an API error.
-            return respond_error(account, reply, type_name,
-                                 api_failure(ApiError::stream_msg_delete_failed, removed.error().message()), false);
-        }
-        Json response = response_of(type_name);
-        response["success"] = true;
-        respond(account.name, reply, response);
-    });
+    stream.store().remove(
+        seq, [this, life, &account, reply = std::string(reply_view)](Status removed) {
+            if (life.expired()) return;
+            static constexpr std::string_view type_name = "stream_msg_delete_response";
+            if (!removed) {
+                // Matches nats-server 2.9.10: the store's error comes back as 500/10057 ("no
+                // message found", "stream store EOF"); 10043 is only for a remove that reports
+                // nothing removed.
+                MAYBE(removed.error() == store::Errc::message_not_found);
+                // Sent with sendAPIResponse by nats-server: not counted as an API error.
+                return respond_error(
+                    account,
+                    reply,
+                    type_name,
+                    api_failure(ApiError::stream_msg_delete_failed, removed.error().message()),
+                    false);
+            }
+            Json response = response_of(type_name);
+            response["success"] = true;
+            respond(account.name, reply, response);
+        });
 }
 
 }  // namespace herald::jetstream

@@ -21,11 +21,13 @@ CivilDate civil_from_days(std::int64_t days) {
     const auto day_of_era = static_cast<std::uint64_t>(days - era * 146097);
     const std::uint64_t year_of_era =
         (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    const std::uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    const std::uint64_t day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     const std::uint64_t month_index = (5 * day_of_year + 2) / 153;
     const auto day = static_cast<unsigned>(day_of_year - (153 * month_index + 2) / 5 + 1);
     const auto month = static_cast<unsigned>(month_index < 10 ? month_index + 3 : month_index - 9);
-    const std::int64_t year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
+    const std::int64_t year =
+        static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
     return CivilDate{year, month, day};
 }
 
@@ -53,11 +55,16 @@ std::string rfc3339_nano(std::int64_t unix_ns) {
     }
     const CivilDate date = civil_from_days(days);
     std::string text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                                   date.year, date.month, date.day, second_of_day / 3600,
-                                   (second_of_day / 60) % 60, second_of_day % 60);
+                                   date.year,
+                                   date.month,
+                                   date.day,
+                                   second_of_day / 3600,
+                                   (second_of_day / 60) % 60,
+                                   second_of_day % 60);
     if (nanos != 0) {
         std::string fraction = fmt::format("{:09}", nanos);
-        while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+        while (!fraction.empty() && fraction.back() == '0')
+            fraction.pop_back();
         text += '.';
         text += fraction;
     }
@@ -70,9 +77,9 @@ std::string base64_encode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
-        const std::uint32_t v = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16) |
-                                (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) |
-                                std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
+        const std::uint32_t v = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16)
+                                | (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8)
+                                | std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
         out += base64_alphabet[(v >> 18) & 63];
         out += base64_alphabet[(v >> 12) & 63];
         out += base64_alphabet[(v >> 6) & 63];
@@ -101,8 +108,10 @@ std::optional<std::string_view> header_value(std::string_view block, std::string
         const std::size_t colon = line.find(':');
         if (colon != std::string_view::npos && line.substr(0, colon) == key) {
             std::string_view value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+                value.remove_suffix(1);
             return value;
         }
         position = end;

@@ -28,9 +28,14 @@ std::optional<std::uint64_t> sequence_header(std::string_view headers, std::stri
 
 }  // namespace
 
-Stream::Stream(io::Env& env, core::Broker& broker, std::string account, std::string domain,
-               StreamConfig config, std::int64_t created_ns,
-               std::unique_ptr<store::StreamStore> store, base::Logger log)
+Stream::Stream(io::Env& env,
+               core::Broker& broker,
+               std::string account,
+               std::string domain,
+               StreamConfig config,
+               std::int64_t created_ns,
+               std::unique_ptr<store::StreamStore> store,
+               base::Logger log)
     : env_(env),
       broker_(broker),
       account_(std::move(account)),
@@ -49,7 +54,8 @@ void Stream::configure() {
     pub_ack_prefix_ = domain_.empty()
                           ? fmt::format("{{\"stream\":{}, \"seq\":", Json(config_.name).dump())
                           : fmt::format("{{\"stream\":{}, \"domain\":{}, \"seq\":",
-                                        Json(config_.name).dump(), Json(domain_).dump());
+                                        Json(config_.name).dump(),
+                                        Json(domain_).dump());
     republish_.reset();
     republish_headers_only_ = false;
     if (config_.republish.is_object()) {
@@ -112,11 +118,18 @@ void Stream::rebuild_dedup(std::function<void()> on_done) {
         return;
     }
     const std::int64_t horizon_ns = env_.clock.realtime_ns() - config_.duplicate_window_ns;
-    rebuild_step(state.last_seq, 0, horizon_ns, std::make_shared<std::vector<DedupEntry>>(), std::move(on_done));
+    rebuild_step(state.last_seq,
+                 0,
+                 horizon_ns,
+                 std::make_shared<std::vector<DedupEntry>>(),
+                 std::move(on_done));
 }
 
-void Stream::rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t horizon_ns,
-                          std::shared_ptr<std::vector<DedupEntry>> found, std::function<void()> on_done) {
+void Stream::rebuild_step(store::Seq seq,
+                          std::size_t scanned,
+                          std::int64_t horizon_ns,
+                          std::shared_ptr<std::vector<DedupEntry>> found,
+                          std::function<void()> on_done) {
     // Walks back from the last message until one is older than the window (or the bound).
     const auto finish = [this, found, on_done] {
         for (auto it = found->rbegin(); it != found->rend(); ++it) {
@@ -126,22 +139,28 @@ void Stream::rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t hori
         }
         on_done();
     };
-    if (seq == 0 || seq < store_->state().first_seq || scanned >= dedup_entries_max) return finish();
+    if (seq == 0 || seq < store_->state().first_seq || scanned >= dedup_entries_max)
+        return finish();
     std::weak_ptr<int> life = life_;
-    store_->load(seq, [this, life, seq, scanned, horizon_ns, found, on_done, finish](Result<store::StoredMessage> loaded) {
-        if (life.expired()) return;
-        if (loaded) {
-            if (loaded->timestamp_ns < horizon_ns) return finish();
-            const std::string id(header_value(loaded->headers, "Nats-Msg-Id").value_or(std::string_view{}));
-            if (seq == store_->state().last_seq) last_msg_id_ = id;
-            found->push_back(DedupEntry{id, loaded->seq, loaded->timestamp_ns});
-        }
-        rebuild_step(seq - 1, scanned + 1, horizon_ns, found, on_done);
-    });
+    store_->load(
+        seq,
+        [this, life, seq, scanned, horizon_ns, found, on_done, finish](
+            Result<store::StoredMessage> loaded) {
+            if (life.expired()) return;
+            if (loaded) {
+                if (loaded->timestamp_ns < horizon_ns) return finish();
+                const std::string id(
+                    header_value(loaded->headers, "Nats-Msg-Id").value_or(std::string_view{}));
+                if (seq == store_->state().last_seq) last_msg_id_ = id;
+                found->push_back(DedupEntry{id, loaded->seq, loaded->timestamp_ns});
+            }
+            rebuild_step(seq - 1, scanned + 1, horizon_ns, found, on_done);
+        });
 }
 
 void Stream::stop() {
-    for (const std::uint64_t id : subscriptions_) broker_.unsubscribe_internal(id);
+    for (const std::uint64_t id : subscriptions_)
+        broker_.unsubscribe_internal(id);
     subscriptions_.clear();
 }
 
@@ -188,7 +207,9 @@ Json Stream::state_json(std::string_view subjects_filter) const {
     if (!state.lost.empty()) {
         Json msgs = Json::array();
         for (const store::SeqRange& range : state.lost) {
-            for (store::Seq seq = range.first; seq <= range.last && msgs.size() < lost_sequences_max; ++seq) {
+            for (store::Seq seq = range.first;
+                 seq <= range.last && msgs.size() < lost_sequences_max;
+                 ++seq) {
                 msgs.push_back(seq);
             }
         }
@@ -268,25 +289,29 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
                 if (state.subject == message.subject) last = state.last_seq;
             }
             if (last != *expected) {
-                return send_pub_error(reply_subject,
-                                      api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
+                return send_pub_error(
+                    reply_subject,
+                    api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
             }
         }
         if (const auto expected = sequence_header(headers, "Nats-Expected-Last-Sequence")) {
             const store::Seq last = store_->state().last_seq;
             if (last != *expected) {
-                return send_pub_error(reply_subject,
-                                      api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
+                return send_pub_error(
+                    reply_subject,
+                    api_failure(ApiError::stream_wrong_last_sequence, std::to_string(last)));
             }
         }
         if (const auto expected = header_value(headers, "Nats-Expected-Last-Msg-Id");
             expected && !expected->empty() && *expected != last_msg_id_) {
-            return send_pub_error(reply_subject, api_failure(ApiError::stream_wrong_last_msg_id, last_msg_id_));
+            return send_pub_error(reply_subject,
+                                  api_failure(ApiError::stream_wrong_last_msg_id, last_msg_id_));
         }
         if (const auto value = header_value(headers, "Nats-Rollup"); value && !value->empty()) {
             if (!config_.allow_rollup_hdrs || config_.deny_purge) {
-                return send_pub_error(reply_subject,
-                                      api_failure(ApiError::stream_rollup_failed, "rollup not permitted"));
+                return send_pub_error(
+                    reply_subject,
+                    api_failure(ApiError::stream_rollup_failed, "rollup not permitted"));
             }
             if (*value == "sub") {
                 rollup = Rollup::subject;
@@ -299,8 +324,8 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
             }
         }
     }
-    if (config_.max_msg_size >= 0 &&
-        headers.size() + body.size() > static_cast<std::uint64_t>(config_.max_msg_size)) {
+    if (config_.max_msg_size >= 0
+        && headers.size() + body.size() > static_cast<std::uint64_t>(config_.max_msg_size)) {
         return send_pub_error(reply_subject, api_failure(ApiError::stream_message_exceeds_maximum));
     }
     if (headers.size() > header_size_max) {
@@ -310,8 +335,11 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
     check_invariants();
 }
 
-void Stream::store_message(std::string_view subject, std::string_view reply_subject,
-                           std::string_view headers, std::string_view body, std::string_view msg_id,
+void Stream::store_message(std::string_view subject,
+                           std::string_view reply_subject,
+                           std::string_view headers,
+                           std::string_view body,
+                           std::string_view msg_id,
                            Rollup rollup) {
     const store::Seq last_before = store_->state().last_seq;
     // Republish needs the subject's previous sequence (Nats-Last-Sequence).
@@ -331,26 +359,34 @@ void Stream::store_message(std::string_view subject, std::string_view reply_subj
     request.payload = body;
     const std::string previous_msg_id = last_msg_id_;
     std::weak_ptr<int> life = life_;
-    store_->store(request, [this, life, reply_to = std::string(reply_subject), id = std::string(msg_id),
-                            previous_msg_id](Result<store::StoreAck> ack) {
-        if (life.expired()) return;
-        if (!ack) {
-            if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
-            if (last_msg_id_ == id) last_msg_id_ = previous_msg_id;
-            LOG_DEBUG(log_, "failed to store a message: {}", ack.error().message());
-            return send_pub_error(reply_to, api_failure(ApiError::stream_store_failed, ack.error().message()));
-        }
-        stats_.stored += 1;
-        send_pub_ack(reply_to, ack->seq, false);
-    });
+    store_->store(request,
+                  [this,
+                   life,
+                   reply_to = std::string(reply_subject),
+                   id = std::string(msg_id),
+                   previous_msg_id](Result<store::StoreAck> ack) {
+                      if (life.expired()) return;
+                      if (!ack) {
+                          if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
+                          if (last_msg_id_ == id) last_msg_id_ = previous_msg_id;
+                          LOG_DEBUG(log_, "failed to store a message: {}", ack.error().message());
+                          return send_pub_error(
+                              reply_to,
+                              api_failure(ApiError::stream_store_failed, ack.error().message()));
+                      }
+                      stats_.stored += 1;
+                      send_pub_ack(reply_to, ack->seq, false);
+                  });
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
     last_msg_id_.assign(msg_id);
     if (!msg_id.empty() && dedup_.size() < dedup_entries_max) {
-        dedup_.emplace(std::string(msg_id), DedupEntry{std::string(msg_id), seq, env_.clock.realtime_ns()});
+        dedup_.emplace(std::string(msg_id),
+                       DedupEntry{std::string(msg_id), seq, env_.clock.realtime_ns()});
         dedup_order_.emplace_back(msg_id);
     }
-    const bool interest = config_.retention != Retention::interest || (interest_ && interest_(subject));
+    const bool interest =
+        config_.retention != Retention::interest || (interest_ && interest_(subject));
     if (!interest) {
         // Matches nats-server: with interest retention and no consumer for the subject, the
         // sequence is used but nothing is kept.
@@ -368,8 +404,12 @@ void Stream::store_message(std::string_view subject, std::string_view reply_subj
     if (stored_hook_) stored_hook_(seq, subject);
 }
 
-void Stream::republish(std::string_view destination, std::string_view subject, std::string_view headers,
-                       std::string_view body, store::Seq seq, store::Seq last_on_subject) {
+void Stream::republish(std::string_view destination,
+                       std::string_view subject,
+                       std::string_view headers,
+                       std::string_view body,
+                       store::Seq seq,
+                       store::Seq last_on_subject) {
     // Matches nats-server processJetStreamMsg: the stored headers plus Nats-Stream, Nats-Subject,
     // Nats-Sequence, Nats-Last-Sequence (and Nats-Msg-Size instead of the body if headers_only).
     COVER("jetstream: a stored message is republished");
@@ -379,8 +419,8 @@ void Stream::republish(std::string_view destination, std::string_view subject, s
     append_header(block, "Nats-Sequence", std::to_string(seq));
     append_header(block, "Nats-Last-Sequence", std::to_string(last_on_subject));
     if (republish_headers_only_) append_header(block, "Nats-Msg-Size", std::to_string(body.size()));
-    const Status status = broker_.publish_internal(account_, destination, "", block,
-                                                   republish_headers_only_ ? std::string_view{} : body);
+    const Status status = broker_.publish_internal(
+        account_, destination, "", block, republish_headers_only_ ? std::string_view{} : body);
     MAYBE(status.has_value());
 }
 
@@ -388,7 +428,8 @@ void Stream::forget_expired_ids() {
     const std::int64_t now = env_.clock.realtime_ns();
     while (!dedup_order_.empty()) {
         const auto it = dedup_.find(dedup_order_.front());
-        if (it != dedup_.end() && now - it->second.timestamp_ns < config_.duplicate_window_ns) break;
+        if (it != dedup_.end() && now - it->second.timestamp_ns < config_.duplicate_window_ns)
+            break;
         if (it != dedup_.end()) dedup_.erase(it);
         dedup_order_.pop_front();
     }
@@ -402,33 +443,41 @@ void Stream::on_direct_get(const protocol::MessageArgs& message, std::string_vie
     if (message.subject.size() > prefix.size()) {
         // $JS.API.DIRECT.GET.<stream>.<subject>: the last message on that subject.
         if (!body.empty()) return reply(reply_subject, status_bad_request, "");
-        return direct_get(0, std::string(message.subject.substr(prefix.size() + 1)), "", reply_subject);
+        return direct_get(
+            0, std::string(message.subject.substr(prefix.size() + 1)), "", reply_subject);
     }
     if (body.empty()) return reply(reply_subject, status_empty_request, "");
     const Json request = Json::parse(body, nullptr, false);
-    if (request.is_discarded() || !request.is_object()) return reply(reply_subject, status_malformed_request, "");
+    if (request.is_discarded() || !request.is_object())
+        return reply(reply_subject, status_malformed_request, "");
     std::uint64_t seq = 0;
     std::string last_for;
     std::string next_for;
     const auto seq_it = request.find("seq");
     if (seq_it != request.end() && !seq_it->is_null()) {
-        if (!seq_it->is_number_unsigned()) return reply(reply_subject, status_malformed_request, "");
+        if (!seq_it->is_number_unsigned())
+            return reply(reply_subject, status_malformed_request, "");
         seq = seq_it->get<std::uint64_t>();
     }
-    for (const auto& [key, out] : {std::pair{"last_by_subj", &last_for}, std::pair{"next_by_subj", &next_for}}) {
+    for (const auto& [key, out] :
+         {std::pair{"last_by_subj", &last_for}, std::pair{"next_by_subj", &next_for}}) {
         const auto it = request.find(key);
         if (it == request.end() || it->is_null()) continue;
         if (!it->is_string()) return reply(reply_subject, status_malformed_request, "");
         *out = it->get<std::string>();
     }
-    if (seq == 0 && last_for.empty() && next_for.empty()) return reply(reply_subject, status_empty_request, "");
+    if (seq == 0 && last_for.empty() && next_for.empty())
+        return reply(reply_subject, status_empty_request, "");
     if ((seq > 0 && !last_for.empty()) || (!last_for.empty() && !next_for.empty())) {
         return reply(reply_subject, status_bad_request, "");
     }
     direct_get(seq, std::move(last_for), std::move(next_for), reply_subject);
 }
 
-void Stream::direct_get(store::Seq seq, std::string last_for, std::string next_for, std::string reply_subject) {
+void Stream::direct_get(store::Seq seq,
+                        std::string last_for,
+                        std::string next_for,
+                        std::string reply_subject) {
     std::weak_ptr<int> life = life_;
     auto on_loaded = [this, life, reply_subject](Result<store::StoredMessage> loaded) {
         if (life.expired()) return;

@@ -25,7 +25,7 @@
 
 namespace herald::jetstream {
 
-inline constexpr std::uint64_t header_size_max = 65535;   // nats-server math.MaxUint16.
+inline constexpr std::uint64_t header_size_max = 65535;    // nats-server math.MaxUint16.
 inline constexpr std::size_t dedup_entries_max = 1 << 20;  // Bound on remembered Nats-Msg-Ids.
 inline constexpr std::size_t lost_sequences_max = 10'000;  // Of state.lost.msgs in StreamInfo.
 
@@ -40,8 +40,13 @@ public:
     using InterestCheck = std::function<bool(std::string_view subject)>;
 
     // `domain` is the JetStream domain PubAcks name (empty: none).
-    Stream(io::Env& env, core::Broker& broker, std::string account, std::string domain,
-           StreamConfig config, std::int64_t created_ns, std::unique_ptr<store::StreamStore> store,
+    Stream(io::Env& env,
+           core::Broker& broker,
+           std::string account,
+           std::string domain,
+           StreamConfig config,
+           std::int64_t created_ns,
+           std::unique_ptr<store::StreamStore> store,
            base::Logger log);
     ~Stream();
     Stream(const Stream&) = delete;
@@ -98,16 +103,30 @@ private:
     void send_pub_ack(std::string_view reply_subject, store::Seq seq, bool duplicate);
     void send_pub_error(std::string_view reply_subject, const ApiFailure& failure);
     enum class Rollup : std::uint8_t { none, subject, all };
-    void store_message(std::string_view subject, std::string_view reply, std::string_view headers,
-                       std::string_view body, std::string_view msg_id, Rollup rollup);
+    void store_message(std::string_view subject,
+                       std::string_view reply,
+                       std::string_view headers,
+                       std::string_view body,
+                       std::string_view msg_id,
+                       Rollup rollup);
     void forget_expired_ids();
-    void direct_get(store::Seq seq, std::string last_for, std::string next_for, std::string reply_subject);
+    void direct_get(store::Seq seq,
+                    std::string last_for,
+                    std::string next_for,
+                    std::string reply_subject);
     Status subscribe_all();
     void configure();  // Derived state of config_: PubAck prefix, republish transform.
-    void republish(std::string_view destination, std::string_view subject, std::string_view headers,
-                   std::string_view body, store::Seq seq, store::Seq last_on_subject);
-    void rebuild_step(store::Seq seq, std::size_t scanned, std::int64_t horizon_ns,
-                      std::shared_ptr<std::vector<DedupEntry>> found, std::function<void()> on_done);
+    void republish(std::string_view destination,
+                   std::string_view subject,
+                   std::string_view headers,
+                   std::string_view body,
+                   store::Seq seq,
+                   store::Seq last_on_subject);
+    void rebuild_step(store::Seq seq,
+                      std::size_t scanned,
+                      std::int64_t horizon_ns,
+                      std::shared_ptr<std::vector<DedupEntry>> found,
+                      std::function<void()> on_done);
 
     io::Env& env_;
     core::Broker& broker_;
@@ -122,7 +141,7 @@ private:
     std::function<void()> destroyed_hook_;
     std::vector<std::uint64_t> subscriptions_;
     std::map<std::string, DedupEntry, std::less<>> dedup_;  // By Nats-Msg-Id.
-    std::deque<std::string> dedup_order_;                  // Ids, oldest first.
+    std::deque<std::string> dedup_order_;                   // Ids, oldest first.
     std::string last_msg_id_;
     std::optional<SubjectTransform> republish_;
     bool republish_headers_only_ = false;

@@ -10,12 +10,15 @@ namespace herald::jetstream {
 
 namespace {
 
-std::optional<ApiFailure> invalid_json() { return api_failure(ApiError::invalid_json); }
+std::optional<ApiFailure> invalid_json() {
+    return api_failure(ApiError::invalid_json);
+}
 std::optional<ApiFailure> invalid_config(std::string_view why) {
     return api_failure(ApiError::stream_invalid_config, why);
 }
 
-// Field readers in the manner of encoding/json: absent or null leaves the value; a wrong type fails.
+// Field readers in the manner of encoding/json: absent or null leaves the value; a wrong type
+// fails.
 bool read_string(const Json& json, const char* key, std::string& out) {
     const auto it = json.find(key);
     if (it == json.end() || it->is_null()) return true;
@@ -24,7 +27,8 @@ bool read_string(const Json& json, const char* key, std::string& out) {
     return true;
 }
 
-bool read_int(const Json& json, const char* key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+bool read_int(
+    const Json& json, const char* key, std::int64_t& out, std::int64_t min, std::int64_t max) {
     const auto it = json.find(key);
     if (it == json.end() || it->is_null()) return true;
     if (it->is_number_unsigned()) {
@@ -64,9 +68,12 @@ constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
 
 std::string_view retention_name(Retention retention) {
     switch (retention) {
-        case Retention::limits: return "limits";
-        case Retention::interest: return "interest";
-        case Retention::workqueue: return "workqueue";
+        case Retention::limits:
+            return "limits";
+        case Retention::interest:
+            return "interest";
+        case Retention::workqueue:
+            return "workqueue";
     }
     return "limits";
 }
@@ -101,25 +108,26 @@ std::optional<ApiFailure> stream_config_from_json(const Json& json, StreamConfig
     if (json.is_null()) return std::nullopt;  // Go unmarshals "null" into the zero config.
     if (!json.is_object()) return invalid_json();
     StreamConfig out;
-    bool ok = read_string(json, "name", out.name) && read_string(json, "description", out.description) &&
-              read_int(json, "max_consumers", out.max_consumers, int64_min, int64_max) &&
-              read_int(json, "max_msgs", out.max_msgs, int64_min, int64_max) &&
-              read_int(json, "max_bytes", out.max_bytes, int64_min, int64_max) &&
-              read_int(json, "max_age", out.max_age_ns, int64_min, int64_max) &&
-              read_int(json, "max_msgs_per_subject", out.max_msgs_per_subject, int64_min, int64_max) &&
-              read_int(json, "max_msg_size", out.max_msg_size, int32_min, int32_max) &&
-              read_int(json, "num_replicas", out.num_replicas, int64_min, int64_max) &&
-              read_bool(json, "no_ack", out.no_ack) &&
-              read_string(json, "template_owner", out.template_owner) &&
-              read_int(json, "duplicate_window", out.duplicate_window_ns, int64_min, int64_max) &&
-              read_raw(json, "placement", out.placement) && read_raw(json, "mirror", out.mirror) &&
-              read_raw(json, "sources", out.sources) && read_raw(json, "republish", out.republish) &&
-              read_bool(json, "allow_direct", out.allow_direct) &&
-              read_bool(json, "mirror_direct", out.mirror_direct) &&
-              read_bool(json, "discard_new_per_subject", out.discard_new_per_subject) &&
-              read_bool(json, "sealed", out.sealed) && read_bool(json, "deny_delete", out.deny_delete) &&
-              read_bool(json, "deny_purge", out.deny_purge) &&
-              read_bool(json, "allow_rollup_hdrs", out.allow_rollup_hdrs);
+    bool ok =
+        read_string(json, "name", out.name) && read_string(json, "description", out.description)
+        && read_int(json, "max_consumers", out.max_consumers, int64_min, int64_max)
+        && read_int(json, "max_msgs", out.max_msgs, int64_min, int64_max)
+        && read_int(json, "max_bytes", out.max_bytes, int64_min, int64_max)
+        && read_int(json, "max_age", out.max_age_ns, int64_min, int64_max)
+        && read_int(json, "max_msgs_per_subject", out.max_msgs_per_subject, int64_min, int64_max)
+        && read_int(json, "max_msg_size", out.max_msg_size, int32_min, int32_max)
+        && read_int(json, "num_replicas", out.num_replicas, int64_min, int64_max)
+        && read_bool(json, "no_ack", out.no_ack)
+        && read_string(json, "template_owner", out.template_owner)
+        && read_int(json, "duplicate_window", out.duplicate_window_ns, int64_min, int64_max)
+        && read_raw(json, "placement", out.placement) && read_raw(json, "mirror", out.mirror)
+        && read_raw(json, "sources", out.sources) && read_raw(json, "republish", out.republish)
+        && read_bool(json, "allow_direct", out.allow_direct)
+        && read_bool(json, "mirror_direct", out.mirror_direct)
+        && read_bool(json, "discard_new_per_subject", out.discard_new_per_subject)
+        && read_bool(json, "sealed", out.sealed) && read_bool(json, "deny_delete", out.deny_delete)
+        && read_bool(json, "deny_purge", out.deny_purge)
+        && read_bool(json, "allow_rollup_hdrs", out.allow_rollup_hdrs);
     if (!ok) return invalid_json();
     if (!out.republish.is_null()) {
         // RePublish{src omitempty, dest, headers_only omitempty}, normalized.
@@ -127,8 +135,9 @@ std::optional<ApiFailure> stream_config_from_json(const Json& json, StreamConfig
         std::string source;
         std::string destination;
         bool headers_only = false;
-        if (!read_string(out.republish, "src", source) || !read_string(out.republish, "dest", destination) ||
-            !read_bool(out.republish, "headers_only", headers_only)) {
+        if (!read_string(out.republish, "src", source)
+            || !read_string(out.republish, "dest", destination)
+            || !read_bool(out.republish, "headers_only", headers_only)) {
             return invalid_json();
         }
         out.republish = Json::object();
@@ -156,7 +165,8 @@ std::optional<ApiFailure> stream_config_from_json(const Json& json, StreamConfig
     }
     text.clear();
     if (!read_string(json, "discard", text)) return invalid_json();
-    for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (char& c : text)
+        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     if (text == "new") {
         out.discard = DiscardPolicy::new_messages;
     } else if (!text.empty() && text != "old") {
@@ -225,14 +235,16 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
     if (config.max_msg_size == 0) config.max_msg_size = -1;
     if (config.max_consumers == 0) config.max_consumers = -1;
     if (config.duplicate_window_ns == 0 && config.mirror.is_null()) {
-        config.duplicate_window_ns = config.max_age_ns != 0 && config.max_age_ns < duplicate_window_default_ns
-                                         ? config.max_age_ns
-                                         : duplicate_window_default_ns;
+        config.duplicate_window_ns =
+            config.max_age_ns != 0 && config.max_age_ns < duplicate_window_default_ns
+                ? config.max_age_ns
+                : duplicate_window_default_ns;
     }
     if (config.max_age_ns > 0 && config.max_age_ns < limit_duration_min_ns) {
         return invalid_config("max age needs to be >= 100ms");
     }
-    if (config.duplicate_window_ns < 0) return invalid_config("duplicates window can not be negative");
+    if (config.duplicate_window_ns < 0)
+        return invalid_config("duplicates window can not be negative");
     if (config.max_age_ns != 0 && config.duplicate_window_ns > config.max_age_ns) {
         return invalid_config("duplicates window can not be larger then max age");
     }
@@ -260,8 +272,8 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
         std::set<std::string_view> seen;
         for (const std::string& subject : config.subjects) {
             if (!seen.insert(subject).second) return invalid_config("duplicate subjects detected");
-            if (protocol::is_valid_subject(subject) &&
-                protocol::subject_is_subset(subject, "$JS.API.>")) {
+            if (protocol::is_valid_subject(subject)
+                && protocol::subject_is_subset(subject, "$JS.API.>")) {
                 return invalid_config("subjects overlap with jetstream api");
             }
             if (!protocol::is_valid_subject(subject)) return invalid_config("invalid subject");
@@ -270,7 +282,8 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
     for (const std::string& subject : config.subjects) {
         for (const std::string& other : config.subjects) {
             if (&subject != &other && subjects_collide(subject, other)) {
-                return invalid_config("subject \"" + subject + "\" overlaps with \"" + other + "\"");
+                return invalid_config("subject \"" + subject + "\" overlaps with \"" + other
+                                      + "\"");
             }
         }
     }
@@ -279,7 +292,8 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
         if (config.republish.value("src", std::string()).empty()) {
             Json normalized = Json::object();
             normalized["src"] = ">";
-            for (const auto& item : config.republish.items()) normalized[item.key()] = item.value();
+            for (const auto& item : config.republish.items())
+                normalized[item.key()] = item.value();
             config.republish = std::move(normalized);
         }
         const std::string source = config.republish["src"].get<std::string>();
@@ -288,12 +302,15 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
         bool forms_cycle = false;
         for (const std::string& subject : config.subjects) {
             if (subjects_collide(source, subject)) source_valid = true;
-            if (protocol::is_valid_subject(destination) && subjects_collide(destination, subject)) forms_cycle = true;
+            if (protocol::is_valid_subject(destination) && subjects_collide(destination, subject))
+                forms_cycle = true;
         }
         if (!source_valid) {
-            return invalid_config("stream configuration for republish source is not valid subset of subjects");
+            return invalid_config(
+                "stream configuration for republish source is not valid subset of subjects");
         }
-        if (forms_cycle) return invalid_config("stream configuration for republish destination forms a cycle");
+        if (forms_cycle)
+            return invalid_config("stream configuration for republish destination forms a cycle");
         if (!SubjectTransform::create(source, destination)) {
             return invalid_config("stream configuration for republish not valid");
         }
@@ -301,9 +318,11 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
     return std::nullopt;
 }
 
-std::optional<ApiFailure> check_stream_update(const StreamConfig& old_config, StreamConfig& config) {
+std::optional<ApiFailure> check_stream_update(const StreamConfig& old_config,
+                                              StreamConfig& config) {
     // Matches nats-server configUpdateCheck (stream.go), in its order.
-    if (config.name != old_config.name) return invalid_config("stream configuration name must match original");
+    if (config.name != old_config.name)
+        return invalid_config("stream configuration name must match original");
     if (config.max_consumers != old_config.max_consumers) {
         return invalid_config("stream configuration update can not change MaxConsumers");
     }
@@ -328,7 +347,8 @@ std::optional<ApiFailure> check_stream_update(const StreamConfig& old_config, St
     if (!config.deny_purge && old_config.deny_purge) {
         return invalid_config("stream configuration update can not cancel deny purge");
     }
-    if (config.mirror != old_config.mirror) return api_failure(ApiError::stream_mirror_not_updatable);
+    if (config.mirror != old_config.mirror)
+        return api_failure(ApiError::stream_mirror_not_updatable);
     if (config.republish != old_config.republish) {
         return invalid_config("stream configuration update can not change RePublish");
     }

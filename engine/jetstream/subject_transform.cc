@@ -10,7 +10,8 @@ namespace {
 std::vector<std::string> tokens_of(std::string_view subject) {
     std::vector<std::string> tokens;
     protocol::TokenReader reader(subject);
-    while (!reader.done()) tokens.emplace_back(reader.next());
+    while (!reader.done())
+        tokens.emplace_back(reader.next());
     return tokens;
 }
 
@@ -32,9 +33,11 @@ int placeholder_index(std::string_view token) {
 
 }  // namespace
 
-std::optional<SubjectTransform> SubjectTransform::create(std::string_view source, std::string_view destination) {
+std::optional<SubjectTransform> SubjectTransform::create(std::string_view source,
+                                                         std::string_view destination) {
     if (source.empty()) source = ">";
-    if (!protocol::is_valid_subject(source) || !protocol::is_valid_subject(destination)) return std::nullopt;
+    if (!protocol::is_valid_subject(source) || !protocol::is_valid_subject(destination))
+        return std::nullopt;
     SubjectTransform transform;
     transform.source_.assign(source);
     transform.source_tokens_ = tokens_of(source);
@@ -54,7 +57,8 @@ std::optional<SubjectTransform> SubjectTransform::create(std::string_view source
         if (token == ">") {
             out.rest = true;
         } else if (const int index = wildcards ? placeholder_index(token) : 0; index > 0) {
-            if (static_cast<std::size_t>(index) > transform.wildcard_positions_.size()) return std::nullopt;
+            if (static_cast<std::size_t>(index) > transform.wildcard_positions_.size())
+                return std::nullopt;
             out.wildcard = index;
             placeholders += 1;
         } else if (index < 0) {

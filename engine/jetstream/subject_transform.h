@@ -15,7 +15,8 @@ class SubjectTransform {
 public:
     // nullopt when the pair is not a valid transform (invalid subjects, `*` in the destination,
     // `>` in one but not the other, a wildcard index out of range or a source wildcard unused).
-    static std::optional<SubjectTransform> create(std::string_view source, std::string_view destination);
+    static std::optional<SubjectTransform> create(std::string_view source,
+                                                  std::string_view destination);
 
     // The destination for `subject`, or nullopt when it does not match the source.
     std::optional<std::string> apply(std::string_view subject) const;
@@ -23,8 +24,8 @@ public:
 private:
     struct Token {
         std::string literal;
-        int wildcard = 0;    // 1-based index of a source `*`, 0 = literal.
-        bool rest = false;   // `>`.
+        int wildcard = 0;   // 1-based index of a source `*`, 0 = literal.
+        bool rest = false;  // `>`.
     };
     std::string source_;
     std::vector<std::string> source_tokens_;
