@@ -434,10 +434,11 @@ void JetStream::stream_info(Account& account,
     static constexpr std::string_view type = "stream_info_response";
     std::string subjects_filter;
     std::int64_t offset = 0;
+    bool deleted_details = false;
     if (!is_empty_request(body)) {
         auto request = parse_request(body);
         if (request) {
-            static_cast<void>(request->bool_field("deleted_details"));
+            deleted_details = request->bool_field("deleted_details");
             subjects_filter = request->string_field("subjects_filter");
             offset = request->int_field("offset");
         }
@@ -447,7 +448,7 @@ void JetStream::stream_info(Account& account,
     const auto it = account.streams.find(name);
     if (it == account.streams.end())
         return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
-    const Stream& stream = *it->second;
+    Stream& stream = *it->second;
     Json response = response_of(type);
     response["total"] = 0;
     response["offset"] = 0;
@@ -476,7 +477,37 @@ void JetStream::stream_info(Account& account,
     }
     response.update(info);
     if (!config_.domain.empty()) response["domain"] = config_.domain;
-    respond(account.name, reply, response);
+    const store::StreamState state = stream.store().state();
+    const std::uint64_t span = state.messages == 0 ? 0 : state.last_seq - state.first_seq + 1;
+    if (!deleted_details || state.num_deleted == 0 || span > deleted_scan_max) {
+        return respond(account.name, reply, response);
+    }
+    // state.deleted: the interior sequences that no longer load. The store keeps no list, so ask
+    // it for each sequence of the span (bounded by deleted_scan_max); loads complete in order.
+    struct Scan {
+        Json response;
+        std::vector<store::Seq> deleted;
+        std::uint64_t pending = 0;
+    };
+    auto scan = std::make_shared<Scan>();
+    scan->response = std::move(response);
+    scan->pending = span;
+    std::weak_ptr<int> life = life_;
+    for (store::Seq seq = state.first_seq; seq <= state.last_seq; ++seq) {
+        stream.store().load(seq, [this, life, scan, seq, &account, reply = std::string(reply)](
+                                     Result<store::StoredMessage> loaded) {
+            if (life.expired()) return;
+            if (!loaded) scan->deleted.push_back(seq);
+            if (--scan->pending != 0) return;
+            // Keep nats-server's field order: deleted after num_deleted.
+            Json& state_json = scan->response["state"];
+            const Json consumer_count = state_json["consumer_count"];
+            state_json.erase("consumer_count");
+            state_json["deleted"] = scan->deleted;
+            state_json["consumer_count"] = consumer_count;
+            respond(account.name, reply, scan->response);
+        });
+    }
 }
 
 void JetStream::stream_delete(Account& account,

@@ -257,6 +257,11 @@ TEST_CASE("jetstream api: STREAM.MSG.DELETE removes one message unless deny_dele
     const json state = f.request("$JS.API.STREAM.INFO.ORDERS")["state"];
     CHECK(state["messages"] == 1);
     CHECK(f.request("$JS.API.STREAM.MSG.GET.ORDERS", R"({"seq":2})")["error"]["err_code"] == 10037);
+    f.publish("orders.a", "x");
+    const json details = f.request("$JS.API.STREAM.INFO.ORDERS", R"({"deleted_details":true})")["state"];
+    CHECK(details["num_deleted"] == 2);
+    CHECK(details["deleted"] == json{2, 3});  // Checked against nats-server 2.9.10.
+    CHECK(!f.request("$JS.API.STREAM.INFO.ORDERS")["state"].contains("deleted"));
     // nats-server 2.9.10 answers with the store's error (captured).
     CHECK(del(R"({"seq":2})")["error"] == error_of(500, 10057, "no message found"));
     CHECK(del(R"({"seq":99})")["error"] == error_of(500, 10057, "stream store EOF"));
