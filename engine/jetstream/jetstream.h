@@ -32,7 +32,7 @@ inline constexpr std::size_t api_list_limit = 256;              // JSApiListLimi
 inline constexpr std::size_t api_subject_details_max = 100'000; // JSMaxSubjectDetails.
 inline constexpr std::string_view api_prefix = "$JS.API.";
 inline constexpr std::size_t pending_requests_max = 10'000;  // Held while streams recover.
-inline constexpr std::uint64_t deleted_scan_max = 1'000'000;  // Span scanned for deleted_details.
+inline constexpr std::uint64_t deleted_scan_max = 100'000;  // Span scanned for deleted_details.
 
 struct JetStreamConfig {
     std::string store_dir;              // Streams live in <store_dir>/<account>/streams/<name>/.
