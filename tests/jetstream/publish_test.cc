@@ -239,3 +239,24 @@ TEST_CASE("jetstream publish: republish copies stored messages with Nats-* heade
     CHECK(f.request("$JS.API.STREAM.UPDATE.H", R"({"name":"H","subjects":["h.>"],"republish":{"dest":"hdr2.>"}})")["error"] ==
           error_of(500, 10052, "stream configuration update can not change RePublish"));
 }
+
+TEST_CASE("jetstream publish: max_age expires messages and max_bytes with discard old drops the oldest",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "AGE"}, {"max_age", 1'000'000'000}});
+    f.publish("AGE", "x");
+    f.publish("AGE", "y");
+    CHECK(state_of(f, "AGE")["messages"] == 2);
+    f.world.run_for(Duration::seconds(3));
+    json state = state_of(f, "AGE");
+    CHECK(state["messages"] == 0);
+    CHECK(state["last_seq"] == 2);
+    CHECK(f.publish("AGE", "z") == ack(3, "AGE"));
+
+    f.create_stream(json{{"name", "B"}, {"max_bytes", 300}});
+    for (int i = 1; i <= 10; ++i) CHECK(f.publish("B", std::string(50, 'x')) == ack(static_cast<std::uint64_t>(i), "B"));
+    state = state_of(f, "B");
+    CHECK(state["bytes"].get<std::uint64_t>() <= 300);
+    CHECK(state["last_seq"] == 10);
+    CHECK(state["first_seq"].get<std::uint64_t>() > 1);
+}
