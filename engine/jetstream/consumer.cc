@@ -368,7 +368,7 @@ void Consumer::kick() {
                 if (pending_.contains(seq)) redeliver_.push_front(seq);
                 return;
             }
-            deliver(std::move(*loaded), true);
+            if (!deliver(std::move(*loaded), true)) redeliver_.push_front(seq);
             kick();
         });
         return;
@@ -383,12 +383,16 @@ void Consumer::kick() {
             loading_ = false;
             if (last_per_subject_.empty() || last_per_subject_.front() != seq) return kick();
             if (loaded && !has_target()) return;
+            const store::Seq before = next_seq_;
             last_per_subject_.pop_front();
             if (last_per_subject_.empty()) next_seq_ = last_per_subject_resume_ + 1;
             if (loaded) {
                 next_seq_ = std::max(next_seq_, seq + 1);
                 if (last_per_subject_.empty()) next_seq_ = last_per_subject_resume_ + 1;
-                deliver(std::move(*loaded), false);
+                if (!deliver(std::move(*loaded), false)) {
+                    last_per_subject_.push_front(seq);
+                    next_seq_ = before;
+                }
             }
             kick();
         });
@@ -400,12 +404,14 @@ void Consumer::kick() {
     }
     loading_ = true;
     const store::Seq from = next_seq_;
-    stream_.store().load_next(config_.filter_subject, from, [this, life, from](Result<store::StoredMessage> loaded) {
+    const store::Seq last_at_call = stream_.store().state().last_seq;
+    stream_.store().load_next(config_.filter_subject, from, [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
         if (life.expired()) return;
         loading_ = false;
         if (!loaded) {
-            // Nothing matching from `from` on: skip ahead to what the stream had then.
-            if (next_seq_ == from) next_seq_ = std::max(next_seq_, stream_.store().state().last_seq + 1);
+            // Nothing matching from `from` to what the stream held then: skip ahead to there
+            // (not further: a message stored since is still to come).
+            if (next_seq_ == from) next_seq_ = std::max(next_seq_, last_at_call + 1);
             end_no_wait_requests();
             return kick();
         }
@@ -413,23 +419,22 @@ void Consumer::kick() {
         if (config_.deliver_policy == DeliverPolicy::by_start_time && next_consumer_seq_ == 1 &&
             loaded->timestamp_ns < config_.opt_start_time_ns.value_or(0)) {
             next_seq_ = loaded->seq + 1;  // Older than the start time.
-            ack_floor_.stream_seq = loaded->seq;
             return kick();
         }
         next_seq_ = loaded->seq + 1;
-        deliver(std::move(*loaded), false);
+        if (!deliver(std::move(*loaded), false)) next_seq_ = from;
         kick();
     });
 }
 
-void Consumer::deliver(store::StoredMessage message, bool redelivery) {
+bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
+    // Matches nats-server getNextMsg/nextWaiting: the ack reply is made with the next consumer
+    // sequence, the pull request is chosen by the message's size, and only then is it counted as
+    // delivered (a message no request takes stays where it was).
     const store::Seq seq = message.seq;
-    const store::Seq consumer_seq = next_consumer_seq_++;
-    std::uint64_t deliveries = 1;
-    if (redelivery) {
-        deliveries = ++redelivered_[seq] + 1;
-        COVER("jetstream: a message is redelivered");
-    }
+    const store::Seq consumer_seq = next_consumer_seq_;
+    const auto counted = redelivered_.find(seq);
+    const std::uint64_t deliveries = redelivery ? (counted == redelivered_.end() ? 0 : counted->second) + 2 : 1;
     const std::uint64_t pending_count = num_pending();
     const std::string ack_reply = fmt::format("{}{}.{}.{}.{}.{}", ack_prefix_, deliveries, seq, consumer_seq,
                                               message.timestamp_ns, pending_count);
@@ -438,6 +443,21 @@ void Consumer::deliver(store::StoredMessage message, bool redelivery) {
     if (config_.headers_only) {
         append_header(headers, "Nats-Msg-Size", std::to_string(payload.size()));
         payload.clear();
+    }
+    std::string target = config_.deliver_subject;
+    if (!config_.push()) {
+        const std::uint64_t size = message.subject.size() + ack_reply.size() + headers.size() + payload.size();
+        std::optional<std::string> reply = take_request(size);
+        if (!reply) {
+            COVER("jetstream: a pulled message found no request");
+            return false;
+        }
+        target = std::move(*reply);
+    }
+    next_consumer_seq_ += 1;
+    if (redelivery) {
+        redelivered_[seq] = deliveries - 1;
+        COVER("jetstream: a message is redelivered");
     }
     const std::int64_t now = env_.clock.realtime_ns();
     last_delivery_ns_ = now;
@@ -457,51 +477,42 @@ void Consumer::deliver(store::StoredMessage message, bool redelivery) {
         ack_floor_ = store::SequencePair{consumer_seq, seq};
         if (events_.acked) events_.acked(seq, message.subject);
     }
-    if (config_.push()) {
-        const Status status = broker_.publish_internal(stream_.account(), config_.deliver_subject, ack_reply, headers, payload);
-        MAYBE(status.has_value());
-        if (config_.flow_control) {
-            bytes_since_flow_control_ += message.subject.size() + headers.size() + payload.size();
-            if (bytes_since_flow_control_ >= flow_control_bytes) {
-                COVER("jetstream: a push consumer asks for flow control");
-                flow_control_reply_ = fmt::format("$JS.FC.{}.{}.{}", stream_.name(), name_, ++flow_control_ids_);
-                send_status(config_.deliver_subject, flow_control_reply_, "NATS/1.0 100 FlowControl Request\r\n\r\n");
-            }
+    const Status status = broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
+    MAYBE(status.has_value());
+    if (config_.push() && config_.flow_control) {
+        bytes_since_flow_control_ += message.subject.size() + headers.size() + payload.size();
+        if (bytes_since_flow_control_ >= flow_control_bytes) {
+            COVER("jetstream: a push consumer asks for flow control");
+            flow_control_reply_ = fmt::format("$JS.FC.{}.{}.{}", stream_.name(), name_, ++flow_control_ids_);
+            send_status(config_.deliver_subject, flow_control_reply_, "NATS/1.0 100 FlowControl Request\r\n\r\n");
         }
-    } else {
-        deliver_to_pull(message, headers, payload, ack_reply);
     }
     save_state();
+    return true;
 }
 
-void Consumer::deliver_to_pull(const store::StoredMessage& message, const std::string& headers,
-                               const std::string& payload, const std::string& ack_reply) {
-    const auto size = static_cast<std::int64_t>(message.subject.size() + ack_reply.size() + headers.size() + payload.size());
+std::optional<std::string> Consumer::take_request(std::uint64_t size) {
+    const auto bytes = static_cast<std::int64_t>(size);
     while (!waiting_.empty()) {
         PullRequest& request = waiting_.front();
         if (request.max_bytes > 0) {
-            if (size > request.max_bytes) {
+            if (bytes > request.max_bytes) {
                 COVER("jetstream: a pull request's max_bytes is smaller than the message");
                 finish_request(request.id, fmt::format("NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
                                                        "Nats-Pending-Messages: {}\r\nNats-Pending-Bytes: {}\r\n\r\n",
                                                        request.batch, request.max_bytes));
                 continue;
             }
-            request.max_bytes -= size;
+            request.max_bytes -= bytes;
             if (request.max_bytes == 0) request.batch = 1;
         }
-        const std::string reply = request.reply;
+        std::string reply = request.reply;
         request.batch -= 1;
         request.delivered += 1;
-        const bool done = request.batch <= 0;
-        if (done) finish_request(request.id, "");
-        const Status status = broker_.publish_internal(stream_.account(), reply, ack_reply, headers, payload);
-        MAYBE(status.has_value());
-        return;
+        if (request.batch <= 0) finish_request(request.id, "");
+        return reply;
     }
-    // No request left to take it: it goes back (as a redelivery of its first delivery).
-    COVER("jetstream: a pulled message found no request");
-    if (redeliver_.size() < redeliver_queue_max) redeliver_.push_front(message.seq);
+    return std::nullopt;
 }
 
 Consumer::PullRequest* Consumer::find_request(std::uint64_t id) {

@@ -106,9 +106,11 @@ private:
 
     void kick();
     bool has_target();
-    void deliver(store::StoredMessage message, bool redelivery);
-    void deliver_to_pull(const store::StoredMessage& message, const std::string& headers,
-                         const std::string& payload, const std::string& ack_reply);
+    // False when no pull request takes it (then nothing is counted as delivered).
+    bool deliver(store::StoredMessage message, bool redelivery);
+    // The reply subject of the first waiting request that takes `size` bytes (ending those that
+    // cannot with 409); nullopt when none.
+    std::optional<std::string> take_request(std::uint64_t size);
     void finish_request(std::uint64_t id, std::string_view status);
     PullRequest* find_request(std::uint64_t id);
     void on_request_expired(std::uint64_t id);
