@@ -223,6 +223,11 @@ TEST_CASE("jetstream consumer: pull requests deliver with the ack subject and en
     // max_bytes smaller than the next message.
     CHECK(pull(f, "D2", R"({"batch":1,"max_bytes":10})", "_INBOX.t.p9", 1).at(0).headers ==
           "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: 1\r\nNats-Pending-Bytes: 10\r\n\r\n");
+    // The message no request took is not counted as delivered (nats-server nextWaiting).
+    const json d2 = f.request("$JS.API.CONSUMER.INFO.ORDERS.D2");
+    CHECK(at(d2["delivered"]) == seqs(0, 0));
+    CHECK(d2["num_ack_pending"] == 0);
+    CHECK(d2["num_pending"] == 4);
 
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
     CHECK(at(info["delivered"]) == seqs(4, 4));
