@@ -171,6 +171,9 @@ void Consumer::stop(bool deleted) {
     env_.loop.cancel(heartbeat_timer_);
     env_.loop.cancel(inactivity_timer_);
     env_.loop.cancel(interest_timer_);
+    env_.loop.cancel(replay_timer_);
+    if (replay_timer_ != 0) loading_ = false;
+    replay_timer_ = 0;
     std::deque<PullRequest> waiting = std::move(waiting_);
     waiting_.clear();
     for (const PullRequest& request : waiting) {
@@ -421,8 +424,36 @@ void Consumer::kick() {
             next_seq_ = loaded->seq + 1;  // Older than the start time.
             return kick();
         }
+        const std::int64_t timestamp = loaded->timestamp_ns;
+        if (config_.replay_policy == ReplayPolicy::original && last_replay_ns_ > 0 &&
+            timestamp - last_replay_ns_ > replay_delay_min_ns) {
+            // Replay original: as far apart as the messages were stored (nats-server
+            // loopAndGatherMsgs waits ts - lts).
+            COVER("jetstream: replay original waits between messages");
+            loading_ = true;
+            auto held = std::make_shared<store::StoredMessage>(std::move(*loaded));
+            replay_timer_ = env_.loop.schedule(after(timestamp - last_replay_ns_), [this, life, from, held] {
+                if (life.expired()) return;
+                replay_timer_ = 0;
+                loading_ = false;
+                if (next_seq_ != from || !has_target()) return kick();
+                const std::int64_t stored_ns = held->timestamp_ns;
+                next_seq_ = held->seq + 1;
+                if (deliver(std::move(*held), false)) {
+                    last_replay_ns_ = stored_ns;
+                } else {
+                    next_seq_ = from;
+                }
+                kick();
+            });
+            return;
+        }
         next_seq_ = loaded->seq + 1;
-        if (!deliver(std::move(*loaded), false)) next_seq_ = from;
+        if (deliver(std::move(*loaded), false)) {
+            last_replay_ns_ = timestamp;
+        } else {
+            next_seq_ = from;
+        }
         kick();
     });
 }

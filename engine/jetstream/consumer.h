@@ -32,6 +32,7 @@ inline constexpr std::int64_t max_waiting_max = 1 << 16;    // Bound on a pull w
 inline constexpr std::size_t consumers_per_stream_max = 1 << 16;
 inline constexpr std::uint64_t flow_control_bytes = 256 * 1024;  // Push: FC request after this.
 inline constexpr Duration interest_poll = Duration::milliseconds(100);  // Inactive push consumers.
+inline constexpr std::int64_t replay_delay_min_ns = 1'000'000;  // Replay original: shorter gaps are not waited.
 
 // What a consumer tells its owner.
 struct ConsumerEvents {
@@ -154,6 +155,8 @@ private:
     io::TimerId heartbeat_timer_ = 0;
     io::TimerId inactivity_timer_ = 0;
     io::TimerId interest_timer_ = 0;
+    io::TimerId replay_timer_ = 0;
+    std::int64_t last_replay_ns_ = 0;  // Stored time of the last new message delivered.
     std::uint64_t bytes_since_flow_control_ = 0;
     std::string flow_control_reply_;  // Outstanding FC request ("" = none).
     std::uint64_t flow_control_ids_ = 0;

@@ -454,3 +454,26 @@ TEST_CASE("jetstream consumer: a push consumer sends only while its deliver subj
     CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS." + name)["error"] == error_of(404, 10014, "consumer not found"));
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"P1"});
 }
+
+TEST_CASE("jetstream consumer: replay original delivers as far apart as the messages were stored",
+          "[jetstream][consumer][push][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "m1");
+    f.world.run_for(Duration::seconds(2));
+    f.publish("orders.a", "m2");
+    f.world.run_for(Duration::seconds(3));
+    f.publish("orders.a", "m3");
+    f.client->send("SUB dlv.r 8\r\n");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.R",
+              durable("R", {{"deliver_subject", "dlv.r"}, {"replay_policy", "original"}}).dump());
+    f.world.run_for(Duration::milliseconds(500));
+    CHECK(to(f, "dlv.r").size() == 1);
+    f.world.run_for(Duration::seconds(2));
+    CHECK(to(f, "dlv.r").size() == 2);
+    f.world.run_for(Duration::seconds(2));
+    CHECK(to(f, "dlv.r").size() == 2);
+    f.world.run_for(Duration::seconds(1));
+    REQUIRE(to(f, "dlv.r").size() == 3);
+    CHECK(to(f, "dlv.r")[2].payload == "m3");
+}
