@@ -510,6 +510,7 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
     }
     const Status status = broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
     MAYBE(status.has_value());
+    if (config_.push() && config_.idle_heartbeat_ns > 0) arm_push_heartbeat();
     if (config_.push() && config_.flow_control) {
         bytes_since_flow_control_ += message.subject.size() + headers.size() + payload.size();
         if (bytes_since_flow_control_ >= flow_control_bytes) {
@@ -715,18 +716,20 @@ void Consumer::on_request_heartbeat(std::uint64_t id) {
 // ---- Push heartbeats, flow control, inactivity ----
 
 void Consumer::arm_push_heartbeat() {
+    // Restarted by every delivery (nats-server resets its heartbeat timer when it sends), so it
+    // fires only after idle_heartbeat without data.
+    env_.loop.cancel(heartbeat_timer_);
+    heartbeat_timer_ = 0;
     if (!config_.push() || config_.idle_heartbeat_ns <= 0 || stopped_) return;
     std::weak_ptr<int> life = life_;
     heartbeat_timer_ = env_.loop.schedule(after(config_.idle_heartbeat_ns), [this, life] {
         if (life.expired() || stopped_) return;
-        const std::int64_t now = env_.clock.realtime_ns();
-        if (now - last_delivery_ns_ >= config_.idle_heartbeat_ns) {
-            std::string headers = fmt::format("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n",
-                                              next_consumer_seq_ - 1, next_seq_ - 1);
-            if (!flow_control_reply_.empty()) headers += "Nats-Consumer-Stalled: " + flow_control_reply_ + "\r\n";
-            headers += "\r\n";
-            send_status(config_.deliver_subject, "", headers);
-        }
+        heartbeat_timer_ = 0;
+        std::string headers = fmt::format("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n",
+                                          next_consumer_seq_ - 1, next_seq_ - 1);
+        if (!flow_control_reply_.empty()) headers += "Nats-Consumer-Stalled: " + flow_control_reply_ + "\r\n";
+        headers += "\r\n";
+        send_status(config_.deliver_subject, "", headers);
         arm_push_heartbeat();
     });
 }

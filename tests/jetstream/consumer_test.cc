@@ -477,3 +477,33 @@ TEST_CASE("jetstream consumer: replay original delivers as far apart as the mess
     REQUIRE(to(f, "dlv.r").size() == 3);
     CHECK(to(f, "dlv.r")[2].payload == "m3");
 }
+
+TEST_CASE("jetstream consumer: push flow control stalls delivery until the client answers the request",
+          "[jetstream][consumer][push][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    const std::string big(100 * 1024, 'x');
+    for (int i = 0; i < 4; ++i) f.publish("orders.a", big);
+    f.client->send("SUB dlv.fc 6\r\n");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.F",
+              durable("F", {{"deliver_subject", "dlv.fc"}, {"ack_policy", "none"}, {"flow_control", true},
+                            {"idle_heartbeat", 1000000000}})
+                  .dump());
+    f.wait([&] { return to(f, "dlv.fc").size() >= 4; });
+    f.world.run_for(Duration::milliseconds(1500));
+    auto got = to(f, "dlv.fc");
+    // Three data messages pass the 256 KiB mark: the flow control request, then nothing but a
+    // heartbeat that names the stalled request.
+    REQUIRE(got.size() == 5);
+    CHECK(got[2].payload == big);
+    CHECK(got[3].headers == "NATS/1.0 100 FlowControl Request\r\n\r\n");
+    const std::string fc = got[3].reply;
+    CHECK(fc.rfind("$JS.FC.ORDERS.F.", 0) == 0);
+    CHECK(got[4].headers == "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n"
+                            "Nats-Consumer-Stalled: " + fc + "\r\n\r\n");
+    send(f, fc, "", "");
+    f.wait([&] { return to(f, "dlv.fc").size() >= 6; });
+    got = to(f, "dlv.fc");
+    REQUIRE(got.size() >= 6);
+    CHECK(got[5].payload == big);
+}
