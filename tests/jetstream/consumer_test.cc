@@ -489,11 +489,10 @@ TEST_CASE("jetstream consumer: push flow control stalls delivery until the clien
               durable("F", {{"deliver_subject", "dlv.fc"}, {"ack_policy", "none"}, {"flow_control", true},
                             {"idle_heartbeat", 1000000000}})
                   .dump());
-    f.wait([&] { return to(f, "dlv.fc").size() >= 4; });
-    f.world.run_for(Duration::milliseconds(1500));
+    // Three data messages pass the 256 KiB mark: the flow control request, then nothing but
+    // heartbeats that name the stalled request.
+    f.wait([&] { return to(f, "dlv.fc").size() >= 5; });
     auto got = to(f, "dlv.fc");
-    // Three data messages pass the 256 KiB mark: the flow control request, then nothing but a
-    // heartbeat that names the stalled request.
     REQUIRE(got.size() == 5);
     CHECK(got[2].payload == big);
     CHECK(got[3].headers == "NATS/1.0 100 FlowControl Request\r\n\r\n");
@@ -502,8 +501,11 @@ TEST_CASE("jetstream consumer: push flow control stalls delivery until the clien
     CHECK(got[4].headers == "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n"
                             "Nats-Consumer-Stalled: " + fc + "\r\n\r\n");
     send(f, fc, "", "");
-    f.wait([&] { return to(f, "dlv.fc").size() >= 6; });
+    f.wait([&] {
+        const auto all = to(f, "dlv.fc");
+        return !all.empty() && all.back().payload == big && all.size() > 5;
+    });
     got = to(f, "dlv.fc");
-    REQUIRE(got.size() >= 6);
-    CHECK(got[5].payload == big);
+    CHECK(got.back().payload == big);
+    CHECK(ack_token(got.back().reply, 4) == "4");
 }
