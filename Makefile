@@ -60,7 +60,7 @@ BENCH_REPS   ?= 5
 BENCH_MARGIN ?= 0.30
 BENCH_RUN    ?= 1
 bench: deps $(BUILD)/build.ninja
-	cmake --build $(BUILD) -j $(JOBS) --target herald-server herald-load herald_micro_bench
+	cmake --build $(BUILD) -j $(JOBS) --target herald-server herald herald-load herald_micro_bench
 	cd reports && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; }
 	@set -e; stamp=$$(date -u +%Y%m%d-%H%M%S)-$$(git rev-parse --short HEAD); \
 	micro=$$(bench/micro.sh --out reports/bench/$$stamp.json); \

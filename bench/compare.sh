@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Compares herald-server with nats-server on loopback using herald-load: starts each server on a
+# Compares herald-server with nats-server on loopback using `herald bench` (or herald-load with
+# --tool load; the two agree within about 10%, docs/cli.md): starts each server on a
 # free port (-p -1 + ports file), runs a fixed matrix alternating the two servers, R repetitions
 # each, and prints a Markdown table of medians and the herald/nats ratio. Raw results go to
 # reports/bench/compare-<date>-<commit>.json. Stops only the processes it started.
 #
-# Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--load PATH]
-#                         [--out DIR] [--json FILE] [--timeout SECONDS] [--scale F]
+# Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--tool bench|load]
+#                         [--bench PATH] [--load PATH] [--out DIR] [--json FILE]
+#                         [--timeout SECONDS] [--scale F]
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +15,8 @@ reps=5
 herald_bin="$repo_root/build/bin/herald-server"
 nats_bin=$(command -v nats-server || echo /usr/bin/nats-server)
 load_bin="$repo_root/build/bin/herald-load"
+bench_bin="$repo_root/build/bin/herald"
+tool=bench         # bench: `herald bench` (the CLI's load tool); load: the raw-protocol herald-load.
 out_dir="$repo_root/reports/bench"
 json_path=""       # Default: $out_dir/compare-<date>-<commit>.json.
 run_timeout_s=20   # Per herald-load run; a server that times out on a case skips its later reps.
@@ -26,6 +30,8 @@ while [[ $# -gt 0 ]]; do
         --herald) herald_bin=$2; shift 2 ;;
         --nats) nats_bin=$2; shift 2 ;;
         --load) load_bin=$2; shift 2 ;;
+        --bench) bench_bin=$2; shift 2 ;;
+        --tool) tool=$2; shift 2 ;;
         --out) out_dir=$2; shift 2 ;;
         --json) json_path=$2; shift 2 ;;
         --timeout) run_timeout_s=$2; shift 2 ;;
@@ -35,7 +41,45 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-[[ -x "$load_bin" ]] || { echo "herald-load not found at $load_bin (build it: ninja -C build herald-load)" >&2; exit 1; }
+case "$tool" in
+    load) [[ -x "$load_bin" ]] || { echo "herald-load not found at $load_bin (build it: ninja -C build herald-load)" >&2; exit 1; } ;;
+    bench) [[ -x "$bench_bin" ]] || { echo "herald not found at $bench_bin (build it: ninja -C build herald)" >&2; exit 1; } ;;
+    *) echo "--tool is bench or load, not $tool" >&2; exit 1 ;;
+esac
+
+# Turns a matrix entry (herald-load arguments) into `herald bench` arguments: same counts,
+# sizes and JSON keys (docs/cli.md).
+bench_args() {
+    local mode="" out=()
+    # shellcheck disable=SC2086
+    set -- $1
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --mode) mode=$2; shift 2 ;;
+            --pubs) out+=(--pub "$2"); shift 2 ;;
+            --subs) out+=(--sub "$2"); shift 2 ;;
+            *) out+=("$1"); shift ;;
+        esac
+    done
+    case "$mode" in
+        pub) out+=(--sub 0) ;;
+        reqrep) out+=(--request --pub 1 --sub 1) ;;
+    esac
+    echo "${out[@]}"
+}
+
+# One measurement against one server: prints herald-load's JSON object (or herald bench's).
+run_load() {
+    local url=$1 args=$2
+    if [[ "$tool" == load ]]; then
+        # shellcheck disable=SC2086
+        "$load_bin" --url "$url" $args --timeout "$run_timeout_s" --json
+    else
+        # shellcheck disable=SC2046
+        "$bench_bin" bench herald.load -s "$url" $(bench_args "$args") \
+            --timeout "${run_timeout_s}s" --json --no-progress
+    fi
+}
 [[ -x "$nats_bin" ]] || { echo "nats-server not found at $nats_bin" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed for the summary" >&2; exit 1; }
 
@@ -150,10 +194,9 @@ for rep in $(seq 1 "$reps"); do
             if ! kill -0 "${server_pid[$server]}" 2>/dev/null; then
                 line='{"ok":false,"error":"server process is gone"}'
             else
-                # shellcheck disable=SC2046
-                line=$("$load_bin" --url "${server_url[$server]}" $(scaled_args "${case_args[$case_name]}") \
-                    --timeout "$run_timeout_s" --json 2>>"$work_dir/load-errors.log") || true
-                [[ -n "$line" ]] || line='{"ok":false,"error":"herald-load printed nothing"}'
+                line=$(run_load "${server_url[$server]}" "$(scaled_args "${case_args[$case_name]}")" \
+                    2>>"$work_dir/load-errors.log") || true
+                [[ -n "$line" ]] || line='{"ok":false,"error":"the load tool printed nothing"}'
             fi
             if [[ "$line" == *'"ok":false'* ]]; then skip[$server/$case_name]=1; fi
             python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(server=sys.argv[2], case=sys.argv[3], rep=int(sys.argv[4])); print(json.dumps(d))' \
@@ -180,10 +223,11 @@ mkdir -p "$(dirname "$json_out")"
 
 python3 - "$results_file" "$json_out" "$reps" "$commit" "$cpu_model" "$cores" "$kernel" \
     "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "$loadavg_start" "$herald_built" \
-    "${case_names[@]}" <<'EOF'
+    "$tool" "${case_names[@]}" <<'EOF'
 import json, statistics, sys
 (results_path, json_out, reps, commit, cpu, cores, kernel, loadavg, nats_version, date,
- note, scale, loadavg_start, herald_built, *cases) = sys.argv[1:]
+ note, scale, loadavg_start, herald_built, tool, *cases) = sys.argv[1:]
+tool = "herald bench" if tool == "bench" else "herald-load"
 rows = [json.loads(line) for line in open(results_path)]
 # Per case: the metric shown, its unit, whether higher is better.
 metrics = {
@@ -228,7 +272,7 @@ for case in cases:
 header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
           "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg,
           "herald_server_built": herald_built, "nats_server": nats_version,
-          "reps": int(reps), "scale": float(scale), "note": note}
+          "reps": int(reps), "scale": float(scale), "note": note, "load_tool": tool}
 with open(json_out, "w") as f:
     json.dump({"machine": header, "summary": summary, "runs": rows}, f, indent=1)
 
@@ -240,7 +284,7 @@ def fmt(value, unit):
     return f"{value:,.0f}"
 print(f"## Herald vs nats-server ({date})\n")
 print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average {loadavg_start} at start, {loadavg} at end")
-print(f"- {nats_version}; herald-server built {herald_built}; {reps} repetitions per cell, medians shown; scale {scale}")
+print(f"- {nats_version}; herald-server built {herald_built}; load tool {tool}; {reps} repetitions per cell, medians shown; scale {scale}")
 if note:
     print(f"- **{note}**")
 print()
