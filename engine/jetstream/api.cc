@@ -200,7 +200,17 @@ void JetStream::on_api(Account& account,
     if (is({"INFO"}, 1)) return account_info(account, reply);
     if (tokens.empty()) return;
     if (tokens[0] == "CONSUMER") {
-        if (consumer_api_) consumer_api_(account.name, message, body);
+        if (!consumer_api_) return;
+        // In order with the stream operations before it (a create after a delete must see the
+        // new stream), as nats-server answers API requests one by one.
+        serialize([this, name = account.name, subject = std::string(message.subject), reply,
+                   text = std::string(body)](Done done) {
+            protocol::MessageArgs copy;
+            copy.subject = subject;
+            copy.reply = reply;
+            consumer_api_(name, copy, text);
+            done();
+        });
         return;
     }
     if (is({"STREAM", "CREATE"}, 3)) return stream_create(account, tokens[2], reply, body);

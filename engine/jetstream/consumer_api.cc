@@ -178,23 +178,28 @@ Consumers::StreamConsumers* Consumers::attach(std::string_view account, Stream& 
     StreamConsumers* raw = entry.get();
     streams_.emplace(key, std::move(entry));
     std::weak_ptr<int> life = life_;
-    stream.set_stored_hook([this, life, key](store::Seq seq, std::string_view) {
+    // Each hook checks that the entry is still this stream's: a deleted stream may be destroyed
+    // (its store closed) after a new stream of the same name took its place.
+    Stream* const owner = &stream;
+    stream.set_stored_hook([this, life, key, owner](store::Seq seq, std::string_view) {
         if (life.expired()) return;
         const auto found = streams_.find(key);
-        if (found == streams_.end()) return;
+        if (found == streams_.end() || found->second->stream != owner) return;
         for (auto& [name, consumer] : found->second->consumers) consumer->on_stored(seq);
     });
-    stream.set_interest_check([this, life, key](std::string_view subject) {
+    stream.set_interest_check([this, life, key, owner](std::string_view subject) {
         if (life.expired()) return false;
         const auto found = streams_.find(key);
-        if (found == streams_.end()) return false;
+        if (found == streams_.end() || found->second->stream != owner) return false;
         for (const auto& [name, consumer] : found->second->consumers) {
             if (consumer->wants(subject)) return true;
         }
         return false;
     });
-    stream.set_destroyed_hook([this, life, key] {
-        if (!life.expired()) detach(key);
+    stream.set_destroyed_hook([this, life, key, owner] {
+        if (life.expired()) return;
+        const auto found = streams_.find(key);
+        if (found != streams_.end() && found->second->stream == owner) detach(key);
     });
     return raw;
 }

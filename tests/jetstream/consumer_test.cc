@@ -509,3 +509,28 @@ TEST_CASE("jetstream consumer: push flow control stalls delivery until the clien
     CHECK(got.back().payload == big);
     CHECK(ack_token(got.back().reply, 4) == "4");
 }
+
+TEST_CASE("jetstream consumer: a deleted stream takes its consumers; a new stream of that name starts with none",
+          "[jetstream][consumer][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 2);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1").dump());
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.del", R"({"batch":5})");
+    f.wait([&] { return to(f, "_INBOX.t.del").size() >= 2; });
+    // Delete and create again at once, then a consumer on the new stream.
+    send(f, "$JS.API.STREAM.DELETE.ORDERS", "_INBOX.t.d1", "");
+    send(f, "$JS.API.STREAM.CREATE.ORDERS", "_INBOX.t.d2", json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}}.dump());
+    send(f, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D2", "_INBOX.t.d3", durable("D2").dump());
+    f.wait([&] { return !to(f, "_INBOX.t.d3").empty(); });
+    f.world.run_for(Duration::seconds(1));
+    // The waiting pull of the deleted consumer was told.
+    const auto pulled = to(f, "_INBOX.t.del");
+    REQUIRE(pulled.size() == 3);
+    CHECK(pulled[2].headers == "NATS/1.0 409 Consumer Deleted\r\n\r\n");
+    CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"D2"});
+    f.publish("orders.a", "new");
+    const auto got = pull(f, "D2", "1", "_INBOX.t.d4", 1);
+    CHECK(got.at(0).payload == "new");
+    CHECK(f.request("$JS.API.STREAM.INFO.ORDERS")["state"]["consumer_count"] == 1);
+}
