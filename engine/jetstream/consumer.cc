@@ -13,13 +13,19 @@ namespace herald::jetstream {
 
 namespace {
 
-Duration after(std::int64_t ns) { return Duration::nanoseconds(ns > 0 ? static_cast<std::uint64_t>(ns) : 0); }
+Duration after(std::int64_t ns) {
+    return Duration::nanoseconds(ns > 0 ? static_cast<std::uint64_t>(ns) : 0);
+}
 
 std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n')) {
+    while (!text.empty()
+           && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r'
+               || text.front() == '\n')) {
         text.remove_prefix(1);
     }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n')) {
+    while (!text.empty()
+           && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'
+               || text.back() == '\n')) {
         text.remove_suffix(1);
     }
     return text;
@@ -56,16 +62,24 @@ std::optional<std::int64_t> parse_go_duration(std::string_view text) {
         }
         if (!any) return std::nullopt;
         std::size_t j = i;
-        while (j < text.size() && !(text[j] >= '0' && text[j] <= '9') && text[j] != '.') ++j;
+        while (j < text.size() && !(text[j] >= '0' && text[j] <= '9') && text[j] != '.')
+            ++j;
         const std::string_view unit = text.substr(i, j - i);
         double scale = 0;
-        if (unit == "ns") scale = 1;
-        else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") scale = 1e3;
-        else if (unit == "ms") scale = 1e6;
-        else if (unit == "s") scale = 1e9;
-        else if (unit == "m") scale = 60e9;
-        else if (unit == "h") scale = 3600e9;
-        else return std::nullopt;
+        if (unit == "ns")
+            scale = 1;
+        else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+            scale = 1e3;
+        else if (unit == "ms")
+            scale = 1e6;
+        else if (unit == "s")
+            scale = 1e9;
+        else if (unit == "m")
+            scale = 60e9;
+        else if (unit == "h")
+            scale = 3600e9;
+        else
+            return std::nullopt;
         total += value * scale;
         text.remove_prefix(j);
     }
@@ -81,7 +95,8 @@ std::string go_duration(std::int64_t ns) {
         std::string text = std::to_string(whole);
         if (fraction == 0) return text;
         std::string frac = fmt::format("{:0{}}", fraction, digits);
-        while (!frac.empty() && frac.back() == '0') frac.pop_back();
+        while (!frac.empty() && frac.back() == '0')
+            frac.pop_back();
         return text + "." + frac;
     };
     if (ns < 1'000) return std::to_string(ns) + "ns";
@@ -95,12 +110,20 @@ std::string go_duration(std::int64_t ns) {
     return seconds;
 }
 
-std::uint64_t as_u64(std::int64_t value) { return value > 0 ? static_cast<std::uint64_t>(value) : 0; }
+std::uint64_t as_u64(std::int64_t value) {
+    return value > 0 ? static_cast<std::uint64_t>(value) : 0;
+}
 
 }  // namespace
 
-Consumer::Consumer(io::Env& env, core::Broker& broker, Stream& stream, std::string name, ConsumerConfig config,
-                   std::int64_t created_ns, std::unique_ptr<store::ConsumerStore> state_store, ConsumerEvents events,
+Consumer::Consumer(io::Env& env,
+                   core::Broker& broker,
+                   Stream& stream,
+                   std::string name,
+                   ConsumerConfig config,
+                   std::int64_t created_ns,
+                   std::unique_ptr<store::ConsumerStore> state_store,
+                   ConsumerEvents events,
                    base::Logger log)
     : env_(env),
       broker_(broker),
@@ -115,12 +138,15 @@ Consumer::Consumer(io::Env& env, core::Broker& broker, Stream& stream, std::stri
     ack_prefix_ = "$JS.ACK." + stream_.name() + "." + name_ + ".";
 }
 
-Consumer::~Consumer() { stop(false); }
+Consumer::~Consumer() {
+    stop(false);
+}
 
 Status Consumer::start() {
     ASSERT(stopped_);
     const store::ConsumerState& saved = state_store_->state();
-    if (saved.delivered.stream_seq > 0 || saved.ack_floor.stream_seq > 0 || !saved.pending.empty()) {
+    if (saved.delivered.stream_seq > 0 || saved.ack_floor.stream_seq > 0
+        || !saved.pending.empty()) {
         // Resume where the durable state says (nats-server readStoredState).
         next_seq_ = saved.delivered.stream_seq + 1;
         next_consumer_seq_ = saved.delivered.consumer_seq + 1;
@@ -132,21 +158,29 @@ Status Consumer::start() {
         for (const auto& [seq, pending] : saved.pending) {
             Pending& entry = pending_[seq];
             entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
-            start_ack_timer(seq, entry, std::max<std::int64_t>(0, pending.timestamp_ns + config_.ack_wait_ns - now));
+            start_ack_timer(
+                seq,
+                entry,
+                std::max<std::int64_t>(0, pending.timestamp_ns + config_.ack_wait_ns - now));
         }
     } else {
         select_start();
     }
     std::weak_ptr<int> life = life_;
     const auto subscribed = broker_.subscribe_internal(
-        stream_.account(), ack_prefix_ + ">", "", [this, life](const protocol::MessageArgs& message, std::string_view payload) {
+        stream_.account(),
+        ack_prefix_ + ">",
+        "",
+        [this, life](const protocol::MessageArgs& message, std::string_view payload) {
             if (!life.expired()) on_ack(message, payload);
         });
     if (!subscribed) return herald::unexpected(subscribed.error());
     subscriptions_.push_back(*subscribed);
     if (config_.flow_control) {
         const auto fc = broker_.subscribe_internal(
-            stream_.account(), "$JS.FC." + stream_.name() + "." + name_ + ".*", "",
+            stream_.account(),
+            "$JS.FC." + stream_.name() + "." + name_ + ".*",
+            "",
             [this, life](const protocol::MessageArgs&, std::string_view) {
                 if (!life.expired()) on_flow_control_reply();
             });
@@ -165,9 +199,11 @@ Status Consumer::start() {
 void Consumer::stop(bool deleted) {
     if (stopped_) return;
     stopped_ = true;
-    for (const std::uint64_t id : subscriptions_) broker_.unsubscribe_internal(id);
+    for (const std::uint64_t id : subscriptions_)
+        broker_.unsubscribe_internal(id);
     subscriptions_.clear();
-    for (auto& [seq, pending] : pending_) env_.loop.cancel(pending.timer);
+    for (auto& [seq, pending] : pending_)
+        env_.loop.cancel(pending.timer);
     env_.loop.cancel(heartbeat_timer_);
     env_.loop.cancel(inactivity_timer_);
     env_.loop.cancel(interest_timer_);
@@ -197,45 +233,50 @@ void Consumer::select_start() {
     store::Seq seq = 0;
     if (config_.opt_start_seq == 0) {
         switch (config_.deliver_policy) {
-        case DeliverPolicy::all:
-            seq = state.first_seq;
-            break;
-        case DeliverPolicy::last:
-            seq = state.last_seq;
-            if (!config_.filter_subject.empty()) {
-                seq = 0;
-                for (const store::SubjectState& subject : stream_.store().subjects_state(config_.filter_subject)) {
-                    seq = std::max(seq, subject.last_seq);
-                }
-            }
-            break;
-        case DeliverPolicy::last_per_subject: {
-            std::vector<store::Seq> lasts;
-            for (const store::SubjectState& subject : stream_.store().subjects_state(config_.filter_subject)) {
-                lasts.push_back(subject.last_seq);
-            }
-            std::sort(lasts.begin(), lasts.end());
-            if (!lasts.empty()) {
-                last_per_subject_.assign(lasts.begin(), lasts.end());
-                last_per_subject_resume_ = state.last_seq;
-                seq = lasts.front();
-            } else {
+            case DeliverPolicy::all:
+                seq = state.first_seq;
+                break;
+            case DeliverPolicy::last:
                 seq = state.last_seq;
+                if (!config_.filter_subject.empty()) {
+                    seq = 0;
+                    for (const store::SubjectState& subject :
+                         stream_.store().subjects_state(config_.filter_subject)) {
+                        seq = std::max(seq, subject.last_seq);
+                    }
+                }
+                break;
+            case DeliverPolicy::last_per_subject: {
+                std::vector<store::Seq> lasts;
+                for (const store::SubjectState& subject :
+                     stream_.store().subjects_state(config_.filter_subject)) {
+                    lasts.push_back(subject.last_seq);
+                }
+                std::sort(lasts.begin(), lasts.end());
+                if (!lasts.empty()) {
+                    last_per_subject_.assign(lasts.begin(), lasts.end());
+                    last_per_subject_resume_ = state.last_seq;
+                    seq = lasts.front();
+                } else {
+                    seq = state.last_seq;
+                }
+                break;
             }
-            break;
-        }
-        case DeliverPolicy::by_start_time: {
-            // GetSeqFromTime: the first message stored at or after the time; binary search would
-            // need timestamps by seq, so this asks the store's state: all if before the first.
-            const std::int64_t start = config_.opt_start_time_ns.value_or(0);
-            seq = start <= state.first_ts ? state.first_seq : (start > state.last_ts ? state.last_seq + 1 : 0);
-            if (seq == 0) seq = state.first_seq;  // Refined by skipping older messages when loaded.
-            break;
-        }
-        case DeliverPolicy::new_messages:
-        case DeliverPolicy::by_start_sequence:
-            seq = state.last_seq + 1;
-            break;
+            case DeliverPolicy::by_start_time: {
+                // GetSeqFromTime: the first message stored at or after the time; binary search
+                // would need timestamps by seq, so this asks the store's state: all if before the
+                // first.
+                const std::int64_t start = config_.opt_start_time_ns.value_or(0);
+                seq = start <= state.first_ts ? state.first_seq
+                                              : (start > state.last_ts ? state.last_seq + 1 : 0);
+                if (seq == 0)
+                    seq = state.first_seq;  // Refined by skipping older messages when loaded.
+                break;
+            }
+            case DeliverPolicy::new_messages:
+            case DeliverPolicy::by_start_sequence:
+                seq = state.last_seq + 1;
+                break;
         }
     } else {
         seq = config_.opt_start_seq;
@@ -255,7 +296,8 @@ void Consumer::select_start() {
 }
 
 bool Consumer::wants(std::string_view subject) const {
-    return config_.filter_subject.empty() || protocol::subject_matches(config_.filter_subject, subject);
+    return config_.filter_subject.empty()
+           || protocol::subject_matches(config_.filter_subject, subject);
 }
 
 bool Consumer::acknowledged(store::Seq seq) const {
@@ -278,7 +320,8 @@ std::uint64_t Consumer::num_pending() const {
         if (from <= state.first_seq) return count + state.messages;
         if (state.num_deleted == 0) return count + (state.last_seq - from + 1);
     }
-    for (const store::SubjectState& subject : stream_.store().subjects_state(config_.filter_subject)) {
+    for (const store::SubjectState& subject :
+         stream_.store().subjects_state(config_.filter_subject)) {
         if (subject.first_seq >= from) {
             count += subject.messages;
         } else if (subject.last_seq >= from) {
@@ -294,9 +337,11 @@ Json Consumer::info_json() const {
     info["name"] = name_;
     info["created"] = rfc3339_nano(created_ns_);
     info["config"] = consumer_config_json(config_);
-    info["delivered"] = Json{{"consumer_seq", next_consumer_seq_ - 1}, {"stream_seq", next_seq_ - 1}};
+    info["delivered"] =
+        Json{{"consumer_seq", next_consumer_seq_ - 1}, {"stream_seq", next_seq_ - 1}};
     if (last_delivery_ns_ != 0) info["delivered"]["last_active"] = rfc3339_nano(last_delivery_ns_);
-    info["ack_floor"] = Json{{"consumer_seq", ack_floor_.consumer_seq}, {"stream_seq", ack_floor_.stream_seq}};
+    info["ack_floor"] =
+        Json{{"consumer_seq", ack_floor_.consumer_seq}, {"stream_seq", ack_floor_.stream_seq}};
     if (last_ack_ns_ != 0) info["ack_floor"]["last_active"] = rfc3339_nano(last_ack_ns_);
     info["num_ack_pending"] = pending_.size();
     info["num_redelivered"] = redelivered_.size();
@@ -312,7 +357,9 @@ bool Consumer::reply_has_interest(std::string_view subject) const {
     return !account->sublist().match(subject)->empty();
 }
 
-void Consumer::send_status(std::string_view subject, std::string_view reply, std::string_view headers) {
+void Consumer::send_status(std::string_view subject,
+                           std::string_view reply,
+                           std::string_view headers) {
     const Status status = broker_.publish_internal(stream_.account(), subject, reply, headers, "");
     MAYBE(status.has_value());
 }
@@ -377,7 +424,8 @@ void Consumer::kick() {
         return;
     }
     const bool acks = config_.ack_policy != AckPolicy::none;
-    if (acks && config_.max_ack_pending > 0 && pending_.size() >= as_u64(config_.max_ack_pending)) return;
+    if (acks && config_.max_ack_pending > 0 && pending_.size() >= as_u64(config_.max_ack_pending))
+        return;
     if (!last_per_subject_.empty()) {
         const store::Seq seq = last_per_subject_.front();
         loading_ = true;
@@ -408,54 +456,58 @@ void Consumer::kick() {
     loading_ = true;
     const store::Seq from = next_seq_;
     const store::Seq last_at_call = stream_.store().state().last_seq;
-    stream_.store().load_next(config_.filter_subject, from, [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
-        if (life.expired()) return;
-        loading_ = false;
-        if (!loaded) {
-            // Nothing matching from `from` to what the stream held then: skip ahead to there
-            // (not further: a message stored since is still to come).
-            if (next_seq_ == from) next_seq_ = std::max(next_seq_, last_at_call + 1);
-            end_no_wait_requests();
-            return kick();
-        }
-        if (next_seq_ != from || !has_target()) return kick();
-        if (config_.deliver_policy == DeliverPolicy::by_start_time && next_consumer_seq_ == 1 &&
-            loaded->timestamp_ns < config_.opt_start_time_ns.value_or(0)) {
-            next_seq_ = loaded->seq + 1;  // Older than the start time.
-            return kick();
-        }
-        const std::int64_t timestamp = loaded->timestamp_ns;
-        if (config_.replay_policy == ReplayPolicy::original && last_replay_ns_ > 0 &&
-            timestamp - last_replay_ns_ > replay_delay_min_ns) {
-            // Replay original: as far apart as the messages were stored (nats-server
-            // loopAndGatherMsgs waits ts - lts).
-            COVER("jetstream: replay original waits between messages");
-            loading_ = true;
-            auto held = std::make_shared<store::StoredMessage>(std::move(*loaded));
-            replay_timer_ = env_.loop.schedule(after(timestamp - last_replay_ns_), [this, life, from, held] {
-                if (life.expired()) return;
-                replay_timer_ = 0;
-                loading_ = false;
-                if (next_seq_ != from || !has_target()) return kick();
-                const std::int64_t stored_ns = held->timestamp_ns;
-                next_seq_ = held->seq + 1;
-                if (deliver(std::move(*held), false)) {
-                    last_replay_ns_ = stored_ns;
-                } else {
-                    next_seq_ = from;
-                }
-                kick();
-            });
-            return;
-        }
-        next_seq_ = loaded->seq + 1;
-        if (deliver(std::move(*loaded), false)) {
-            last_replay_ns_ = timestamp;
-        } else {
-            next_seq_ = from;
-        }
-        kick();
-    });
+    stream_.store().load_next(
+        config_.filter_subject,
+        from,
+        [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
+            if (life.expired()) return;
+            loading_ = false;
+            if (!loaded) {
+                // Nothing matching from `from` to what the stream held then: skip ahead to there
+                // (not further: a message stored since is still to come).
+                if (next_seq_ == from) next_seq_ = std::max(next_seq_, last_at_call + 1);
+                end_no_wait_requests();
+                return kick();
+            }
+            if (next_seq_ != from || !has_target()) return kick();
+            if (config_.deliver_policy == DeliverPolicy::by_start_time && next_consumer_seq_ == 1
+                && loaded->timestamp_ns < config_.opt_start_time_ns.value_or(0)) {
+                next_seq_ = loaded->seq + 1;  // Older than the start time.
+                return kick();
+            }
+            const std::int64_t timestamp = loaded->timestamp_ns;
+            if (config_.replay_policy == ReplayPolicy::original && last_replay_ns_ > 0
+                && timestamp - last_replay_ns_ > replay_delay_min_ns) {
+                // Replay original: as far apart as the messages were stored (nats-server
+                // loopAndGatherMsgs waits ts - lts).
+                COVER("jetstream: replay original waits between messages");
+                loading_ = true;
+                auto held = std::make_shared<store::StoredMessage>(std::move(*loaded));
+                replay_timer_ = env_.loop.schedule(
+                    after(timestamp - last_replay_ns_), [this, life, from, held] {
+                        if (life.expired()) return;
+                        replay_timer_ = 0;
+                        loading_ = false;
+                        if (next_seq_ != from || !has_target()) return kick();
+                        const std::int64_t stored_ns = held->timestamp_ns;
+                        next_seq_ = held->seq + 1;
+                        if (deliver(std::move(*held), false)) {
+                            last_replay_ns_ = stored_ns;
+                        } else {
+                            next_seq_ = from;
+                        }
+                        kick();
+                    });
+                return;
+            }
+            next_seq_ = loaded->seq + 1;
+            if (deliver(std::move(*loaded), false)) {
+                last_replay_ns_ = timestamp;
+            } else {
+                next_seq_ = from;
+            }
+            kick();
+        });
 }
 
 bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
@@ -465,10 +517,16 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
     const store::Seq seq = message.seq;
     const store::Seq consumer_seq = next_consumer_seq_;
     const auto counted = redelivered_.find(seq);
-    const std::uint64_t deliveries = redelivery ? (counted == redelivered_.end() ? 0 : counted->second) + 2 : 1;
+    const std::uint64_t deliveries =
+        redelivery ? (counted == redelivered_.end() ? 0 : counted->second) + 2 : 1;
     const std::uint64_t pending_count = num_pending();
-    const std::string ack_reply = fmt::format("{}{}.{}.{}.{}.{}", ack_prefix_, deliveries, seq, consumer_seq,
-                                              message.timestamp_ns, pending_count);
+    const std::string ack_reply = fmt::format("{}{}.{}.{}.{}.{}",
+                                              ack_prefix_,
+                                              deliveries,
+                                              seq,
+                                              consumer_seq,
+                                              message.timestamp_ns,
+                                              pending_count);
     std::string headers = std::move(message.headers);
     std::string payload = std::move(message.payload);
     if (config_.headers_only) {
@@ -477,7 +535,8 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
     }
     std::string target = config_.deliver_subject;
     if (!config_.push()) {
-        const std::uint64_t size = message.subject.size() + ack_reply.size() + headers.size() + payload.size();
+        const std::uint64_t size =
+            message.subject.size() + ack_reply.size() + headers.size() + payload.size();
         std::optional<std::string> reply = take_request(size);
         if (!reply) {
             COVER("jetstream: a pulled message found no request");
@@ -500,7 +559,8 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
         entry.subject = message.subject;
         std::int64_t wait = config_.ack_wait_ns;
         if (!config_.backoff_ns.empty()) {
-            const std::size_t index = std::min<std::size_t>(static_cast<std::size_t>(deliveries - 1), config_.backoff_ns.size() - 1);
+            const std::size_t index = std::min<std::size_t>(
+                static_cast<std::size_t>(deliveries - 1), config_.backoff_ns.size() - 1);
             wait = config_.backoff_ns[index];
         }
         start_ack_timer(seq, entry, wait);
@@ -508,15 +568,19 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
         ack_floor_ = store::SequencePair{consumer_seq, seq};
         if (events_.acked) events_.acked(seq, message.subject);
     }
-    const Status status = broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
+    const Status status =
+        broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
     MAYBE(status.has_value());
     if (config_.push() && config_.idle_heartbeat_ns > 0) arm_push_heartbeat();
     if (config_.push() && config_.flow_control) {
         bytes_since_flow_control_ += message.subject.size() + headers.size() + payload.size();
         if (bytes_since_flow_control_ >= flow_control_bytes) {
             COVER("jetstream: a push consumer asks for flow control");
-            flow_control_reply_ = fmt::format("$JS.FC.{}.{}.{}", stream_.name(), name_, ++flow_control_ids_);
-            send_status(config_.deliver_subject, flow_control_reply_, "NATS/1.0 100 FlowControl Request\r\n\r\n");
+            flow_control_reply_ =
+                fmt::format("$JS.FC.{}.{}.{}", stream_.name(), name_, ++flow_control_ids_);
+            send_status(config_.deliver_subject,
+                        flow_control_reply_,
+                        "NATS/1.0 100 FlowControl Request\r\n\r\n");
         }
     }
     save_state();
@@ -530,9 +594,12 @@ std::optional<std::string> Consumer::take_request(std::uint64_t size) {
         if (request.max_bytes > 0) {
             if (bytes > request.max_bytes) {
                 COVER("jetstream: a pull request's max_bytes is smaller than the message");
-                finish_request(request.id, fmt::format("NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
-                                                       "Nats-Pending-Messages: {}\r\nNats-Pending-Bytes: {}\r\n\r\n",
-                                                       request.batch, request.max_bytes));
+                finish_request(
+                    request.id,
+                    fmt::format("NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
+                                "Nats-Pending-Messages: {}\r\nNats-Pending-Bytes: {}\r\n\r\n",
+                                request.batch,
+                                request.max_bytes));
                 continue;
             }
             request.max_bytes -= bytes;
@@ -577,9 +644,11 @@ void Consumer::end_no_wait_requests() {
     for (const std::uint64_t id : ended) {
         const PullRequest* request = find_request(id);
         if (request == nullptr) continue;
-        finish_request(id, fmt::format("NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: {}\r\n"
-                                       "Nats-Pending-Bytes: {}\r\n\r\n",
-                                       request->batch, request->max_bytes));
+        finish_request(id,
+                       fmt::format("NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: {}\r\n"
+                                   "Nats-Pending-Bytes: {}\r\n\r\n",
+                                   request->batch,
+                                   request->max_bytes));
     }
 }
 
@@ -593,7 +662,8 @@ void Consumer::on_stored(store::Seq seq) {
 void Consumer::on_pull_request(std::string_view reply_view, std::string_view body) {
     if (stopped_ || reply_view.empty()) return;
     const std::string reply(reply_view);
-    if (config_.push()) return send_status(reply, "", "NATS/1.0 409 Consumer is push based\r\n\r\n");
+    if (config_.push())
+        return send_status(reply, "", "NATS/1.0 409 Consumer is push based\r\n\r\n");
     PullRequest request;
     request.reply = reply;
     const std::string_view text = trim(body);
@@ -608,13 +678,17 @@ void Consumer::on_pull_request(std::string_view reply_view, std::string_view bod
         };
         bool ok = !json.is_discarded() && json.is_object();
         std::int64_t batch = 0;
-        if (ok) ok = integer("batch", batch) && integer("expires", request.expires_ns) &&
-                     integer("max_bytes", request.max_bytes) && integer("idle_heartbeat", request.heartbeat_ns);
+        if (ok)
+            ok = integer("batch", batch) && integer("expires", request.expires_ns)
+                 && integer("max_bytes", request.max_bytes)
+                 && integer("idle_heartbeat", request.heartbeat_ns);
         if (ok) {
             const auto it = json.find("no_wait");
             if (it != json.end() && !it->is_null()) {
-                if (!it->is_boolean()) ok = false;
-                else request.no_wait = it->get<bool>();
+                if (!it->is_boolean())
+                    ok = false;
+                else
+                    request.no_wait = it->get<bool>();
             }
         }
         if (!ok) {
@@ -623,26 +697,38 @@ void Consumer::on_pull_request(std::string_view reply_view, std::string_view bod
         }
         request.batch = batch;
         if (request.heartbeat_ns > 0 && request.heartbeat_ns * 2 > request.expires_ns) {
-            return send_status(reply, "", "NATS/1.0 400 Bad Request - heartbeat value too large\r\n\r\n");
+            return send_status(
+                reply, "", "NATS/1.0 400 Bad Request - heartbeat value too large\r\n\r\n");
         }
     } else if (!text.empty()) {
         std::int64_t n = 0;
         bool numeric = true;
         for (const char c : text) {
-            if (c < '0' || c > '9' || n > std::numeric_limits<std::int32_t>::max()) numeric = false;
-            else n = n * 10 + (c - '0');
+            if (c < '0' || c > '9' || n > std::numeric_limits<std::int32_t>::max())
+                numeric = false;
+            else
+                n = n * 10 + (c - '0');
         }
         if (numeric) request.batch = n;
     }
     if (config_.max_batch > 0 && request.batch > config_.max_batch) {
-        return send_status(reply, "", fmt::format("NATS/1.0 409 Exceeded MaxRequestBatch of {}\r\n\r\n", config_.max_batch));
+        return send_status(
+            reply,
+            "",
+            fmt::format("NATS/1.0 409 Exceeded MaxRequestBatch of {}\r\n\r\n", config_.max_batch));
     }
-    if (request.expires_ns > 0 && config_.max_expires_ns > 0 && request.expires_ns > config_.max_expires_ns) {
-        return send_status(reply, "", fmt::format("NATS/1.0 409 Exceeded MaxRequestExpires of {}\r\n\r\n",
-                                                  go_duration(config_.max_expires_ns)));
+    if (request.expires_ns > 0 && config_.max_expires_ns > 0
+        && request.expires_ns > config_.max_expires_ns) {
+        return send_status(reply,
+                           "",
+                           fmt::format("NATS/1.0 409 Exceeded MaxRequestExpires of {}\r\n\r\n",
+                                       go_duration(config_.max_expires_ns)));
     }
     if (request.max_bytes > 0 && config_.max_bytes > 0 && request.max_bytes > config_.max_bytes) {
-        return send_status(reply, "", fmt::format("NATS/1.0 409 Exceeded MaxRequestMaxBytes of {}\r\n\r\n", config_.max_bytes));
+        return send_status(reply,
+                           "",
+                           fmt::format("NATS/1.0 409 Exceeded MaxRequestMaxBytes of {}\r\n\r\n",
+                                       config_.max_bytes));
     }
     if (request.batch <= 0) request.batch = 1;
     // Requests whose reply lost interest are dropped (nats-server nextWaiting).
@@ -660,11 +746,14 @@ void Consumer::on_pull_request(std::string_view reply_view, std::string_view bod
         }
         if (pending > 0) {
             std::uint64_t claimed = 0;
-            for (const PullRequest& old : waiting_) claimed += as_u64(old.batch);
-            if (pending < claimed) return send_status(reply, "", "NATS/1.0 408 Requests Pending\r\n\r\n");
+            for (const PullRequest& old : waiting_)
+                claimed += as_u64(old.batch);
+            if (pending < claimed)
+                return send_status(reply, "", "NATS/1.0 408 Requests Pending\r\n\r\n");
         }
     }
-    const std::int64_t max_waiting = std::min(config_.max_waiting > 0 ? config_.max_waiting : max_waiting_default, max_waiting_max);
+    const std::int64_t max_waiting = std::min(
+        config_.max_waiting > 0 ? config_.max_waiting : max_waiting_default, max_waiting_max);
     if (static_cast<std::int64_t>(waiting_.size()) >= max_waiting) {
         return send_status(reply, "", "NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n");
     }
@@ -694,17 +783,23 @@ void Consumer::on_request_expired(std::uint64_t id) {
     if (request == nullptr) return;
     request->expiry_timer = 0;
     COVER("jetstream: a pull request expired");
-    finish_request(id, fmt::format("NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: {}\r\n"
-                                   "Nats-Pending-Bytes: {}\r\n\r\n",
-                                   request->batch, request->max_bytes));
+    finish_request(id,
+                   fmt::format("NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: {}\r\n"
+                               "Nats-Pending-Bytes: {}\r\n\r\n",
+                               request->batch,
+                               request->max_bytes));
 }
 
 void Consumer::on_request_heartbeat(std::uint64_t id) {
     PullRequest* request = find_request(id);
     if (request == nullptr) return;
-    send_status(request->reply, "",
-                fmt::format("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n\r\n",
-                            next_consumer_seq_ - 1, next_seq_ - 1));
+    send_status(
+        request->reply,
+        "",
+        fmt::format(
+            "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n\r\n",
+            next_consumer_seq_ - 1,
+            next_seq_ - 1));
     request = find_request(id);
     if (request == nullptr) return;
     std::weak_ptr<int> life = life_;
@@ -725,9 +820,12 @@ void Consumer::arm_push_heartbeat() {
     heartbeat_timer_ = env_.loop.schedule(after(config_.idle_heartbeat_ns), [this, life] {
         if (life.expired() || stopped_) return;
         heartbeat_timer_ = 0;
-        std::string headers = fmt::format("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n",
-                                          next_consumer_seq_ - 1, next_seq_ - 1);
-        if (!flow_control_reply_.empty()) headers += "Nats-Consumer-Stalled: " + flow_control_reply_ + "\r\n";
+        std::string headers = fmt::format(
+            "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n",
+            next_consumer_seq_ - 1,
+            next_seq_ - 1);
+        if (!flow_control_reply_.empty())
+            headers += "Nats-Consumer-Stalled: " + flow_control_reply_ + "\r\n";
         headers += "\r\n";
         send_status(config_.deliver_subject, "", headers);
         arm_push_heartbeat();
@@ -748,7 +846,8 @@ void Consumer::arm_inactivity() {
     inactivity_timer_ = env_.loop.schedule(after(config_.inactive_threshold_ns), [this, life] {
         if (life.expired() || stopped_) return;
         inactivity_timer_ = 0;
-        const bool active = config_.push() ? reply_has_interest(config_.deliver_subject) : !waiting_.empty();
+        const bool active =
+            config_.push() ? reply_has_interest(config_.deliver_subject) : !waiting_.empty();
         if (active) return arm_inactivity();
         COVER("jetstream: an inactive ephemeral consumer is deleted");
         if (events_.inactive) events_.inactive();  // Destroys this consumer.
@@ -759,7 +858,8 @@ void Consumer::arm_inactivity() {
 
 void Consumer::on_ack(const protocol::MessageArgs& message, std::string_view payload) {
     // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
-    std::string_view rest = message.subject.substr(std::min(message.subject.size(), ack_prefix_.size()));
+    std::string_view rest =
+        message.subject.substr(std::min(message.subject.size(), ack_prefix_.size()));
     std::uint64_t tokens[5] = {};
     std::size_t count = 0;
     while (!rest.empty() && count < 5) {
@@ -854,7 +954,8 @@ void Consumer::nak(store::Seq seq, store::Seq consumer_seq, std::string_view arg
         std::optional<std::int64_t> delay;
         if (argument.front() == '{') {
             const Json json = Json::parse(argument, nullptr, false);
-            if (!json.is_discarded() && json.is_object() && json.contains("delay") && json["delay"].is_number_integer()) {
+            if (!json.is_discarded() && json.is_object() && json.contains("delay")
+                && json["delay"].is_number_integer()) {
                 delay = json["delay"].get<std::int64_t>();
             }
         } else {
@@ -869,7 +970,8 @@ void Consumer::nak(store::Seq seq, store::Seq consumer_seq, std::string_view arg
     }
     env_.loop.cancel(it->second.timer);
     it->second.timer = 0;
-    if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end() && redeliver_.size() < redeliver_queue_max) {
+    if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end()
+        && redeliver_.size() < redeliver_queue_max) {
         redeliver_.push_back(seq);
     }
     kick();
@@ -900,7 +1002,8 @@ void Consumer::on_ack_timeout(store::Seq seq, store::Seq consumer_seq) {
     const auto it = pending_.find(seq);
     if (it == pending_.end() || it->second.consumer_seq != consumer_seq || stopped_) return;
     it->second.timer = 0;
-    if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end() && redeliver_.size() < redeliver_queue_max) {
+    if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end()
+        && redeliver_.size() < redeliver_queue_max) {
         redeliver_.push_back(seq);
     }
     kick();

@@ -28,11 +28,12 @@ namespace herald::jetstream {
 class JetStream;
 
 inline constexpr std::size_t redeliver_queue_max = 1 << 20;  // Bound on queued redeliveries.
-inline constexpr std::int64_t max_waiting_max = 1 << 16;    // Bound on a pull wait queue.
+inline constexpr std::int64_t max_waiting_max = 1 << 16;     // Bound on a pull wait queue.
 inline constexpr std::size_t consumers_per_stream_max = 1 << 16;
 inline constexpr std::uint64_t flow_control_bytes = 256 * 1024;  // Push: FC request after this.
 inline constexpr Duration interest_poll = Duration::milliseconds(100);  // Inactive push consumers.
-inline constexpr std::int64_t replay_delay_min_ns = 1'000'000;  // Replay original: shorter gaps are not waited.
+inline constexpr std::int64_t replay_delay_min_ns =
+    1'000'000;  // Replay original: shorter gaps are not waited.
 
 // What a consumer tells its owner.
 struct ConsumerEvents {
@@ -48,8 +49,14 @@ struct ConsumerEvents {
 // below every pending seq; at most one store load is in flight.
 class Consumer {
 public:
-    Consumer(io::Env& env, core::Broker& broker, Stream& stream, std::string name, ConsumerConfig config,
-             std::int64_t created_ns, std::unique_ptr<store::ConsumerStore> state_store, ConsumerEvents events,
+    Consumer(io::Env& env,
+             core::Broker& broker,
+             Stream& stream,
+             std::string name,
+             ConsumerConfig config,
+             std::int64_t created_ns,
+             std::unique_ptr<store::ConsumerStore> state_store,
+             ConsumerEvents events,
              base::Logger log);
     ~Consumer();
     Consumer(const Consumer&) = delete;
@@ -137,11 +144,12 @@ private:
     base::Logger log_;
     std::string ack_prefix_;  // $JS.ACK.<stream>.<consumer>.
 
-    store::Seq next_seq_ = 1;        // nats-server sseq: the next stream seq to look at.
+    store::Seq next_seq_ = 1;           // nats-server sseq: the next stream seq to look at.
     store::Seq next_consumer_seq_ = 1;  // dseq.
     store::SequencePair ack_floor_;
     std::map<store::Seq, Pending> pending_;
-    std::map<store::Seq, std::uint64_t> redelivered_;  // By stream seq: deliveries beyond the first.
+    std::map<store::Seq, std::uint64_t>
+        redelivered_;  // By stream seq: deliveries beyond the first.
     std::deque<store::Seq> redeliver_;
     std::deque<store::Seq> last_per_subject_;  // Skip list for last_per_subject.
     store::Seq last_per_subject_resume_ = 0;
@@ -171,7 +179,9 @@ public:
     Consumers(const Consumers&) = delete;
     Consumers& operator=(const Consumers&) = delete;
 
-    void on_api(std::string_view account, const protocol::MessageArgs& message, std::string_view body);
+    void on_api(std::string_view account,
+                const protocol::MessageArgs& message,
+                std::string_view body);
     void shutdown();
     // Durable consumers of file streams keep their config and state under
     // <store_dir>/<account>/streams/<stream>/obs/<name>/ (meta.inf, o.dat), as nats-server.
@@ -189,16 +199,35 @@ private:
     };
     using Key = std::pair<std::string, std::string>;
 
-    void create(std::string_view account, std::string_view stream, std::string_view name,
-                std::string_view filter, bool durable_subject, bool named_subject, const std::string& reply,
+    void create(std::string_view account,
+                std::string_view stream,
+                std::string_view name,
+                std::string_view filter,
+                bool durable_subject,
+                bool named_subject,
+                const std::string& reply,
                 std::string_view body);
-    void info(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply);
-    void remove(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply);
-    void names(std::string_view account, std::string_view stream, const std::string& reply, std::string_view body,
+    void info(std::string_view account,
+              std::string_view stream,
+              std::string_view name,
+              const std::string& reply);
+    void remove(std::string_view account,
+                std::string_view stream,
+                std::string_view name,
+                const std::string& reply);
+    void names(std::string_view account,
+               std::string_view stream,
+               const std::string& reply,
+               std::string_view body,
                bool list);
-    void next(std::string_view account, std::string_view stream, std::string_view name, const std::string& reply,
+    void next(std::string_view account,
+              std::string_view stream,
+              std::string_view name,
+              const std::string& reply,
               std::string_view body);
-    void respond_error(std::string_view account, const std::string& reply, std::string_view type,
+    void respond_error(std::string_view account,
+                       const std::string& reply,
+                       std::string_view type,
                        const ApiFailure& failure);
     StreamConsumers* attach(std::string_view account, Stream& stream);
     void detach(const Key& key);
@@ -211,13 +240,22 @@ private:
     std::string generate_name();
     std::string consumer_directory(const Stream& stream, std::string_view name) const;
     bool persisted(const Stream& stream, const ConsumerConfig& config) const;
-    void write_meta(const Stream& stream, const std::string& name, const ConsumerConfig& config,
-                    std::int64_t created_ns, std::function<void(Status)> on_written);
+    void write_meta(const Stream& stream,
+                    const std::string& name,
+                    const ConsumerConfig& config,
+                    std::int64_t created_ns,
+                    std::function<void(Status)> on_written);
     void remove_files(const Stream& stream, const std::string& name);
     // Builds, starts and registers a consumer; the failure when it could not start.
-    std::optional<ApiFailure> install(Stream& stream, std::string name, ConsumerConfig config, std::int64_t created_ns,
-                                      std::unique_ptr<store::ConsumerStore> state_store, Consumer** installed);
-    void recover_next(Stream& stream, std::shared_ptr<std::vector<std::string>> names, std::size_t index,
+    std::optional<ApiFailure> install(Stream& stream,
+                                      std::string name,
+                                      ConsumerConfig config,
+                                      std::int64_t created_ns,
+                                      std::unique_ptr<store::ConsumerStore> state_store,
+                                      Consumer** installed);
+    void recover_next(Stream& stream,
+                      std::shared_ptr<std::vector<std::string>> names,
+                      std::size_t index,
                       std::function<void()> on_done);
 
     io::Env& env_;

@@ -50,7 +50,9 @@ std::span<const std::byte> as_bytes(const std::string& text) {
     return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
-void read_small_file(io::Env& env, const std::string& path, std::function<void(Result<std::string>)> on_read) {
+void read_small_file(io::Env& env,
+                     const std::string& path,
+                     std::function<void(Result<std::string>)> on_read) {
     auto file = env.file_system.open(path, false);
     if (!file) {
         env.loop.post([on_read, error = file.error()] { on_read(error); });
@@ -66,7 +68,10 @@ void read_small_file(io::Env& env, const std::string& path, std::function<void(R
 }
 
 // A temp file, fsync, rename, fsync of the directory: never half written.
-void write_file_durably(io::Env& env, const std::string& directory, const std::string& path, std::string contents,
+void write_file_durably(io::Env& env,
+                        const std::string& directory,
+                        const std::string& path,
+                        std::string contents,
                         std::function<void(Status)> on_written) {
     const std::string temp = path + ".tmp";
     auto file = env.file_system.open(temp, true);
@@ -78,14 +83,18 @@ void write_file_durably(io::Env& env, const std::string& directory, const std::s
     auto text = std::make_shared<std::string>(std::move(contents));
     shared->truncate(0, [&env, shared, text, temp, path, directory, on_written](Status truncated) {
         if (!truncated) return on_written(truncated);
-        shared->write_at(0, as_bytes(*text), [&env, shared, text, temp, path, directory, on_written](Status written) {
-            if (!written) return on_written(written);
-            shared->sync([&env, shared, temp, path, directory, on_written](Status synced) {
-                if (!synced) return on_written(synced);
-                if (Status renamed = env.file_system.rename(temp, path); !renamed) return on_written(renamed);
-                env.file_system.sync_directory(directory, on_written);
+        shared->write_at(
+            0,
+            as_bytes(*text),
+            [&env, shared, text, temp, path, directory, on_written](Status written) {
+                if (!written) return on_written(written);
+                shared->sync([&env, shared, temp, path, directory, on_written](Status synced) {
+                    if (!synced) return on_written(synced);
+                    if (Status renamed = env.file_system.rename(temp, path); !renamed)
+                        return on_written(renamed);
+                    env.file_system.sync_directory(directory, on_written);
+                });
             });
-        });
     });
 }
 
@@ -94,24 +103,31 @@ void write_file_durably(io::Env& env, const std::string& directory, const std::s
 Consumers::Consumers(io::Env& env, core::Broker& broker, JetStream& jetstream, base::Logger log)
     : env_(env), broker_(broker), jetstream_(jetstream), log_(std::move(log)) {}
 
-Consumers::~Consumers() { shutdown(); }
+Consumers::~Consumers() {
+    shutdown();
+}
 
 void Consumers::shutdown() {
     for (auto& [key, entry] : streams_) {
-        for (auto& [name, consumer] : entry->consumers) consumer->stop(false);
+        for (auto& [name, consumer] : entry->consumers)
+            consumer->stop(false);
         entry->consumers.clear();
     }
     streams_.clear();
 }
 
-Consumer* Consumers::find(std::string_view account, std::string_view stream, std::string_view name) {
+Consumer* Consumers::find(std::string_view account,
+                          std::string_view stream,
+                          std::string_view name) {
     const auto it = streams_.find(Key{std::string(account), std::string(stream)});
     if (it == streams_.end()) return nullptr;
     const auto consumer = it->second->consumers.find(name);
     return consumer == it->second->consumers.end() ? nullptr : consumer->second.get();
 }
 
-void Consumers::on_api(std::string_view account, const protocol::MessageArgs& message, std::string_view body) {
+void Consumers::on_api(std::string_view account,
+                       const protocol::MessageArgs& message,
+                       std::string_view body) {
     // $JS.API.CONSUMER.<op>...
     const std::vector<std::string_view> all = tokens_of(message.subject);
     if (all.size() < 4) return;
@@ -131,23 +147,32 @@ void Consumers::on_api(std::string_view account, const protocol::MessageArgs& me
     if (t[0] == "DURABLE" && t.size() >= 2 && t[1] == "CREATE") {
         // nats-server subscribes $JS.API.CONSUMER.DURABLE.CREATE.*.*: other forms get no answer.
         if (t.size() != 4) return;
-        return create(account, std::string(t[2]), std::string(t[3]), "", true, true, reply, body_copy);
+        return create(
+            account, std::string(t[2]), std::string(t[3]), "", true, true, reply, body_copy);
     }
-    if (t[0] == "INFO" && t.size() == 3) return info(account, std::string(t[1]), std::string(t[2]), reply);
+    if (t[0] == "INFO" && t.size() == 3)
+        return info(account, std::string(t[1]), std::string(t[2]), reply);
     if (t[0] == "DELETE" && t.size() == 3) {
         if (!is_empty_request(body)) {
-            return respond_error(account, reply, "consumer_delete_response", api_failure(ApiError::not_empty_request));
+            return respond_error(account,
+                                 reply,
+                                 "consumer_delete_response",
+                                 api_failure(ApiError::not_empty_request));
         }
         return remove(account, std::string(t[1]), std::string(t[2]), reply);
     }
-    if (t[0] == "NAMES" && t.size() == 2) return names(account, std::string(t[1]), reply, body_copy, false);
-    if (t[0] == "LIST" && t.size() == 2) return names(account, std::string(t[1]), reply, body_copy, true);
+    if (t[0] == "NAMES" && t.size() == 2)
+        return names(account, std::string(t[1]), reply, body_copy, false);
+    if (t[0] == "LIST" && t.size() == 2)
+        return names(account, std::string(t[1]), reply, body_copy, true);
     if (t[0] == "MSG" && t.size() == 4 && t[1] == "NEXT") {
         return next(account, std::string(t[2]), std::string(t[3]), reply, body_copy);
     }
 }
 
-void Consumers::respond_error(std::string_view account, const std::string& reply, std::string_view type,
+void Consumers::respond_error(std::string_view account,
+                              const std::string& reply,
+                              std::string_view type,
                               const ApiFailure& failure) {
     Json response = response_of(type);
     response["error"] = api_error_json(failure);
@@ -156,7 +181,8 @@ void Consumers::respond_error(std::string_view account, const std::string& reply
 
 std::string Consumers::generate_name() {
     // nats-server createConsumerName: 8 characters.
-    static constexpr std::string_view alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static constexpr std::string_view alphabet =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::string name;
     std::uint64_t bits = env_.random.next_u64();
     for (std::size_t i = 0; i < 8; ++i) {
@@ -185,7 +211,8 @@ Consumers::StreamConsumers* Consumers::attach(std::string_view account, Stream& 
         if (life.expired()) return;
         const auto found = streams_.find(key);
         if (found == streams_.end() || found->second->stream != owner) return;
-        for (auto& [name, consumer] : found->second->consumers) consumer->on_stored(seq);
+        for (auto& [name, consumer] : found->second->consumers)
+            consumer->on_stored(seq);
     });
     stream.set_interest_check([this, life, key, owner](std::string_view subject) {
         if (life.expired()) return false;
@@ -213,7 +240,8 @@ void Consumers::detach(const Key& key) {
     const bool deleted = jetstream_.ready();
     for (auto& [name, consumer] : entry->consumers) {
         consumer->stop(true);
-        if (deleted && persisted(*entry->stream, consumer->config())) remove_files(*entry->stream, name);
+        if (deleted && persisted(*entry->stream, consumer->config()))
+            remove_files(*entry->stream, name);
     }
 }
 
@@ -228,13 +256,17 @@ void Consumers::delete_consumer(const Key& key, const std::string& name) {
     it->second->stream->store().remove_consumer();
     if (persisted(*it->second->stream, consumer->config())) remove_files(*it->second->stream, name);
     if (it->second->stream->config().retention == Retention::interest) {
-        remove_unwanted(key, std::max(consumer->ack_floor().stream_seq + 1, it->second->stream->store().state().first_seq));
+        remove_unwanted(key,
+                        std::max(consumer->ack_floor().stream_seq + 1,
+                                 it->second->stream->store().state().first_seq));
     }
     // The consumer object may be running one of its own callbacks: destroy it later.
     env_.loop.post([owned = std::shared_ptr<Consumer>(std::move(consumer))] {});
 }
 
-bool Consumers::wanted(const StreamConsumers& entry, store::Seq seq, std::string_view subject) const {
+bool Consumers::wanted(const StreamConsumers& entry,
+                       store::Seq seq,
+                       std::string_view subject) const {
     for (const auto& [name, consumer] : entry.consumers) {
         if (consumer->wants(subject) && !consumer->acknowledged(seq)) return true;
     }
@@ -245,16 +277,17 @@ void Consumers::remove_unwanted(const Key& key, store::Seq seq) {
     const auto it = streams_.find(key);
     if (it == streams_.end()) return;
     std::weak_ptr<int> life = life_;
-    it->second->stream->store().load_next("", seq, [this, life, key](Result<store::StoredMessage> loaded) {
-        if (life.expired() || !loaded) return;
-        const auto found = streams_.find(key);
-        if (found == streams_.end()) return;
-        if (!wanted(*found->second, loaded->seq, loaded->subject)) {
-            COVER("jetstream: a deleted consumer's interest-retained message is removed");
-            found->second->stream->store().remove(loaded->seq, [](Status) {});
-        }
-        remove_unwanted(key, loaded->seq + 1);
-    });
+    it->second->stream->store().load_next(
+        "", seq, [this, life, key](Result<store::StoredMessage> loaded) {
+            if (life.expired() || !loaded) return;
+            const auto found = streams_.find(key);
+            if (found == streams_.end()) return;
+            if (!wanted(*found->second, loaded->seq, loaded->subject)) {
+                COVER("jetstream: a deleted consumer's interest-retained message is removed");
+                found->second->stream->store().remove(loaded->seq, [](Status) {});
+            }
+            remove_unwanted(key, loaded->seq + 1);
+        });
 }
 
 void Consumers::on_acked(const Key& key, store::Seq seq, const std::string& subject) {
@@ -282,8 +315,13 @@ void Consumers::on_acked(const Key& key, store::Seq seq, const std::string& subj
     stream.store().remove(seq, [](Status) {});
 }
 
-void Consumers::create(std::string_view account, std::string_view stream_name, std::string_view subject_name,
-                       std::string_view filter, bool durable_subject, bool named_subject, const std::string& reply,
+void Consumers::create(std::string_view account,
+                       std::string_view stream_name,
+                       std::string_view subject_name,
+                       std::string_view filter,
+                       bool durable_subject,
+                       bool named_subject,
+                       const std::string& reply,
                        std::string_view body) {
     static constexpr std::string_view type = "consumer_create_response";
     const Json request = Json::parse(body, nullptr, false);
@@ -293,44 +331,62 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
     ConsumerConfig config;
     std::string request_stream;
     if (const auto it = request.find("stream_name"); it != request.end() && !it->is_null()) {
-        if (!it->is_string()) return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
+        if (!it->is_string())
+            return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
         request_stream = it->get<std::string>();
     }
     if (const auto it = request.find("config"); it != request.end() && !it->is_null()) {
-        if (auto failure = consumer_config_from_json(*it, config)) return respond_error(account, reply, type, *failure);
+        if (auto failure = consumer_config_from_json(*it, config))
+            return respond_error(account, reply, type, *failure);
     }
-    if (stream_name != request_stream) return respond_error(account, reply, type, api_failure(ApiError::stream_mismatch));
+    if (stream_name != request_stream)
+        return respond_error(account, reply, type, api_failure(ApiError::stream_mismatch));
     if (subject_name.find_first_of("/\\") != std::string_view::npos) {
-        return respond_error(account, reply, type, api_failure(ApiError::consumer_name_contains_path_separators));
+        return respond_error(
+            account, reply, type, api_failure(ApiError::consumer_name_contains_path_separators));
     }
     if (durable_subject) {
         if (config.durable_name.empty()) {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_durable_name_not_set));
+            return respond_error(
+                account, reply, type, api_failure(ApiError::consumer_durable_name_not_set));
         }
         if (subject_name != config.durable_name) {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_durable_name_not_match_subject));
+            return respond_error(account,
+                                 reply,
+                                 type,
+                                 api_failure(ApiError::consumer_durable_name_not_match_subject));
         }
     } else if (named_subject) {
         if (!config.durable_name.empty() && subject_name != config.durable_name) {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_durable_name_not_match_subject));
+            return respond_error(account,
+                                 reply,
+                                 type,
+                                 api_failure(ApiError::consumer_durable_name_not_match_subject));
         }
         config.name = std::string(subject_name);
     } else if (!config.durable_name.empty()) {
-        return respond_error(account, reply, type, api_failure(ApiError::consumer_ephemeral_with_durable_name));
+        return respond_error(
+            account, reply, type, api_failure(ApiError::consumer_ephemeral_with_durable_name));
     }
     if (!filter.empty() && config.filter_subject != filter) {
-        return respond_error(account, reply, type, api_failure(ApiError::consumer_create_filter_subject_mismatch));
+        return respond_error(
+            account, reply, type, api_failure(ApiError::consumer_create_filter_subject_mismatch));
     }
-    if (config.num_replicas > 1) return respond_error(account, reply, type, api_failure(ApiError::stream_replicas_not_supported));
+    if (config.num_replicas > 1)
+        return respond_error(
+            account, reply, type, api_failure(ApiError::stream_replicas_not_supported));
     Stream* stream = jetstream_.find_stream(account, stream_name);
-    if (stream == nullptr) return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
+    if (stream == nullptr)
+        return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
 
     set_consumer_defaults(config);
-    if (auto failure = check_consumer_config(config, stream->config())) return respond_error(account, reply, type, *failure);
+    if (auto failure = check_consumer_config(config, stream->config()))
+        return respond_error(account, reply, type, *failure);
     std::string name = config.durable() ? config.durable_name : config.name;
     for (const char c : name) {
         if (c == '.' || c == '*' || c == '>') {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_bad_durable_name));
+            return respond_error(
+                account, reply, type, api_failure(ApiError::consumer_bad_durable_name));
         }
     }
     StreamConsumers* entry = attach(account, *stream);
@@ -342,7 +398,8 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
             }
             it->second->update(config);
             if (persisted(*stream, config)) {
-                write_meta(*stream, name, it->second->config(), it->second->created_ns(), [](Status) {});
+                write_meta(
+                    *stream, name, it->second->config(), it->second->created_ns(), [](Status) {});
             }
             Json response = response_of(type);
             response.update(it->second->info_json());
@@ -358,21 +415,27 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
     }
     if (stream->config().retention == Retention::workqueue && !config.direct) {
         if (config.ack_policy != AckPolicy::explicit_ack) {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_wq_requires_explicit_ack));
+            return respond_error(
+                account, reply, type, api_failure(ApiError::consumer_wq_requires_explicit_ack));
         }
         if (!entry->consumers.empty()) {
             if (config.filter_subject.empty()) {
-                return respond_error(account, reply, type, api_failure(ApiError::consumer_wq_multiple_unfiltered));
+                return respond_error(
+                    account, reply, type, api_failure(ApiError::consumer_wq_multiple_unfiltered));
             }
             for (const auto& [other_name, other] : entry->consumers) {
                 const std::string& other_filter = other->config().filter_subject;
                 if (other_filter.empty() || subjects_collide(other_filter, config.filter_subject)) {
-                    return respond_error(account, reply, type, api_failure(ApiError::consumer_wq_consumer_not_unique));
+                    return respond_error(account,
+                                         reply,
+                                         type,
+                                         api_failure(ApiError::consumer_wq_consumer_not_unique));
                 }
             }
         }
         if (config.deliver_policy != DeliverPolicy::all) {
-            return respond_error(account, reply, type, api_failure(ApiError::consumer_wq_consumer_not_deliver_all));
+            return respond_error(
+                account, reply, type, api_failure(ApiError::consumer_wq_consumer_not_deliver_all));
         }
     }
     if (name.empty()) {
@@ -383,8 +446,12 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
     }
     if (!persisted(*stream, config)) {
         Consumer* installed = nullptr;
-        if (auto failure = install(*stream, name, config, env_.clock.realtime_ns(),
-                                   std::make_unique<store::MemConsumerStore>(env_), &installed)) {
+        if (auto failure = install(*stream,
+                                   name,
+                                   config,
+                                   env_.clock.realtime_ns(),
+                                   std::make_unique<store::MemConsumerStore>(env_),
+                                   &installed)) {
             return respond_error(account, reply, type, *failure);
         }
         Json response = response_of(type);
@@ -397,37 +464,58 @@ void Consumers::create(std::string_view account, std::string_view stream_name, s
     std::weak_ptr<int> life = life_;
     const std::string account_name(account);
     const std::string stream_key = stream->name();
-    write_meta(*stream, name, config, created_ns,
-               [this, life, account_name, stream_key, name, config, created_ns, directory, reply](Status written) {
-        if (life.expired()) return;
-        if (!written) {
-            return respond_error(account_name, reply, type, api_failure(ApiError::consumer_store_failed, written.error().message()));
-        }
-        store::FileConsumerStore::open(env_, directory + "/" + std::string(state_file_name), log_,
-            [this, life, account_name, stream_key, name, config, created_ns, reply](
-                Result<std::unique_ptr<store::FileConsumerStore>> opened) {
-                if (life.expired()) return;
-                if (!opened) {
-                    return respond_error(account_name, reply, type,
-                                         api_failure(ApiError::consumer_store_failed, opened.error().message()));
-                }
-                Stream* again = jetstream_.find_stream(account_name, stream_key);
-                if (again == nullptr) return respond_error(account_name, reply, type, api_failure(ApiError::stream_not_found));
-                Consumer* installed = find(account_name, stream_key, name);
-                if (installed == nullptr) {
-                    if (auto failure = install(*again, name, config, created_ns, std::move(*opened), &installed)) {
-                        return respond_error(account_name, reply, type, *failure);
+    write_meta(
+        *stream,
+        name,
+        config,
+        created_ns,
+        [this, life, account_name, stream_key, name, config, created_ns, directory, reply](
+            Status written) {
+            if (life.expired()) return;
+            if (!written) {
+                return respond_error(
+                    account_name,
+                    reply,
+                    type,
+                    api_failure(ApiError::consumer_store_failed, written.error().message()));
+            }
+            store::FileConsumerStore::open(
+                env_,
+                directory + "/" + std::string(state_file_name),
+                log_,
+                [this, life, account_name, stream_key, name, config, created_ns, reply](
+                    Result<std::unique_ptr<store::FileConsumerStore>> opened) {
+                    if (life.expired()) return;
+                    if (!opened) {
+                        return respond_error(
+                            account_name,
+                            reply,
+                            type,
+                            api_failure(ApiError::consumer_store_failed, opened.error().message()));
                     }
-                }
-                Json response = response_of(type);
-                response.update(installed->info_json());
-                jetstream_.respond(account_name, reply, response);
-            });
-    });
+                    Stream* again = jetstream_.find_stream(account_name, stream_key);
+                    if (again == nullptr)
+                        return respond_error(
+                            account_name, reply, type, api_failure(ApiError::stream_not_found));
+                    Consumer* installed = find(account_name, stream_key, name);
+                    if (installed == nullptr) {
+                        if (auto failure = install(
+                                *again, name, config, created_ns, std::move(*opened), &installed)) {
+                            return respond_error(account_name, reply, type, *failure);
+                        }
+                    }
+                    Json response = response_of(type);
+                    response.update(installed->info_json());
+                    jetstream_.respond(account_name, reply, response);
+                });
+        });
 }
 
-std::optional<ApiFailure> Consumers::install(Stream& stream, std::string name, ConsumerConfig config,
-                                             std::int64_t created_ns, std::unique_ptr<store::ConsumerStore> state_store,
+std::optional<ApiFailure> Consumers::install(Stream& stream,
+                                             std::string name,
+                                             ConsumerConfig config,
+                                             std::int64_t created_ns,
+                                             std::unique_ptr<store::ConsumerStore> state_store,
                                              Consumer** installed) {
     StreamConsumers* entry = attach(stream.account(), stream);
     const Key key{stream.account(), stream.name()};
@@ -439,8 +527,15 @@ std::optional<ApiFailure> Consumers::install(Stream& stream, std::string name, C
     events.inactive = [this, life, key, name] {
         if (!life.expired()) delete_consumer(key, name);
     };
-    auto consumer = std::make_unique<Consumer>(env_, broker_, stream, name, std::move(config), created_ns,
-                                               std::move(state_store), std::move(events), log_);
+    auto consumer = std::make_unique<Consumer>(env_,
+                                               broker_,
+                                               stream,
+                                               name,
+                                               std::move(config),
+                                               created_ns,
+                                               std::move(state_store),
+                                               std::move(events),
+                                               log_);
     if (const Status started = consumer->start(); !started) {
         return api_failure(ApiError::consumer_create, started.error().message());
     }
@@ -451,15 +546,19 @@ std::optional<ApiFailure> Consumers::install(Stream& stream, std::string name, C
 }
 
 std::string Consumers::consumer_directory(const Stream& stream, std::string_view name) const {
-    return fmt::format("{}/{}/streams/{}/obs/{}", store_dir_, stream.account(), stream.name(), name);
+    return fmt::format(
+        "{}/{}/streams/{}/obs/{}", store_dir_, stream.account(), stream.name(), name);
 }
 
 bool Consumers::persisted(const Stream& stream, const ConsumerConfig& config) const {
     return !store_dir_.empty() && config.durable() && stream.config().storage == Storage::file;
 }
 
-void Consumers::write_meta(const Stream& stream, const std::string& name, const ConsumerConfig& config,
-                           std::int64_t created_ns, std::function<void(Status)> on_written) {
+void Consumers::write_meta(const Stream& stream,
+                           const std::string& name,
+                           const ConsumerConfig& config,
+                           std::int64_t created_ns,
+                           std::function<void(Status)> on_written) {
     const std::string directory = consumer_directory(stream, name);
     if (Status made = env_.file_system.make_directories(directory); !made) {
         env_.loop.post([on_written, made] { on_written(made); });
@@ -468,7 +567,11 @@ void Consumers::write_meta(const Stream& stream, const std::string& name, const 
     Json meta = Json::object();
     meta["config"] = consumer_config_json(config);
     meta["created"] = created_ns;
-    write_file_durably(env_, directory, directory + "/" + std::string(meta_file_name), meta.dump(), std::move(on_written));
+    write_file_durably(env_,
+                       directory,
+                       directory + "/" + std::string(meta_file_name),
+                       meta.dump(),
+                       std::move(on_written));
 }
 
 void Consumers::remove_files(const Stream& stream, const std::string& name) {
@@ -482,13 +585,19 @@ void Consumers::remove_files(const Stream& stream, const std::string& name) {
 
 void Consumers::recover(Stream& stream, std::function<void()> on_done) {
     if (store_dir_.empty() || stream.config().storage != Storage::file) return on_done();
-    const std::string obs = fmt::format("{}/{}/streams/{}/obs", store_dir_, stream.account(), stream.name());
+    const std::string obs =
+        fmt::format("{}/{}/streams/{}/obs", store_dir_, stream.account(), stream.name());
     auto names = env_.file_system.list(obs);
     if (!names || names->empty()) return on_done();
-    recover_next(stream, std::make_shared<std::vector<std::string>>(std::move(*names)), 0, std::move(on_done));
+    recover_next(stream,
+                 std::make_shared<std::vector<std::string>>(std::move(*names)),
+                 0,
+                 std::move(on_done));
 }
 
-void Consumers::recover_next(Stream& stream, std::shared_ptr<std::vector<std::string>> names, std::size_t index,
+void Consumers::recover_next(Stream& stream,
+                             std::shared_ptr<std::vector<std::string>> names,
+                             std::size_t index,
                              std::function<void()> on_done) {
     if (index >= names->size() || index >= consumers_per_stream_max) return on_done();
     const std::string name = (*names)[index];
@@ -502,56 +611,81 @@ void Consumers::recover_next(Stream& stream, std::shared_ptr<std::vector<std::st
         if (again == nullptr) return on_done();
         recover_next(*again, names, index + 1, on_done);
     };
-    read_small_file(env_, directory + "/" + std::string(meta_file_name),
-                    [this, life, account, stream_name, name, directory, next](Result<std::string> text) {
-        if (life.expired()) return;
-        const Json meta = text ? Json::parse(*text, nullptr, false) : Json();
-        ConsumerConfig config;
-        if (!text || meta.is_discarded() || !meta.is_object() || !meta.contains("config") ||
-            consumer_config_from_json(meta["config"], config)) {
-            // Never delete what we cannot read: leave it for an operator.
-            LOG_ERROR(log_, "consumer config {}/meta.inf is missing or damaged; the consumer is not loaded", directory);
-            return next();
-        }
-        const std::int64_t created_ns = meta.value("created", std::int64_t{0});
-        store::FileConsumerStore::open(env_, directory + "/" + std::string(state_file_name), log_,
-            [this, life, account, stream_name, name, config, created_ns, next](
-                Result<std::unique_ptr<store::FileConsumerStore>> opened) {
-                if (life.expired()) return;
-                Stream* current = jetstream_.find_stream(account, stream_name);
-                if (!opened || current == nullptr) {
-                    LOG_ERROR(log_, "could not recover consumer '{} > {} > {}'", account, stream_name, name);
-                    return next();
-                }
-                Consumer* installed = nullptr;
-                if (auto failure = install(*current, name, config, created_ns, std::move(*opened), &installed)) {
-                    LOG_ERROR(log_, "could not start consumer '{} > {} > {}': {}", account, stream_name, name,
-                              failure->description);
-                } else {
-                    LOG_INFO(log_, "Recovered consumer '{} > {} > {}'", account, stream_name, name);
-                }
-                next();
-            });
-    });
+    read_small_file(
+        env_,
+        directory + "/" + std::string(meta_file_name),
+        [this, life, account, stream_name, name, directory, next](Result<std::string> text) {
+            if (life.expired()) return;
+            const Json meta = text ? Json::parse(*text, nullptr, false) : Json();
+            ConsumerConfig config;
+            if (!text || meta.is_discarded() || !meta.is_object() || !meta.contains("config")
+                || consumer_config_from_json(meta["config"], config)) {
+                // Never delete what we cannot read: leave it for an operator.
+                LOG_ERROR(
+                    log_,
+                    "consumer config {}/meta.inf is missing or damaged; the consumer is not loaded",
+                    directory);
+                return next();
+            }
+            const std::int64_t created_ns = meta.value("created", std::int64_t{0});
+            store::FileConsumerStore::open(
+                env_,
+                directory + "/" + std::string(state_file_name),
+                log_,
+                [this, life, account, stream_name, name, config, created_ns, next](
+                    Result<std::unique_ptr<store::FileConsumerStore>> opened) {
+                    if (life.expired()) return;
+                    Stream* current = jetstream_.find_stream(account, stream_name);
+                    if (!opened || current == nullptr) {
+                        LOG_ERROR(log_,
+                                  "could not recover consumer '{} > {} > {}'",
+                                  account,
+                                  stream_name,
+                                  name);
+                        return next();
+                    }
+                    Consumer* installed = nullptr;
+                    if (auto failure = install(
+                            *current, name, config, created_ns, std::move(*opened), &installed)) {
+                        LOG_ERROR(log_,
+                                  "could not start consumer '{} > {} > {}': {}",
+                                  account,
+                                  stream_name,
+                                  name,
+                                  failure->description);
+                    } else {
+                        LOG_INFO(
+                            log_, "Recovered consumer '{} > {} > {}'", account, stream_name, name);
+                    }
+                    next();
+                });
+        });
 }
 
-void Consumers::info(std::string_view account, std::string_view stream_name, std::string_view name,
+void Consumers::info(std::string_view account,
+                     std::string_view stream_name,
+                     std::string_view name,
                      const std::string& reply) {
     static constexpr std::string_view type = "consumer_info_response";
     Stream* stream = jetstream_.find_stream(account, stream_name);
-    if (stream == nullptr) return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
+    if (stream == nullptr)
+        return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
     Consumer* consumer = find(account, stream_name, name);
-    if (consumer == nullptr) return respond_error(account, reply, type, api_failure(ApiError::consumer_not_found));
+    if (consumer == nullptr)
+        return respond_error(account, reply, type, api_failure(ApiError::consumer_not_found));
     Json response = response_of(type);
     response.update(consumer->info_json());
     jetstream_.respond(account, reply, response);
 }
 
-void Consumers::remove(std::string_view account, std::string_view stream_name, std::string_view name,
+void Consumers::remove(std::string_view account,
+                       std::string_view stream_name,
+                       std::string_view name,
                        const std::string& reply) {
     static constexpr std::string_view type = "consumer_delete_response";
     Stream* stream = jetstream_.find_stream(account, stream_name);
-    if (stream == nullptr) return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
+    if (stream == nullptr)
+        return respond_error(account, reply, type, api_failure(ApiError::stream_not_found));
     if (find(account, stream_name, name) == nullptr) {
         return respond_error(account, reply, type, api_failure(ApiError::consumer_not_found));
     }
@@ -561,8 +695,11 @@ void Consumers::remove(std::string_view account, std::string_view stream_name, s
     jetstream_.respond(account, reply, response);
 }
 
-void Consumers::names(std::string_view account, std::string_view stream_name, const std::string& reply,
-                      std::string_view body, bool list) {
+void Consumers::names(std::string_view account,
+                      std::string_view stream_name,
+                      const std::string& reply,
+                      std::string_view body,
+                      bool list) {
     const std::string_view type = list ? "consumer_list_response" : "consumer_names_response";
     std::int64_t offset = 0;
     if (!is_empty_request(body)) {
@@ -571,7 +708,8 @@ void Consumers::names(std::string_view account, std::string_view stream_name, co
             return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
         }
         if (const auto it = request.find("offset"); it != request.end() && !it->is_null()) {
-            if (!it->is_number_integer()) return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
+            if (!it->is_number_integer())
+                return respond_error(account, reply, type, api_failure(ApiError::invalid_json));
             offset = it->get<std::int64_t>();
         }
     }
@@ -589,14 +727,18 @@ void Consumers::names(std::string_view account, std::string_view stream_name, co
     std::vector<const Consumer*> all;
     const auto it = streams_.find(Key{std::string(account), std::string(stream_name)});
     if (it != streams_.end() && it->second->stream == stream) {
-        for (const auto& [name, consumer] : it->second->consumers) all.push_back(consumer.get());
+        for (const auto& [name, consumer] : it->second->consumers)
+            all.push_back(consumer.get());
     }
     const std::size_t limit = list ? api_list_limit : api_names_limit;
-    const std::size_t start = offset <= 0 ? 0 : std::min(static_cast<std::size_t>(offset), all.size());
+    const std::size_t start =
+        offset <= 0 ? 0 : std::min(static_cast<std::size_t>(offset), all.size());
     Json consumers = Json::array();
     for (std::size_t i = start; i < all.size() && consumers.size() < limit; ++i) {
-        if (list) consumers.push_back(all[i]->info_json());
-        else consumers.push_back(all[i]->name());
+        if (list)
+            consumers.push_back(all[i]->info_json());
+        else
+            consumers.push_back(all[i]->name());
     }
     Json response = response_of(type);
     response["total"] = all.size();
@@ -606,8 +748,11 @@ void Consumers::names(std::string_view account, std::string_view stream_name, co
     jetstream_.respond(account, reply, response);
 }
 
-void Consumers::next(std::string_view account, std::string_view stream_name, std::string_view name,
-                     const std::string& reply, std::string_view body) {
+void Consumers::next(std::string_view account,
+                     std::string_view stream_name,
+                     std::string_view name,
+                     const std::string& reply,
+                     std::string_view body) {
     // nats-server answers a pull for an unknown stream or consumer with nothing.
     Consumer* consumer = find(account, stream_name, name);
     if (consumer == nullptr || jetstream_.find_stream(account, stream_name) == nullptr) return;

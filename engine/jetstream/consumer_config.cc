@@ -4,15 +4,14 @@
 #include <array>
 
 #include "engine/jetstream/api_json.h"
-
 #include "engine/protocol/subject.h"
 
 namespace herald::jetstream {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> deliver_names = {"all", "last", "new", "by_start_sequence",
-                                                           "by_start_time", "last_per_subject"};
+constexpr std::array<std::string_view, 6> deliver_names = {
+    "all", "last", "new", "by_start_sequence", "by_start_time", "last_per_subject"};
 constexpr std::array<std::string_view, 3> ack_names = {"none", "all", "explicit"};
 constexpr std::array<std::string_view, 2> replay_names = {"instant", "original"};
 
@@ -28,26 +27,36 @@ struct Reader {
     }
     void text(const char* key, std::string& out) {
         if (const Json* v = find(key)) {
-            if (!v->is_string()) valid = false;
-            else out = v->get<std::string>();
+            if (!v->is_string())
+                valid = false;
+            else
+                out = v->get<std::string>();
         }
     }
     void integer(const char* key, std::int64_t& out) {
         if (const Json* v = find(key)) {
-            if (!v->is_number_integer()) valid = false;
-            else out = v->get<std::int64_t>();
+            if (!v->is_number_integer())
+                valid = false;
+            else
+                out = v->get<std::int64_t>();
         }
     }
     void unsigned_integer(const char* key, std::uint64_t& out) {
         if (const Json* v = find(key)) {
-            if (!v->is_number_integer() || (v->is_number_integer() && !v->is_number_unsigned() && v->get<std::int64_t>() < 0)) valid = false;
-            else out = v->get<std::uint64_t>();
+            if (!v->is_number_integer()
+                || (v->is_number_integer() && !v->is_number_unsigned()
+                    && v->get<std::int64_t>() < 0))
+                valid = false;
+            else
+                out = v->get<std::uint64_t>();
         }
     }
     void boolean(const char* key, bool& out) {
         if (const Json* v = find(key)) {
-            if (!v->is_boolean()) valid = false;
-            else out = v->get<bool>();
+            if (!v->is_boolean())
+                valid = false;
+            else
+                out = v->get<bool>();
         }
     }
     template <typename Enum, std::size_t N>
@@ -92,9 +101,15 @@ std::int64_t days_from_civil(std::int64_t y, std::int64_t m, std::int64_t d) {
 
 }  // namespace
 
-std::string_view deliver_policy_name(DeliverPolicy policy) { return deliver_names[static_cast<std::size_t>(policy)]; }
-std::string_view ack_policy_name(AckPolicy policy) { return ack_names[static_cast<std::size_t>(policy)]; }
-std::string_view replay_policy_name(ReplayPolicy policy) { return replay_names[static_cast<std::size_t>(policy)]; }
+std::string_view deliver_policy_name(DeliverPolicy policy) {
+    return deliver_names[static_cast<std::size_t>(policy)];
+}
+std::string_view ack_policy_name(AckPolicy policy) {
+    return ack_names[static_cast<std::size_t>(policy)];
+}
+std::string_view replay_policy_name(ReplayPolicy policy) {
+    return replay_names[static_cast<std::size_t>(policy)];
+}
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
     const auto year = digits(text, 0, 4);
@@ -103,8 +118,10 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
     const auto hour = digits(text, 11, 2);
     const auto minute = digits(text, 14, 2);
     const auto second = digits(text, 17, 2);
-    if (!year || !month || !day || !hour || !minute || !second || text.size() < 20) return std::nullopt;
-    if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
+    if (!year || !month || !day || !hour || !minute || !second || text.size() < 20)
+        return std::nullopt;
+    if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':'
+        || text[16] != ':') {
         return std::nullopt;
     }
     std::size_t at = 19;
@@ -160,8 +177,10 @@ std::optional<ApiFailure> consumer_config_from_json(const Json& json, ConsumerCo
             r.valid = false;
         } else {
             for (const Json& entry : *backoff) {
-                if (!entry.is_number_integer()) r.valid = false;
-                else config.backoff_ns.push_back(entry.get<std::int64_t>());
+                if (!entry.is_number_integer())
+                    r.valid = false;
+                else
+                    config.backoff_ns.push_back(entry.get<std::int64_t>());
             }
         }
     }
@@ -199,21 +218,28 @@ void set_consumer_defaults(ConsumerConfig& config) {
     }
 }
 
-std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config, const StreamConfig& stream) {
-    if (config.num_replicas > 0 && config.num_replicas > std::max<std::int64_t>(stream.num_replicas, 1)) {
+std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config,
+                                                const StreamConfig& stream) {
+    if (config.num_replicas > 0
+        && config.num_replicas > std::max<std::int64_t>(stream.num_replicas, 1)) {
         return api_failure(ApiError::consumer_replicas_exceeds_stream);
     }
     if (config.num_replicas < 0) return api_failure(ApiError::replicas_count_cannot_be_negative);
     const auto backoff = static_cast<std::int64_t>(config.backoff_ns.size());
-    if (backoff > 0 && config.max_deliver <= backoff) return api_failure(ApiError::consumer_max_deliver_backoff);
+    if (backoff > 0 && config.max_deliver <= backoff)
+        return api_failure(ApiError::consumer_max_deliver_backoff);
     if (config.description.size() > description_size_max) {
-        return api_failure(ApiError::consumer_description_too_long, std::to_string(description_size_max));
+        return api_failure(ApiError::consumer_description_too_long,
+                           std::to_string(description_size_max));
     }
     if (config.push()) {
-        if (protocol::subject_has_wildcard(config.deliver_subject)) return api_failure(ApiError::consumer_deliver_to_wildcards);
-        if (!protocol::is_valid_subject(config.deliver_subject)) return api_failure(ApiError::consumer_invalid_deliver_subject);
+        if (protocol::subject_has_wildcard(config.deliver_subject))
+            return api_failure(ApiError::consumer_deliver_to_wildcards);
+        if (!protocol::is_valid_subject(config.deliver_subject))
+            return api_failure(ApiError::consumer_invalid_deliver_subject);
         for (const std::string& subject : stream.subjects) {
-            if (protocol::subject_matches(subject, config.deliver_subject)) return api_failure(ApiError::consumer_deliver_cycle);
+            if (protocol::subject_matches(subject, config.deliver_subject))
+                return api_failure(ApiError::consumer_deliver_cycle);
         }
         if (config.max_waiting != 0) return api_failure(ApiError::consumer_push_max_waiting);
         if (config.max_ack_pending > 0 && config.ack_policy == AckPolicy::none) {
@@ -249,48 +275,49 @@ std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config, co
     }
     const auto bad_start = [](std::string_view dp, std::string_view start) {
         return api_failure(ApiError::consumer_invalid_policy,
-                           "consumer delivery policy is deliver " + std::string(dp) + ", but optional start " +
-                               std::string(start) + " is also set");
+                           "consumer delivery policy is deliver " + std::string(dp)
+                               + ", but optional start " + std::string(start) + " is also set");
     };
     const auto not_set = [](std::string_view dp, std::string_view what) {
         return api_failure(ApiError::consumer_invalid_policy,
-                           "consumer delivery policy is deliver " + std::string(dp) + ", but optional " +
-                               std::string(what) + " is not set");
+                           "consumer delivery policy is deliver " + std::string(dp)
+                               + ", but optional " + std::string(what) + " is not set");
     };
     const bool has_seq = config.opt_start_seq > 0;
     const bool has_time = config.opt_start_time_ns.has_value();
     switch (config.deliver_policy) {
-    case DeliverPolicy::all:
-        if (has_seq) return bad_start("all", "sequence");
-        if (has_time) return bad_start("all", "time");
-        break;
-    case DeliverPolicy::last:
-        if (has_seq) return bad_start("last", "sequence");
-        if (has_time) return bad_start("last", "time");
-        break;
-    case DeliverPolicy::last_per_subject:
-        if (has_seq) return bad_start("last per subject", "sequence");
-        if (has_time) return bad_start("last per subject", "time");
-        if (config.filter_subject.empty()) return not_set("last per subject", "filter subject");
-        break;
-    case DeliverPolicy::new_messages:
-        if (has_seq) return bad_start("new", "sequence");
-        if (has_time) return bad_start("new", "time");
-        break;
-    case DeliverPolicy::by_start_sequence:
-        if (!has_seq) return not_set("by start sequence", "start sequence");
-        if (has_time) return bad_start("by start sequence", "time");
-        break;
-    case DeliverPolicy::by_start_time:
-        if (!has_time) return not_set("by start time", "start time");
-        if (has_seq) return bad_start("by start time", "start sequence");
-        break;
+        case DeliverPolicy::all:
+            if (has_seq) return bad_start("all", "sequence");
+            if (has_time) return bad_start("all", "time");
+            break;
+        case DeliverPolicy::last:
+            if (has_seq) return bad_start("last", "sequence");
+            if (has_time) return bad_start("last", "time");
+            break;
+        case DeliverPolicy::last_per_subject:
+            if (has_seq) return bad_start("last per subject", "sequence");
+            if (has_time) return bad_start("last per subject", "time");
+            if (config.filter_subject.empty()) return not_set("last per subject", "filter subject");
+            break;
+        case DeliverPolicy::new_messages:
+            if (has_seq) return bad_start("new", "sequence");
+            if (has_time) return bad_start("new", "time");
+            break;
+        case DeliverPolicy::by_start_sequence:
+            if (!has_seq) return not_set("by start sequence", "start sequence");
+            if (has_time) return bad_start("by start sequence", "time");
+            break;
+        case DeliverPolicy::by_start_time:
+            if (!has_time) return not_set("by start time", "start time");
+            if (has_seq) return bad_start("by start time", "start sequence");
+            break;
     }
     if (!config.sample_freq.empty()) {
         std::string_view s = config.sample_freq;
         if (!s.empty() && s.back() == '%') s.remove_suffix(1);
         bool ok = !s.empty();
-        for (const char c : s) ok = ok && c >= '0' && c <= '9';
+        for (const char c : s)
+            ok = ok && c >= '0' && c <= '9';
         if (!ok) {
             return api_failure(ApiError::consumer_invalid_sampling,
                                "strconv.Atoi: parsing \"" + std::string(s) + "\": invalid syntax");
@@ -305,23 +332,35 @@ std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config, co
     return std::nullopt;
 }
 
-std::optional<ApiFailure> check_consumer_update(const ConsumerConfig& old_config, const ConsumerConfig& config) {
+std::optional<ApiFailure> check_consumer_update(const ConsumerConfig& old_config,
+                                                const ConsumerConfig& config) {
     if (old_config == config) return std::nullopt;
-    const auto fail = [](std::string_view text) { return api_failure(ApiError::consumer_create, text); };
-    if (old_config.deliver_policy != config.deliver_policy) return fail("deliver policy can not be updated");
-    if (old_config.opt_start_seq != config.opt_start_seq) return fail("start sequence can not be updated");
-    if (old_config.opt_start_time_ns != config.opt_start_time_ns) return fail("start time can not be updated");
+    const auto fail = [](std::string_view text) {
+        return api_failure(ApiError::consumer_create, text);
+    };
+    if (old_config.deliver_policy != config.deliver_policy)
+        return fail("deliver policy can not be updated");
+    if (old_config.opt_start_seq != config.opt_start_seq)
+        return fail("start sequence can not be updated");
+    if (old_config.opt_start_time_ns != config.opt_start_time_ns)
+        return fail("start time can not be updated");
     if (old_config.ack_policy != config.ack_policy) return fail("ack policy can not be updated");
-    if (old_config.replay_policy != config.replay_policy) return fail("replay policy can not be updated");
-    if (old_config.idle_heartbeat_ns != config.idle_heartbeat_ns) return fail("heart beats can not be updated");
-    if (old_config.flow_control != config.flow_control) return fail("flow control can not be updated");
+    if (old_config.replay_policy != config.replay_policy)
+        return fail("replay policy can not be updated");
+    if (old_config.idle_heartbeat_ns != config.idle_heartbeat_ns)
+        return fail("heart beats can not be updated");
+    if (old_config.flow_control != config.flow_control)
+        return fail("flow control can not be updated");
     if (old_config.max_waiting != config.max_waiting) return fail("max waiting can not be updated");
     if (old_config.deliver_subject != config.deliver_subject) {
-        if (old_config.deliver_subject.empty()) return fail("can not update pull consumer to push based");
-        if (config.deliver_subject.empty()) return fail("can not update push consumer to pull based");
+        if (old_config.deliver_subject.empty())
+            return fail("can not update pull consumer to push based");
+        if (config.deliver_subject.empty())
+            return fail("can not update push consumer to pull based");
     }
     const auto backoff = static_cast<std::int64_t>(config.backoff_ns.size());
-    if (backoff > 0 && config.max_deliver <= backoff) return api_failure(ApiError::consumer_max_deliver_backoff);
+    if (backoff > 0 && config.max_deliver <= backoff)
+        return api_failure(ApiError::consumer_max_deliver_backoff);
     return std::nullopt;
 }
 

@@ -15,13 +15,20 @@
 
 namespace herald::jetstream {
 
-enum class DeliverPolicy : std::uint8_t { all, last, new_messages, by_start_sequence, by_start_time, last_per_subject };
+enum class DeliverPolicy : std::uint8_t {
+    all,
+    last,
+    new_messages,
+    by_start_sequence,
+    by_start_time,
+    last_per_subject
+};
 enum class AckPolicy : std::uint8_t { none, all, explicit_ack };
 enum class ReplayPolicy : std::uint8_t { instant, original };
 
-inline constexpr std::int64_t ack_wait_default_ns = 30'000'000'000;        // JsAckWaitDefault.
-inline constexpr std::int64_t max_waiting_default = 512;                   // JSWaitQueueDefaultMax.
-inline constexpr std::int64_t max_ack_pending_default = 1000;              // JsDefaultMaxAckPending.
+inline constexpr std::int64_t ack_wait_default_ns = 30'000'000'000;  // JsAckWaitDefault.
+inline constexpr std::int64_t max_waiting_default = 512;             // JSWaitQueueDefaultMax.
+inline constexpr std::int64_t max_ack_pending_default = 1000;        // JsDefaultMaxAckPending.
 inline constexpr std::int64_t inactive_threshold_default_ns = 5'000'000'000;  // Ephemerals.
 inline constexpr std::size_t backoff_entries_max = 1024;
 
@@ -68,9 +75,11 @@ std::string_view replay_policy_name(ReplayPolicy policy);
 std::optional<ApiFailure> consumer_config_from_json(const Json& json, ConsumerConfig& config);
 void set_consumer_defaults(ConsumerConfig& config);
 // checkConsumerCfg against the stream's config.
-std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config, const StreamConfig& stream);
+std::optional<ApiFailure> check_consumer_config(const ConsumerConfig& config,
+                                                const StreamConfig& stream);
 // The update rules of nats-server updateConfig for an existing consumer.
-std::optional<ApiFailure> check_consumer_update(const ConsumerConfig& old_config, const ConsumerConfig& config);
+std::optional<ApiFailure> check_consumer_update(const ConsumerConfig& old_config,
+                                                const ConsumerConfig& config);
 Json consumer_config_json(const ConsumerConfig& config);
 
 // Go time.Time's RFC 3339 text (with optional fraction and offset) → unix ns.

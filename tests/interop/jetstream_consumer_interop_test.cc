@@ -3,15 +3,15 @@
 // js_SubscribeSync with manual acks, redelivery after natsMsg_Nak, and a workqueue stream that
 // empties as messages are acked. The same binary runs against nats-server (`-js -sd <temp dir>`)
 // and herald-server; a case that fails against nats-server is a wrong test.
-#include <nats/nats.h>
-
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
+#include <nats/nats.h>
 
 #include "tests/interop/nats_support.h"
 #include "tests/support/server_process.h"
@@ -28,7 +28,8 @@ namespace interop = herald::interop;
 class ConsumerTempDir {
 public:
     ConsumerTempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "herald-jsc-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "herald-jsc-XXXXXX").string();
         REQUIRE(mkdtemp(pattern.data()) != nullptr);
         path_ = pattern;
     }
@@ -87,7 +88,9 @@ struct ConsumerSetup {
         return Ctx(raw);
     }
 
-    void add_stream(const char* name, const char* subject, jsRetentionPolicy retention = js_LimitsPolicy) {
+    void add_stream(const char* name,
+                    const char* subject,
+                    jsRetentionPolicy retention = js_LimitsPolicy) {
         jsStreamConfig config;
         REQUIRE_OK(jsStreamConfig_Init(&config));
         config.Name = name;
@@ -102,7 +105,13 @@ struct ConsumerSetup {
 
     void publish(const char* subject, const std::string& data) {
         jsErrCode error = static_cast<jsErrCode>(0);
-        REQUIRE_OK(js_Publish(nullptr, js.get(), subject, data.data(), static_cast<int>(data.size()), nullptr, &error));
+        REQUIRE_OK(js_Publish(nullptr,
+                              js.get(),
+                              subject,
+                              data.data(),
+                              static_cast<int>(data.size()),
+                              nullptr,
+                              &error));
     }
 
     ConsumerInfo consumer_info(const char* stream, const char* consumer) {
@@ -123,7 +132,8 @@ struct ConsumerSetup {
 };
 
 std::string data_of(natsMsg* message) {
-    return std::string(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+    return std::string(natsMsg_GetData(message),
+                       static_cast<std::size_t>(natsMsg_GetDataLength(message)));
 }
 
 Meta meta_of(natsMsg* message) {
@@ -141,11 +151,14 @@ std::unique_ptr<Batch> fetch(natsSubscription* sub, int batch, std::int64_t time
 
 }  // namespace
 
-TEST_CASE("interop js consumer: js_AddConsumer fills defaults and js_GetConsumerInfo reports the position",
-          "[interop][js][consumer]") {
+TEST_CASE(
+    "interop js consumer: js_AddConsumer fills defaults and js_GetConsumerInfo reports the "
+    "position",
+    "[interop][js][consumer]") {
     ConsumerSetup s;
     s.add_stream("ORDERS", "orders.*");
-    for (int i = 1; i <= 3; ++i) s.publish("orders.a", "m" + std::to_string(i));
+    for (int i = 1; i <= 3; ++i)
+        s.publish("orders.a", "m" + std::to_string(i));
     jsConsumerConfig config;
     REQUIRE_OK(jsConsumerConfig_Init(&config));
     config.Durable = "D1";
@@ -169,17 +182,20 @@ TEST_CASE("interop js consumer: js_AddConsumer fills defaults and js_GetConsumer
 
     // Unknown consumer: NATS_NOT_FOUND with 10014.
     jsConsumerInfo* missing = nullptr;
-    CHECK(status_text(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "NOPE", nullptr, &error)) ==
-          status_text(NATS_NOT_FOUND));
+    CHECK(status_text(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "NOPE", nullptr, &error))
+          == status_text(NATS_NOT_FOUND));
     CHECK(error == JSConsumerNotFoundErr);
     REQUIRE_OK(js_DeleteConsumer(s.js.get(), "ORDERS", "D1", nullptr, &error));
-    CHECK(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "D1", nullptr, &error) == NATS_NOT_FOUND);
+    CHECK(js_GetConsumerInfo(&missing, s.js.get(), "ORDERS", "D1", nullptr, &error)
+          == NATS_NOT_FOUND);
 }
 
-TEST_CASE("interop js consumer: js_PullSubscribe, Fetch and Ack move the ack floor", "[interop][js][consumer]") {
+TEST_CASE("interop js consumer: js_PullSubscribe, Fetch and Ack move the ack floor",
+          "[interop][js][consumer]") {
     ConsumerSetup s;
     s.add_stream("ORDERS", "orders.*");
-    for (int i = 1; i <= 3; ++i) s.publish("orders.a", "m" + std::to_string(i));
+    for (int i = 1; i <= 3; ++i)
+        s.publish("orders.a", "m" + std::to_string(i));
     natsSubscription* raw = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
     REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "orders.*", "PULL", nullptr, nullptr, &error));
@@ -246,10 +262,12 @@ TEST_CASE("interop js consumer: a nak'ed message is redelivered with a higher de
     CHECK(info->AckFloor.Stream == 1);
 }
 
-TEST_CASE("interop js consumer: push js_SubscribeSync with manual acks", "[interop][js][consumer]") {
+TEST_CASE("interop js consumer: push js_SubscribeSync with manual acks",
+          "[interop][js][consumer]") {
     ConsumerSetup s;
     s.add_stream("ORDERS", "orders.*");
-    for (int i = 1; i <= 3; ++i) s.publish("orders.b", "m" + std::to_string(i));
+    for (int i = 1; i <= 3; ++i)
+        s.publish("orders.b", "m" + std::to_string(i));
     jsSubOptions options;
     REQUIRE_OK(jsSubOptions_Init(&options));
     options.ManualAck = true;
@@ -280,10 +298,12 @@ TEST_CASE("interop js consumer: push js_SubscribeSync with manual acks", "[inter
     CHECK(std::string(info->Config->FilterSubject) == "orders.b");
 }
 
-TEST_CASE("interop js consumer: a workqueue stream empties as its consumer acks", "[interop][js][consumer]") {
+TEST_CASE("interop js consumer: a workqueue stream empties as its consumer acks",
+          "[interop][js][consumer]") {
     ConsumerSetup s;
     s.add_stream("JOBS", "jobs.*", js_WorkQueuePolicy);
-    for (int i = 1; i <= 4; ++i) s.publish("jobs.x", "j" + std::to_string(i));
+    for (int i = 1; i <= 4; ++i)
+        s.publish("jobs.x", "j" + std::to_string(i));
     natsSubscription* raw = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
     REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "jobs.*", "WORKER", nullptr, nullptr, &error));
@@ -317,7 +337,8 @@ Msg next_on(natsSubscription* sub, std::int64_t timeout_ms = 2'000) {
 
 }  // namespace
 
-TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's status lines", "[interop][js][consumer]") {
+TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's status lines",
+          "[interop][js][consumer]") {
     ConsumerSetup s;
     s.add_stream("ORDERS", "orders.*");
     s.publish("orders.a", "m1");
@@ -334,9 +355,11 @@ TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's sta
     REQUIRE_OK(natsConnection_SubscribeSync(&raw_sub, s.connection.get(), "_INBOX.status"));
     const Subscription inbox(raw_sub);
     const auto next_request = [&](const std::string& consumer, const std::string& body) {
-        REQUIRE_OK(natsConnection_PublishRequestString(s.connection.get(),
-                                                       ("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer).c_str(),
-                                                       "_INBOX.status", body.c_str()));
+        REQUIRE_OK(natsConnection_PublishRequestString(
+            s.connection.get(),
+            ("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer).c_str(),
+            "_INBOX.status",
+            body.c_str()));
     };
 
     // no_wait with 1 of 3: the message, then 408 with what is still owed.
@@ -376,7 +399,8 @@ TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's sta
 
     // The double ack: an ack sent as a request gets an empty reply.
     natsMsg* reply = nullptr;
-    REQUIRE_OK(natsConnection_RequestString(&reply, s.connection.get(), ack.c_str(), "+ACK", 2'000));
+    REQUIRE_OK(
+        natsConnection_RequestString(&reply, s.connection.get(), ack.c_str(), "+ACK", 2'000));
     const Msg owned_reply(reply);
     CHECK(natsMsg_GetDataLength(reply) == 0);
     const ConsumerInfo info = s.consumer_info("ORDERS", "D1");

@@ -36,7 +36,9 @@ json at(json sequence) {
     return sequence;
 }
 
-json seqs(std::uint64_t consumer, std::uint64_t stream) { return json{{"consumer_seq", consumer}, {"stream_seq", stream}}; }
+json seqs(std::uint64_t consumer, std::uint64_t stream) {
+    return json{{"consumer_seq", consumer}, {"stream_seq", stream}};
+}
 
 std::vector<ReceivedMessage> to(JetStreamFixture& f, const std::string& subject) {
     std::vector<ReceivedMessage> found;
@@ -46,24 +48,33 @@ std::vector<ReceivedMessage> to(JetStreamFixture& f, const std::string& subject)
     return found;
 }
 
-void send(JetStreamFixture& f, const std::string& subject, const std::string& reply, const std::string& payload) {
-    f.client->send("PUB " + subject + (reply.empty() ? "" : " " + reply) + " " + std::to_string(payload.size()) +
-                   "\r\n" + payload + "\r\n");
+void send(JetStreamFixture& f,
+          const std::string& subject,
+          const std::string& reply,
+          const std::string& payload) {
+    f.client->send("PUB " + subject + (reply.empty() ? "" : " " + reply) + " "
+                   + std::to_string(payload.size()) + "\r\n" + payload + "\r\n");
 }
 
 // Sends a pull request and waits until `count` messages (data or status) reached `inbox`.
-std::vector<ReceivedMessage> pull(JetStreamFixture& f, const std::string& consumer, const std::string& body,
-                                  const std::string& inbox, std::size_t count) {
+std::vector<ReceivedMessage> pull(JetStreamFixture& f,
+                                  const std::string& consumer,
+                                  const std::string& body,
+                                  const std::string& inbox,
+                                  std::size_t count) {
     send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer, inbox, body);
     f.wait([&] { return to(f, inbox).size() >= count; });
     return to(f, inbox);
 }
 
 void publish_n(JetStreamFixture& f, int n, const std::string& subject = "orders.a") {
-    for (int i = 1; i <= n; ++i) f.publish(subject, "m" + std::to_string(i));
+    for (int i = 1; i <= n; ++i)
+        f.publish(subject, "m" + std::to_string(i));
 }
 
-json state_of(JetStreamFixture& f) { return f.request("$JS.API.STREAM.INFO.ORDERS")["state"]; }
+json state_of(JetStreamFixture& f) {
+    return f.request("$JS.API.STREAM.INFO.ORDERS")["state"];
+}
 
 json durable(const std::string& name, json extra = json::object()) {
     json config{{"durable_name", name}, {"ack_policy", "explicit"}};
@@ -86,19 +97,28 @@ std::string ack_token(const std::string& reply, std::size_t index) {
 
 }  // namespace
 
-TEST_CASE("jetstream consumer: durable create, info, names, list and delete with nats-server's JSON",
-          "[jetstream][consumer][sim]") {
+TEST_CASE(
+    "jetstream consumer: durable create, info, names, list and delete with nats-server's JSON",
+    "[jetstream][consumer][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 3);
-    const json created = f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1").dump());
+    const json created =
+        f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1").dump());
     const json expected_config = json::parse(
         R"({"durable_name":"D1","deliver_policy":"all","ack_policy":"explicit","ack_wait":30000000000,)"
         R"("max_deliver":-1,"replay_policy":"instant","max_waiting":512,"max_ack_pending":1000,"num_replicas":0})");
-    CHECK(without_created(created) ==
-          json{{"type", create_type}, {"stream_name", "ORDERS"}, {"name", "D1"}, {"config", expected_config},
-               {"delivered", seqs(0, 0)}, {"ack_floor", seqs(0, 0)}, {"num_ack_pending", 0},
-               {"num_redelivered", 0}, {"num_waiting", 0}, {"num_pending", 3}});
+    CHECK(without_created(created)
+          == json{{"type", create_type},
+                  {"stream_name", "ORDERS"},
+                  {"name", "D1"},
+                  {"config", expected_config},
+                  {"delivered", seqs(0, 0)},
+                  {"ack_floor", seqs(0, 0)},
+                  {"num_ack_pending", 0},
+                  {"num_redelivered", 0},
+                  {"num_waiting", 0},
+                  {"num_pending", 3}});
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
     CHECK(info["type"] == info_type);
     CHECK(info["created"] == created["created"]);
@@ -106,18 +126,29 @@ TEST_CASE("jetstream consumer: durable create, info, names, list and delete with
     CHECK(state_of(f)["consumer_count"] == 1);
 
     // The 2.9 named form sets config.name; a filter token must equal filter_subject.
-    const json named = f.request("$JS.API.CONSUMER.CREATE.ORDERS.N1.orders.b",
-                                 json{{"stream_name", "ORDERS"}, {"config", {{"filter_subject", "orders.b"}}}}.dump());
-    CHECK(named["config"] == json::parse(R"({"name":"N1","deliver_policy":"all","ack_policy":"none",)"
-                                         R"("max_deliver":-1,"filter_subject":"orders.b","replay_policy":"instant",)"
-                                         R"("max_waiting":512,"inactive_threshold":5000000000,"num_replicas":0})"));
+    const json named = f.request(
+        "$JS.API.CONSUMER.CREATE.ORDERS.N1.orders.b",
+        json{{"stream_name", "ORDERS"}, {"config", {{"filter_subject", "orders.b"}}}}.dump());
+    CHECK(
+        named["config"]
+        == json::parse(R"({"name":"N1","deliver_policy":"all","ack_policy":"none",)"
+                       R"("max_deliver":-1,"filter_subject":"orders.b","replay_policy":"instant",)"
+                       R"("max_waiting":512,"inactive_threshold":5000000000,"num_replicas":0})"));
     CHECK(named["num_pending"] == 0);
-    CHECK(f.request("$JS.API.CONSUMER.CREATE.ORDERS.N2.orders.c",
-                    json{{"stream_name", "ORDERS"}, {"config", {{"filter_subject", "orders.b"}}}}.dump()) ==
-          json{{"type", create_type},
-               {"error", error_of(400, 10131, "Consumer create request did not match filtered subject from create subject")}});
+    CHECK(f.request(
+              "$JS.API.CONSUMER.CREATE.ORDERS.N2.orders.c",
+              json{{"stream_name", "ORDERS"}, {"config", {{"filter_subject", "orders.b"}}}}.dump())
+          == json{
+              {"type", create_type},
+              {"error",
+               error_of(
+                   400,
+                   10131,
+                   "Consumer create request did not match filtered subject from create subject")}});
     // A legacy ephemeral gets an 8-character name.
-    const json ephemeral = f.request("$JS.API.CONSUMER.CREATE.ORDERS", json{{"stream_name", "ORDERS"}, {"config", json::object()}}.dump());
+    const json ephemeral =
+        f.request("$JS.API.CONSUMER.CREATE.ORDERS",
+                  json{{"stream_name", "ORDERS"}, {"config", json::object()}}.dump());
     CHECK(ephemeral["name"].get<std::string>().size() == 8);
 
     const json names = f.request("$JS.API.CONSUMER.NAMES.ORDERS");
@@ -131,54 +162,75 @@ TEST_CASE("jetstream consumer: durable create, info, names, list and delete with
     CHECK(list["offset"] == 1);
     CHECK(list["consumers"].size() == 2);
 
-    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.D1") ==
-          json{{"type", "io.nats.jetstream.api.v1.consumer_delete_response"}, {"success", true}});
-    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1") ==
-          json{{"type", info_type}, {"error", error_of(404, 10014, "consumer not found")}});
-    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.D1")["error"] == error_of(404, 10014, "consumer not found"));
-    CHECK(f.request("$JS.API.CONSUMER.INFO.NOPE.D1")["error"] == error_of(404, 10059, "stream not found"));
+    CHECK(
+        f.request("$JS.API.CONSUMER.DELETE.ORDERS.D1")
+        == json{{"type", "io.nats.jetstream.api.v1.consumer_delete_response"}, {"success", true}});
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1")
+          == json{{"type", info_type}, {"error", error_of(404, 10014, "consumer not found")}});
+    CHECK(f.request("$JS.API.CONSUMER.DELETE.ORDERS.D1")["error"]
+          == error_of(404, 10014, "consumer not found"));
+    CHECK(f.request("$JS.API.CONSUMER.INFO.NOPE.D1")["error"]
+          == error_of(404, 10059, "stream not found"));
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["total"] == 2);
     CHECK(state_of(f)["consumer_count"] == 2);
 }
 
-TEST_CASE("jetstream consumer: create errors carry nats-server's codes", "[jetstream][consumer][sim]") {
+TEST_CASE("jetstream consumer: create errors carry nats-server's codes",
+          "[jetstream][consumer][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     const auto create = [&](const std::string& subject, const json& body) {
         return f.request("$JS.API.CONSUMER." + subject, body.dump())["error"];
     };
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", json{{"stream_name", "ORDERS"}, {"config", json::object()}}) ==
-          error_of(400, 10018, "consumer expected to be durable but a durable name was not set"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D2")) ==
-          error_of(400, 10017, "consumer name in subject does not match durable name in request"));
-    CHECK(create("CREATE.ORDERS", durable("D1")) ==
-          error_of(400, 10020, "consumer expected to be ephemeral but a durable name was set in request"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", json{{"stream_name", "OTHER"}, {"config", {{"durable_name", "D1"}}}}) ==
-          error_of(400, 10056, "stream name in subject does not match request"));
-    CHECK(create("DURABLE.CREATE.NOPE.D1", json{{"stream_name", "NOPE"}, {"config", {{"durable_name", "D1"}}}}) ==
-          error_of(404, 10059, "stream not found"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"filter_subject", "other.x"}})) ==
-          error_of(400, 10093, "consumer filter subject is not a valid subset of the interest subjects"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"deliver_policy", "by_start_sequence"}})) ==
-          error_of(400, 10094, "consumer delivery policy is deliver by start sequence, but optional start sequence is not set"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"idle_heartbeat", 1000000000}})) ==
-          error_of(400, 10088, "consumer idle heartbeat requires a push based consumer"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"deliver_subject", "dlv.*"}})) ==
-          error_of(400, 10079, "consumer deliver subject has wildcards"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"max_deliver", 2}, {"backoff", {1000000000, 2000000000}}})) ==
-          error_of(400, 10116, "max deliver is required to be > length of backoff values"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"ack_policy", "sometimes"}})) ==
-          error_of(400, 10025, "invalid JSON"));
+    CHECK(
+        create("DURABLE.CREATE.ORDERS.D1",
+               json{{"stream_name", "ORDERS"}, {"config", json::object()}})
+        == error_of(400, 10018, "consumer expected to be durable but a durable name was not set"));
+    CHECK(
+        create("DURABLE.CREATE.ORDERS.D1", durable("D2"))
+        == error_of(400, 10017, "consumer name in subject does not match durable name in request"));
+    CHECK(create("CREATE.ORDERS", durable("D1"))
+          == error_of(400,
+                      10020,
+                      "consumer expected to be ephemeral but a durable name was set in request"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1",
+                 json{{"stream_name", "OTHER"}, {"config", {{"durable_name", "D1"}}}})
+          == error_of(400, 10056, "stream name in subject does not match request"));
+    CHECK(create("DURABLE.CREATE.NOPE.D1",
+                 json{{"stream_name", "NOPE"}, {"config", {{"durable_name", "D1"}}}})
+          == error_of(404, 10059, "stream not found"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"filter_subject", "other.x"}}))
+          == error_of(400,
+                      10093,
+                      "consumer filter subject is not a valid subset of the interest subjects"));
+    CHECK(
+        create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"deliver_policy", "by_start_sequence"}}))
+        == error_of(400,
+                    10094,
+                    "consumer delivery policy is deliver by start sequence, but optional start "
+                    "sequence is not set"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"idle_heartbeat", 1000000000}}))
+          == error_of(400, 10088, "consumer idle heartbeat requires a push based consumer"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"deliver_subject", "dlv.*"}}))
+          == error_of(400, 10079, "consumer deliver subject has wildcards"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1",
+                 durable("D1", {{"max_deliver", 2}, {"backoff", {1000000000, 2000000000}}}))
+          == error_of(400, 10116, "max deliver is required to be > length of backoff values"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"ack_policy", "sometimes"}}))
+          == error_of(400, 10025, "invalid JSON"));
     // An existing name is an update: the ack policy cannot change.
-    CHECK(!f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1").dump()).contains("error"));
-    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"ack_policy", "all"}})) ==
-          error_of(500, 10012, "ack policy can not be updated"));
-    CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1", {{"max_ack_pending", 5}}).dump())
-              ["config"]["max_ack_pending"] == 5);
+    CHECK(!f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1").dump())
+               .contains("error"));
+    CHECK(create("DURABLE.CREATE.ORDERS.D1", durable("D1", {{"ack_policy", "all"}}))
+          == error_of(500, 10012, "ack policy can not be updated"));
+    CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+                    durable("D1", {{"max_ack_pending", 5}}).dump())["config"]["max_ack_pending"]
+          == 5);
 }
 
-TEST_CASE("jetstream consumer: pull requests deliver with the ack subject and end with the status lines",
-          "[jetstream][consumer][pull][sim]") {
+TEST_CASE(
+    "jetstream consumer: pull requests deliver with the ack subject and end with the status lines",
+    "[jetstream][consumer][pull][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 3);
@@ -214,12 +266,16 @@ TEST_CASE("jetstream consumer: pull requests deliver with the ack subject and en
     got = pull(f, "D1", "", "_INBOX.t.p5", 1);  // Already sent; waits for it.
     CHECK(got.at(0).payload == "m4");
     // Bad JSON, limits and push consumers.
-    CHECK(pull(f, "D1", "{bad", "_INBOX.t.p6", 1).at(0).headers.rfind("NATS/1.0 400 Bad Request", 0) == 0);
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D2", durable("D2", {{"max_batch", 2}}).dump());
-    CHECK(pull(f, "D2", R"({"batch":3})", "_INBOX.t.p7", 1).at(0).headers ==
-          "NATS/1.0 409 Exceeded MaxRequestBatch of 2\r\n\r\n");
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1", durable("P1", {{"deliver_subject", "dlv.p1"}}).dump());
-    CHECK(pull(f, "P1", "", "_INBOX.t.p8", 1).at(0).headers == "NATS/1.0 409 Consumer is push based\r\n\r\n");
+    CHECK(pull(f, "D1", "{bad", "_INBOX.t.p6", 1).at(0).headers.rfind("NATS/1.0 400 Bad Request", 0)
+          == 0);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D2",
+              durable("D2", {{"max_batch", 2}}).dump());
+    CHECK(pull(f, "D2", R"({"batch":3})", "_INBOX.t.p7", 1).at(0).headers
+          == "NATS/1.0 409 Exceeded MaxRequestBatch of 2\r\n\r\n");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1",
+              durable("P1", {{"deliver_subject", "dlv.p1"}}).dump());
+    CHECK(pull(f, "P1", "", "_INBOX.t.p8", 1).at(0).headers
+          == "NATS/1.0 409 Consumer is push based\r\n\r\n");
     // max_bytes smaller than the next message.
     CHECK(pull(f, "D2", R"({"batch":1,"max_bytes":10})", "_INBOX.t.p9", 1).at(0).headers ==
           "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: 1\r\nNats-Pending-Bytes: 10\r\n\r\n");
@@ -236,8 +292,10 @@ TEST_CASE("jetstream consumer: pull requests deliver with the ack subject and en
     CHECK(info["num_pending"] == 0);
 }
 
-TEST_CASE("jetstream consumer: acks, naks, redelivery after ack_wait, term, max_deliver and the double ack",
-          "[jetstream][consumer][ack][sim]") {
+TEST_CASE(
+    "jetstream consumer: acks, naks, redelivery after ack_wait, term, max_deliver and the double "
+    "ack",
+    "[jetstream][consumer][ack][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 3);
@@ -260,7 +318,10 @@ TEST_CASE("jetstream consumer: acks, naks, redelivery after ack_wait, term, max_
     // Term 3: never again.
     send(f, to(f, "_INBOX.t.a1")[2].reply, "", "+TERM");
     // Leave 2 unacked: redelivered after ack_wait (third and last delivery), then not again.
-    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.a3", R"({"batch":5,"expires":10000000000})");
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.a3",
+         R"({"batch":5,"expires":10000000000})");
     f.world.run_for(Duration::seconds(3));
     got = to(f, "_INBOX.t.a3");
     REQUIRE(got.size() == 1);
@@ -276,18 +337,26 @@ TEST_CASE("jetstream consumer: acks, naks, redelivery after ack_wait, term, max_
     CHECK(at(info["delivered"]) == seqs(5, 3));
 }
 
-TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT", "[jetstream][consumer][ack][sim]") {
+TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT",
+          "[jetstream][consumer][ack][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 2);
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1", durable("D1", {{"ack_wait", 1000000000}}).dump());
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"ack_wait", 1000000000}}).dump());
     auto got = pull(f, "D1", "1", "_INBOX.t.n1", 1);
     send(f, got.at(0).reply, "", "-NAK {\"delay\":3000000000}");
-    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.n2", R"({"batch":1,"expires":60000000000})");
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.n2",
+         R"({"batch":1,"expires":60000000000})");
     f.wait([&] { return !to(f, "_INBOX.t.n2").empty(); });
     CHECK(to(f, "_INBOX.t.n2").at(0).payload == "m2");  // Not m1: it waits for its delay.
     // +WPI keeps m2 from being redelivered while in progress.
-    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.n3", R"({"batch":1,"expires":60000000000})");
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.n3",
+         R"({"batch":1,"expires":60000000000})");
     for (int i = 0; i < 6; ++i) {
         f.world.run_for(Duration::milliseconds(600));
         send(f, to(f, "_INBOX.t.n2").at(0).reply, "", "+WPI");
@@ -305,14 +374,18 @@ TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT", "[jetstream][co
     CHECK(info["num_waiting"] == 1);
 }
 
-TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats", "[jetstream][consumer][push][sim]") {
+TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats",
+          "[jetstream][consumer][push][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     f.client->send("SUB dlv.x 7\r\n");
     publish_n(f, 3);
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1",
-              durable("P1", {{"deliver_subject", "dlv.x"}, {"ack_policy", "all"}, {"idle_heartbeat", 1000000000}})
-                  .dump());
+    f.request(
+        "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1",
+        durable(
+            "P1",
+            {{"deliver_subject", "dlv.x"}, {"ack_policy", "all"}, {"idle_heartbeat", 1000000000}})
+            .dump());
     f.wait([&] { return to(f, "dlv.x").size() >= 3; });
     auto got = to(f, "dlv.x");
     REQUIRE(got.size() == 3);
@@ -325,19 +398,24 @@ TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats", 
     CHECK(info["num_ack_pending"] == 1);
     got = to(f, "dlv.x");
     REQUIRE(got.size() >= 4);
-    CHECK(got[3].headers == "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n");
+    CHECK(got[3].headers
+          == "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n");
     CHECK(got[3].reply.empty());
 }
 
-TEST_CASE("jetstream consumer: a workqueue stream removes a message when it is acked", "[jetstream][consumer][retention][sim]") {
+TEST_CASE("jetstream consumer: a workqueue stream removes a message when it is acked",
+          "[jetstream][consumer][retention][sim]") {
     JetStreamFixture f;
-    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"retention", "workqueue"}});
+    f.create_stream(
+        json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"retention", "workqueue"}});
     publish_n(f, 3);
-    CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W1", durable("W1", {{"ack_policy", "none"}}).dump())["error"] ==
-          error_of(400, 10084, "consumer in pull mode requires ack policy"));
+    CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W1",
+                    durable("W1", {{"ack_policy", "none"}}).dump())["error"]
+          == error_of(400, 10084, "consumer in pull mode requires ack policy"));
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W1", durable("W1").dump());
-    CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W2", durable("W2").dump())["error"] ==
-          error_of(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream"));
+    CHECK(
+        f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W2", durable("W2").dump())["error"]
+        == error_of(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream"));
     auto got = pull(f, "W1", R"({"batch":2})", "_INBOX.t.w1", 2);
     CHECK(state_of(f)["messages"] == 3);  // Delivered is not acked.
     send(f, got.at(1).reply, "_INBOX.t.w2", "");
@@ -352,13 +430,16 @@ TEST_CASE("jetstream consumer: a workqueue stream removes a message when it is a
     CHECK(state["first_seq"] == 3);
 }
 
-TEST_CASE("jetstream consumer: an interest stream keeps a message until every interested consumer acked",
-          "[jetstream][consumer][retention][sim]") {
+TEST_CASE(
+    "jetstream consumer: an interest stream keeps a message until every interested consumer acked",
+    "[jetstream][consumer][retention][sim]") {
     JetStreamFixture f;
-    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"retention", "interest"}});
+    f.create_stream(
+        json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"retention", "interest"}});
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.A", durable("A").dump());
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.B", durable("B").dump());
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.C", durable("C", {{"filter_subject", "orders.c"}}).dump());
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.C",
+              durable("C", {{"filter_subject", "orders.c"}}).dump());
     publish_n(f, 2, "orders.a");
     CHECK(state_of(f)["messages"] == 2);
     const auto a = pull(f, "A", R"({"batch":2})", "_INBOX.t.ia", 2);
@@ -388,8 +469,9 @@ TEST_CASE("jetstream consumer: an interest stream keeps a message until every in
     CHECK(state["last_seq"] == 4);
 }
 
-TEST_CASE("jetstream consumer: a durable of a file stream resumes from its stored state after a restart",
-          "[jetstream][consumer][restart][sim]") {
+TEST_CASE(
+    "jetstream consumer: a durable of a file stream resumes from its stored state after a restart",
+    "[jetstream][consumer][restart][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 3);
@@ -400,7 +482,8 @@ TEST_CASE("jetstream consumer: a durable of a file stream resumes from its store
     send(f, got[0].reply, "_INBOX.t.r2", "+ACK");
     f.wait([&] { return !to(f, "_INBOX.t.r2").empty(); });
     // An ephemeral and a memory-only state do not come back.
-    f.request("$JS.API.CONSUMER.CREATE.ORDERS", json{{"stream_name", "ORDERS"}, {"config", json::object()}}.dump());
+    f.request("$JS.API.CONSUMER.CREATE.ORDERS",
+              json{{"stream_name", "ORDERS"}, {"config", json::object()}}.dump());
     f.restart_server();
 
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
@@ -414,7 +497,10 @@ TEST_CASE("jetstream consumer: a durable of a file stream resumes from its store
     CHECK(f.request("$JS.API.STREAM.INFO.ORDERS")["state"]["consumer_count"] == 1);
 
     // m3 at once; m2 again when its ack_wait (from its first delivery) runs out.
-    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.r3", R"({"batch":2,"expires":20000000000})");
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.r3",
+         R"({"batch":2,"expires":20000000000})");
     f.world.run_for(Duration::seconds(6));
     got = to(f, "_INBOX.t.r3");
     REQUIRE(got.size() == 2);
@@ -428,13 +514,16 @@ TEST_CASE("jetstream consumer: a durable of a file stream resumes from its store
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["total"] == 0);
 }
 
-TEST_CASE("jetstream consumer: a push consumer sends only while its deliver subject has interest; an idle ephemeral "
-          "goes away after inactive_threshold",
-          "[jetstream][consumer][push][sim]") {
+TEST_CASE(
+    "jetstream consumer: a push consumer sends only while its deliver subject has interest; an "
+    "idle ephemeral "
+    "goes away after inactive_threshold",
+    "[jetstream][consumer][push][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 2);
-    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1", durable("P1", {{"deliver_subject", "dlv.late"}}).dump());
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1",
+              durable("P1", {{"deliver_subject", "dlv.late"}}).dump());
     f.world.run_for(Duration::seconds(1));
     json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.P1");
     CHECK(at(info["delivered"]) == seqs(0, 0));
@@ -451,7 +540,8 @@ TEST_CASE("jetstream consumer: a push consumer sends only while its deliver subj
     f.world.run_for(Duration::milliseconds(500));
     CHECK(!f.request("$JS.API.CONSUMER.INFO.ORDERS." + name).contains("error"));
     f.world.run_for(Duration::seconds(1));
-    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS." + name)["error"] == error_of(404, 10014, "consumer not found"));
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS." + name)["error"]
+          == error_of(404, 10014, "consumer not found"));
     CHECK(f.request("$JS.API.CONSUMER.NAMES.ORDERS")["consumers"] == json{"P1"});
 }
 
@@ -478,16 +568,21 @@ TEST_CASE("jetstream consumer: replay original delivers as far apart as the mess
     CHECK(to(f, "dlv.r")[2].payload == "m3");
 }
 
-TEST_CASE("jetstream consumer: push flow control stalls delivery until the client answers the request",
-          "[jetstream][consumer][push][sim]") {
+TEST_CASE(
+    "jetstream consumer: push flow control stalls delivery until the client answers the request",
+    "[jetstream][consumer][push][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     const std::string big(100 * 1024, 'x');
-    for (int i = 0; i < 4; ++i) f.publish("orders.a", big);
+    for (int i = 0; i < 4; ++i)
+        f.publish("orders.a", big);
     f.client->send("SUB dlv.fc 6\r\n");
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.F",
-              durable("F", {{"deliver_subject", "dlv.fc"}, {"ack_policy", "none"}, {"flow_control", true},
-                            {"idle_heartbeat", 1000000000}})
+              durable("F",
+                      {{"deliver_subject", "dlv.fc"},
+                       {"ack_policy", "none"},
+                       {"flow_control", true},
+                       {"idle_heartbeat", 1000000000}})
                   .dump());
     // Three data messages pass the 256 KiB mark: the flow control request, then nothing but
     // heartbeats that name the stalled request.
@@ -510,8 +605,10 @@ TEST_CASE("jetstream consumer: push flow control stalls delivery until the clien
     CHECK(ack_token(got.back().reply, 4) == "4");
 }
 
-TEST_CASE("jetstream consumer: a deleted stream takes its consumers; a new stream of that name starts with none",
-          "[jetstream][consumer][sim]") {
+TEST_CASE(
+    "jetstream consumer: a deleted stream takes its consumers; a new stream of that name starts "
+    "with none",
+    "[jetstream][consumer][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 2);
@@ -520,7 +617,10 @@ TEST_CASE("jetstream consumer: a deleted stream takes its consumers; a new strea
     f.wait([&] { return to(f, "_INBOX.t.del").size() >= 2; });
     // Delete and create again at once, then a consumer on the new stream.
     send(f, "$JS.API.STREAM.DELETE.ORDERS", "_INBOX.t.d1", "");
-    send(f, "$JS.API.STREAM.CREATE.ORDERS", "_INBOX.t.d2", json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}}.dump());
+    send(f,
+         "$JS.API.STREAM.CREATE.ORDERS",
+         "_INBOX.t.d2",
+         json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}}.dump());
     send(f, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D2", "_INBOX.t.d3", durable("D2").dump());
     f.wait([&] { return !to(f, "_INBOX.t.d3").empty(); });
     f.world.run_for(Duration::seconds(1));
