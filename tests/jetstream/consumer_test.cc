@@ -634,3 +634,35 @@ TEST_CASE(
     CHECK(got.at(0).payload == "new");
     CHECK(f.request("$JS.API.STREAM.INFO.ORDERS")["state"]["consumer_count"] == 1);
 }
+
+TEST_CASE("jetstream consumer: backoff sets the wait before each redelivery",
+          "[jetstream][consumer][ack][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "m1");
+    const json created =
+        f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.B",
+                  durable("B", {{"backoff", {1000000000, 3000000000}}, {"max_deliver", 4}}).dump());
+    CHECK(created["config"]["ack_wait"] == 1000000000);  // backoff[0].
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.B",
+         "_INBOX.t.bo",
+         R"({"batch":10,"expires":30000000000})");
+    const auto count = [&] {
+        return to(f, "_INBOX.t.bo").size();
+    };
+    f.wait([&] { return count() == 1; });
+    f.world.run_for(Duration::milliseconds(900));
+    CHECK(count() == 1);
+    f.world.run_for(Duration::milliseconds(300));
+    CHECK(count() == 2);  // After backoff[0].
+    f.world.run_for(Duration::milliseconds(2700));
+    CHECK(count() == 2);
+    f.world.run_for(Duration::milliseconds(500));
+    CHECK(count() == 3);  // After backoff[1].
+    f.world.run_for(Duration::milliseconds(3200));
+    CHECK(count() == 4);  // The last entry repeats; max_deliver 4 ends it.
+    f.world.run_for(Duration::seconds(10));
+    CHECK(count() == 4);
+    CHECK(ack_token(to(f, "_INBOX.t.bo")[3].reply, 2) == "4");
+}
