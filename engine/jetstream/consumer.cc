@@ -208,6 +208,8 @@ void Consumer::stop(bool deleted) {
     env_.loop.cancel(inactivity_timer_);
     env_.loop.cancel(interest_timer_);
     env_.loop.cancel(replay_timer_);
+    env_.loop.cancel(rate_timer_);
+    rate_timer_ = 0;
     if (replay_timer_ != 0) loading_ = false;
     replay_timer_ = 0;
     std::deque<PullRequest> waiting = std::move(waiting_);
@@ -386,6 +388,22 @@ bool Consumer::has_target() {
 
 void Consumer::kick() {
     if (stopped_ || loading_ || !has_target()) return;
+    if (config_.push() && config_.rate_limit_bps > 0) {
+        // rate_limit_bps: the next message waits until the bits sent so far are paid for.
+        const std::uint64_t now = env_.clock.monotonic().ns;
+        if (now < rate_next_ns_) {
+            if (rate_timer_ == 0) {
+                std::weak_ptr<int> alive = life_;
+                rate_timer_ =
+                    env_.loop.schedule(Duration::nanoseconds(rate_next_ns_ - now), [this, alive] {
+                        if (alive.expired()) return;
+                        rate_timer_ = 0;
+                        kick();
+                    });
+            }
+            return;
+        }
+    }
     std::weak_ptr<int> life = life_;
     // Redeliveries first (nats-server getNextMsg).
     while (!redeliver_.empty()) {
@@ -572,6 +590,13 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
         broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
     MAYBE(status.has_value());
     if (config_.push() && config_.idle_heartbeat_ns > 0) arm_push_heartbeat();
+    if (config_.push() && config_.rate_limit_bps > 0) {
+        const std::uint64_t sent_bits =
+            (message.subject.size() + headers.size() + payload.size()) * 8;
+        const std::uint64_t sent_at = env_.clock.monotonic().ns;
+        rate_next_ns_ =
+            std::max(sent_at, rate_next_ns_) + sent_bits * 1'000'000'000 / config_.rate_limit_bps;
+    }
     if (config_.push() && config_.flow_control) {
         bytes_since_flow_control_ += message.subject.size() + headers.size() + payload.size();
         if (bytes_since_flow_control_ >= flow_control_bytes) {

@@ -164,6 +164,9 @@ private:
     io::TimerId inactivity_timer_ = 0;
     io::TimerId interest_timer_ = 0;
     io::TimerId replay_timer_ = 0;
+    io::TimerId rate_timer_ = 0;
+    std::uint64_t rate_next_ns_ =
+        0;  // Monotonic time the next push delivery may go (rate_limit_bps).
     std::int64_t last_replay_ns_ = 0;  // Stored time of the last new message delivered.
     std::uint64_t bytes_since_flow_control_ = 0;
     std::string flow_control_reply_;  // Outstanding FC request ("" = none).

@@ -666,3 +666,21 @@ TEST_CASE("jetstream consumer: backoff sets the wait before each redelivery",
     CHECK(count() == 4);
     CHECK(ack_token(to(f, "_INBOX.t.bo")[3].reply, 2) == "4");
 }
+
+TEST_CASE("jetstream consumer: rate_limit_bps spaces push deliveries",
+          "[jetstream][consumer][push][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    const std::string kilobyte(992, 'x');  // With the subject: 1000 bytes, 8000 bits.
+    for (int i = 0; i < 3; ++i)
+        f.publish("orders.a", kilobyte);
+    f.client->send("SUB dlv.rl 5\r\n");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.RL",
+              durable("RL", {{"deliver_subject", "dlv.rl"}, {"rate_limit_bps", 8000}}).dump());
+    f.world.run_for(Duration::milliseconds(500));
+    CHECK(to(f, "dlv.rl").size() == 1);
+    f.world.run_for(Duration::seconds(1));
+    CHECK(to(f, "dlv.rl").size() == 2);
+    f.world.run_for(Duration::seconds(1));
+    CHECK(to(f, "dlv.rl").size() == 3);
+}
