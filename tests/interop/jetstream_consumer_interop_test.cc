@@ -417,3 +417,30 @@ TEST_CASE("interop js consumer: raw MSG.NEXT requests end with nats-server's sta
     CHECK(header_of(status.get(), "Status") == "409");
     CHECK(header_of(status.get(), "Description") == "Consumer is push based");
 }
+
+TEST_CASE("interop js consumer: an ordered push subscription gets every message in order",
+          "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 1; i <= 5; ++i)
+        s.publish("orders.c", "o" + std::to_string(i));
+    jsSubOptions options;
+    REQUIRE_OK(jsSubOptions_Init(&options));
+    options.Ordered = true;
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_SubscribeSync(&raw, s.js.get(), "orders.c", nullptr, &options, &error));
+    const Subscription sub(raw);
+    for (int i = 1; i <= 5; ++i) {
+        natsMsg* message = nullptr;
+        REQUIRE_OK(natsSubscription_NextMsg(&message, sub.get(), 2'000));
+        const Msg owned(message);
+        CHECK(data_of(message) == "o" + std::to_string(i));
+        CHECK(meta_of(message)->Sequence.Stream == static_cast<std::uint64_t>(i));
+    }
+    s.publish("orders.c", "o6");
+    natsMsg* message = nullptr;
+    REQUIRE_OK(natsSubscription_NextMsg(&message, sub.get(), 2'000));
+    const Msg owned(message);
+    CHECK(data_of(message) == "o6");
+}
