@@ -684,3 +684,25 @@ TEST_CASE("jetstream consumer: rate_limit_bps spaces push deliveries",
     f.world.run_for(Duration::seconds(1));
     CHECK(to(f, "dlv.rl").size() == 3);
 }
+
+TEST_CASE("jetstream consumer: deliver_group spreads push deliveries over the queue group",
+          "[jetstream][consumer][push][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 20);
+    f.client->send("SUB dlv.g workers 21\r\nSUB dlv.g workers 22\r\n");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.G",
+              durable("G", {{"deliver_subject", "dlv.g"}, {"deliver_group", "workers"}}).dump());
+    f.wait([&] { return to(f, "dlv.g").size() >= 20; });
+    f.world.run_for(Duration::milliseconds(200));
+    const auto got = to(f, "dlv.g");
+    CHECK(got.size() == 20);  // Each message once, to one member.
+    std::size_t first = 0;
+    for (const auto& message : got)
+        if (message.sid == "21") ++first;
+    CHECK(first > 0);
+    CHECK(first < 20);
+    const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.G");
+    CHECK(info["config"]["deliver_group"] == "workers");
+    CHECK(info["push_bound"] == true);
+}
