@@ -444,3 +444,33 @@ TEST_CASE("interop js consumer: an ordered push subscription gets every message 
     const Msg owned(message);
     CHECK(data_of(message) == "o6");
 }
+
+TEST_CASE("interop js consumer: a durable's position survives a server restart",
+          "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 1; i <= 3; ++i)
+        s.publish("orders.a", "m" + std::to_string(i));
+    {
+        natsSubscription* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(
+            js_PullSubscribe(&raw, s.js.get(), "orders.*", "KEEP", nullptr, nullptr, &error));
+        const Subscription sub(raw);
+        auto batch = fetch(sub.get(), 2, 2'000);
+        REQUIRE_OK(batch->status);
+        REQUIRE(batch->size() == 2);
+        REQUIRE_OK(natsMsg_AckSync(batch->at(0), nullptr, &error));
+    }
+    s.js.reset();
+    s.connection.reset();
+    s.server.restart();
+    s.connection = interop::connect(s.server.url());
+    s.js = ConsumerSetup::make_context(s.connection);
+    const ConsumerInfo info = s.consumer_info("ORDERS", "KEEP");
+    CHECK(info->Delivered.Stream == 2);
+    CHECK(info->Delivered.Consumer == 2);
+    CHECK(info->AckFloor.Stream == 1);
+    CHECK(info->NumAckPending == 1);
+    CHECK(info->NumPending == 1);
+}
