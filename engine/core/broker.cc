@@ -217,6 +217,12 @@ void Broker::unsubscribe_internal(std::uint64_t id) {
 Status Broker::publish_internal(std::string_view account_name, std::string_view subject,
                                 std::string_view reply, std::string_view headers,
                                 std::string_view payload) {
+    return publish_internal_to(account_name, subject, subject, reply, headers, payload);
+}
+
+Status Broker::publish_internal_to(std::string_view account_name, std::string_view route_subject,
+                                   std::string_view subject, std::string_view reply,
+                                   std::string_view headers, std::string_view payload) {
     Account* account = find_account(account_name);
     if (account == nullptr) return base::Errc::not_found;
     std::string body;
@@ -230,7 +236,7 @@ Status Broker::publish_internal(std::string_view account_name, std::string_view 
     message.total_size = body.size();
     ++stats_.in_msgs;
     stats_.in_bytes += body.size();
-    const SublistResultPtr result = account->sublist().match(subject);
+    const SublistResultPtr result = account->sublist().match(route_subject);
     deliver_all(*result, nullptr, message, body);
     flush_all();
     return ok();

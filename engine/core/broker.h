@@ -77,6 +77,11 @@ public:
     Status publish_internal(std::string_view account, std::string_view subject,
                             std::string_view reply, std::string_view headers,
                             std::string_view payload);
+    // The same, delivered to the subscriptions of `route_subject` (an inbox, a deliver subject)
+    // while the message keeps its own `subject`, as JetStream delivers stored messages.
+    Status publish_internal_to(std::string_view account, std::string_view route_subject,
+                               std::string_view subject, std::string_view reply,
+                               std::string_view headers, std::string_view payload);
 
     // Used by Client.
     void route(Client& from, const protocol::MessageArgs& message, std::string_view payload);

@@ -586,8 +586,9 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
         ack_floor_ = store::SequencePair{consumer_seq, seq};
         if (events_.acked) events_.acked(seq, message.subject);
     }
-    const Status status =
-        broker_.publish_internal(stream_.account(), target, ack_reply, headers, payload);
+    // Matches nats-server: delivered to the inbox or deliver subject, under the stored subject.
+    const Status status = broker_.publish_internal_to(stream_.account(), target, message.subject,
+                                                      ack_reply, headers, payload);
     MAYBE(status.has_value());
     if (config_.push() && config_.idle_heartbeat_ns > 0) arm_push_heartbeat();
     if (config_.push() && config_.rate_limit_bps > 0) {

@@ -206,6 +206,8 @@ TEST_CASE("interop js consumer: js_PullSubscribe, Fetch and Ack move the ack flo
     REQUIRE(batch->size() == 2);
     CHECK(data_of(batch->at(0)) == "m1");
     CHECK(data_of(batch->at(1)) == "m2");
+    // A delivered message keeps the subject it was stored under, not the request's inbox.
+    CHECK(std::string(natsMsg_GetSubject(batch->at(0))) == "orders.a");
     const Meta meta = meta_of(batch->at(1));
     CHECK(meta->Sequence.Stream == 2);
     CHECK(meta->Sequence.Consumer == 2);
@@ -281,6 +283,7 @@ TEST_CASE("interop js consumer: push js_SubscribeSync with manual acks",
         REQUIRE_OK(natsSubscription_NextMsg(&message, sub.get(), 2'000));
         const Msg owned(message);
         CHECK(data_of(message) == "m" + std::to_string(i));
+        CHECK(std::string(natsMsg_GetSubject(message)) == "orders.b");
         CHECK(meta_of(message)->Sequence.Stream == static_cast<std::uint64_t>(i));
         REQUIRE_OK(natsMsg_AckSync(message, nullptr, &error));
     }

@@ -40,10 +40,15 @@ json seqs(std::uint64_t consumer, std::uint64_t stream) {
     return json{{"consumer_seq", consumer}, {"stream_seq", stream}};
 }
 
+// What reached `subject` (an inbox or deliver subject): by the sids route() gave it, else by
+// the subject of status messages sent straight to it.
 std::vector<ReceivedMessage> to(JetStreamFixture& f, const std::string& subject) {
     std::vector<ReceivedMessage> found;
+    const auto routed = f.route_sids.find(subject);
     for (const auto& message : f.client->messages()) {
-        if (message.subject == subject) found.push_back(message);
+        const bool match = routed != f.route_sids.end() ? routed->second.count(message.sid) != 0
+                                                        : message.subject == subject;
+        if (match) found.push_back(message);
     }
     return found;
 }
@@ -52,6 +57,7 @@ void send(JetStreamFixture& f,
           const std::string& subject,
           const std::string& reply,
           const std::string& payload) {
+    if (reply.starts_with("_INBOX.t.")) f.route(reply);
     f.client->send("PUB " + subject + (reply.empty() ? "" : " " + reply) + " "
                    + std::to_string(payload.size()) + "\r\n" + payload + "\r\n");
 }
@@ -378,7 +384,7 @@ TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats",
           "[jetstream][consumer][push][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
-    f.client->send("SUB dlv.x 7\r\n");
+    f.route("dlv.x");
     publish_n(f, 3);
     f.request(
         "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P1",
@@ -528,7 +534,7 @@ TEST_CASE(
     json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.P1");
     CHECK(at(info["delivered"]) == seqs(0, 0));
     CHECK(!info.contains("push_bound"));
-    f.client->send("SUB dlv.late 9\r\n");
+    f.route("dlv.late");
     f.wait([&] { return to(f, "dlv.late").size() >= 2; });
     CHECK(to(f, "dlv.late").size() == 2);
 
@@ -554,7 +560,7 @@ TEST_CASE("jetstream consumer: replay original delivers as far apart as the mess
     f.publish("orders.a", "m2");
     f.world.run_for(Duration::seconds(3));
     f.publish("orders.a", "m3");
-    f.client->send("SUB dlv.r 8\r\n");
+    f.route("dlv.r");
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.R",
               durable("R", {{"deliver_subject", "dlv.r"}, {"replay_policy", "original"}}).dump());
     f.world.run_for(Duration::milliseconds(500));
@@ -576,7 +582,7 @@ TEST_CASE(
     const std::string big(100 * 1024, 'x');
     for (int i = 0; i < 4; ++i)
         f.publish("orders.a", big);
-    f.client->send("SUB dlv.fc 6\r\n");
+    f.route("dlv.fc");
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.F",
               durable("F",
                       {{"deliver_subject", "dlv.fc"},
@@ -674,7 +680,7 @@ TEST_CASE("jetstream consumer: rate_limit_bps spaces push deliveries",
     const std::string kilobyte(992, 'x');  // With the subject: 1000 bytes, 8000 bits.
     for (int i = 0; i < 3; ++i)
         f.publish("orders.a", kilobyte);
-    f.client->send("SUB dlv.rl 5\r\n");
+    f.route("dlv.rl");
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.RL",
               durable("RL", {{"deliver_subject", "dlv.rl"}, {"rate_limit_bps", 8000}}).dump());
     f.world.run_for(Duration::milliseconds(500));
@@ -690,7 +696,9 @@ TEST_CASE("jetstream consumer: deliver_group spreads push deliveries over the qu
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     publish_n(f, 20);
-    f.client->send("SUB dlv.g workers 21\r\nSUB dlv.g workers 22\r\n");
+    f.route("dlv.g", "workers");
+    f.route("dlv.g", "workers");
+    const std::string first_sid = *f.route_sids["dlv.g"].begin();
     f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.G",
               durable("G", {{"deliver_subject", "dlv.g"}, {"deliver_group", "workers"}}).dump());
     f.wait([&] { return to(f, "dlv.g").size() >= 20; });
@@ -699,7 +707,7 @@ TEST_CASE("jetstream consumer: deliver_group spreads push deliveries over the qu
     CHECK(got.size() == 20);  // Each message once, to one member.
     std::size_t first = 0;
     for (const auto& message : got)
-        if (message.sid == "21") ++first;
+        if (message.sid == first_sid) ++first;
     CHECK(first > 0);
     CHECK(first < 20);
     const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.G");

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,7 @@ public:
     // A clean shutdown (stores flushed and closed), then a new Server on the same node and disk.
     void restart_server(bool wait_ready = true) {
         clients.clear();
+        route_sids.clear();
         client = nullptr;
         bool done = false;
         server->shutdown([&] { done = true; });
@@ -132,6 +135,18 @@ public:
     std::unique_ptr<server::Server> server;
     std::string address;
     std::vector<std::unique_ptr<RawClient>> clients;
+
+    // JetStream delivers a stored message under its own subject to an inbox or deliver subject,
+    // so tests tell deliveries apart by subscription: route() subscribes `subject` (once, or once
+    // per call with a queue group) with a fresh sid, and route_sids remembers which.
+    std::map<std::string, std::set<std::string>> route_sids;
+    void route(const std::string& subject, const std::string& queue = "") {
+        if (queue.empty() && route_sids.count(subject) != 0) return;
+        const std::string sid = std::to_string(next_route_sid_++);
+        client->send("SUB " + subject + (queue.empty() ? "" : " " + queue) + " " + sid + "\r\n");
+        route_sids[subject].insert(sid);
+    }
+    std::uint64_t next_route_sid_ = 1000;
     RawClient* client = nullptr;
 
 private:
