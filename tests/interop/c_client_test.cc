@@ -461,7 +461,9 @@ TEST_CASE("interop: a client reconnects after a server restart and its subscript
     ServerProcess server;
     Events disconnected;
     Events reconnected;
+    Events closed;
     Options options = interop::make_options(server.url());
+    REQUIRE_OK(natsOptions_SetClosedCB(options.get(), interop::record_connection_event, &closed));
     REQUIRE_OK(natsOptions_SetAllowReconnect(options.get(), true));
     REQUIRE_OK(natsOptions_SetMaxReconnect(options.get(), 500));
     REQUIRE_OK(natsOptions_SetReconnectWait(options.get(), 20));
@@ -483,4 +485,8 @@ TEST_CASE("interop: a client reconnects after a server restart and its subscript
     interop::publish(publisher, "survives.restart", "after restart");
     interop::flush(publisher);
     CHECK(interop::data_of(interop::next_message(subscription)) == "after restart");
+    // nats.c runs the disconnected and closed callbacks of a close on its own thread, later:
+    // wait for them before the Events they write to go out of scope (a heap corruption seen in CI).
+    natsConnection_Close(connection.get());
+    REQUIRE(closed.wait_for_count(1, 2 * wait_ms));
 }

@@ -121,10 +121,9 @@ inline void flush(const Connection& connection) {
 class Events {
 public:
     void add(std::string event) {
-        {
-            const std::lock_guard lock(mutex_);
-            events_.push_back(std::move(event));
-        }
+        // Notify under the lock: a waiter that returns may destroy this object right away.
+        const std::lock_guard lock(mutex_);
+        events_.push_back(std::move(event));
         changed_.notify_all();
     }
     // True once at least count events were recorded, false if timeout_ms passed first.
