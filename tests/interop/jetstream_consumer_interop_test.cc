@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nats/nats.h>
 
+#include "tests/interop/js_support.h"
 #include "tests/interop/nats_support.h"
 #include "tests/support/server_process.h"
 
@@ -25,27 +26,8 @@ using herald::test::ServerOptions;
 using herald::test::ServerProcess;
 namespace interop = herald::interop;
 
-class ConsumerTempDir {
-public:
-    ConsumerTempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "herald-jsc-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~ConsumerTempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::string& path() const { return path_; }
+using ConsumerTempDir = interop::TempDir;
 
-private:
-    std::string path_;
-};
-
-struct CtxDeleter {
-    void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
 struct ConsumerInfoDeleter {
     void operator()(jsConsumerInfo* info) const { jsConsumerInfo_Destroy(info); }
 };
@@ -58,7 +40,7 @@ struct MsgDeleter {
 struct MetaDeleter {
     void operator()(jsMsgMetaData* meta) const { jsMsgMetaData_Destroy(meta); }
 };
-using Ctx = std::unique_ptr<jsCtx, CtxDeleter>;
+using Ctx = interop::JsCtx;
 using ConsumerInfo = std::unique_ptr<jsConsumerInfo, ConsumerInfoDeleter>;
 using Subscription = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
 using Msg = std::unique_ptr<natsMsg, MsgDeleter>;

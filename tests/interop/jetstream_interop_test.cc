@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/interop/js_support.h"
 #include "tests/interop/nats_support.h"
 #include "tests/support/server_process.h"
 
@@ -25,34 +26,15 @@ using herald::test::ServerOptions;
 using herald::test::ServerProcess;
 namespace interop = herald::interop;
 
-// A store directory of our own, removed at the end.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "herald-js-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::string& path() const { return path_; }
+using interop::TempDir;
 
-private:
-    std::string path_;
-};
-
-struct JsCtxDeleter {
-    void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
 struct StreamInfoDeleter {
     void operator()(jsStreamInfo* info) const { jsStreamInfo_Destroy(info); }
 };
 struct PubAckDeleter {
     void operator()(jsPubAck* ack) const { jsPubAck_Destroy(ack); }
 };
-using JsCtx = std::unique_ptr<jsCtx, JsCtxDeleter>;
+using interop::JsCtx;
 using StreamInfo = std::unique_ptr<jsStreamInfo, StreamInfoDeleter>;
 using PubAck = std::unique_ptr<jsPubAck, PubAckDeleter>;
 
