@@ -27,7 +27,7 @@ struct CommandLine {
 // nats-server -t). -h and -v stop before the config file is read.
 Result<CommandLine> parse_command_line(std::span<const char* const> arguments,
                                        std::string& error_message,
-                                       const Environment& environment = process_environment());
+                                       const Environment& environment);
 
 // The --help text: every flag with a one-line description, grouped as nats-server prints them.
 std::string help_text();

@@ -1,39 +1,18 @@
-// The only file in engine/ that reads environment variables and opens files without io::Env
-// (allow-listed in the tidy test): the config loader runs before any event loop exists.
+// The config loader's view of files: it reads them synchronously, before any event loop exists.
+// Environment variables come in through SystemEnvironment's lookup (io::read_process_variable).
 #include "engine/config/environment.h"
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
 #include "engine/config/errc.h"
 
 namespace herald::config {
-namespace {
 
-class ProcessEnvironment final : public Environment {
-public:
-    std::optional<std::string> variable(const std::string& name) const override {
-        return read_environment_variable(name);
-    }
-    Result<std::string> read_file(const std::string& path,
-                                  std::string& error_message) const override {
-        return read_text_file(path, error_message);
-    }
-};
-
-}  // namespace
-
-const Environment& process_environment() {
-    static const ProcessEnvironment environment;
-    return environment;
-}
-
-std::optional<std::string> read_environment_variable(const std::string& name) {
-    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): before threads.
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
+Result<std::string> SystemEnvironment::read_file(const std::string& path,
+                                                 std::string& error_message) const {
+    return read_text_file(path, error_message);
 }
 
 Result<std::string> read_text_file(const std::string& path, std::string& error_message) {

@@ -1,9 +1,11 @@
 // The outside world as the config loader sees it: environment variables (for `$name` references
 // that no enclosing block defines) and files (the config file and its includes). The loader runs
 // before the node's event loop starts, so reading here is synchronous. Tests pass a
-// MemoryEnvironment; herald-server passes process_environment().
+// MemoryEnvironment; herald-server passes a SystemEnvironment whose variables come from
+// io::read_process_variable (engine/io/asio/).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,12 +26,21 @@ public:
                                           std::string& error_message) const = 0;
 };
 
-// The process environment and the real file system. engine/config/environment.cc is the only
-// place in engine/ allowed to call getenv or open files directly (tidy allow-list).
-const Environment& process_environment();
+// Real files, and variables from an injected lookup (the process environment in herald-server).
+class SystemEnvironment final : public Environment {
+public:
+    using VariableLookup = std::function<std::optional<std::string>(const std::string&)>;
+    explicit SystemEnvironment(VariableLookup lookup) : lookup_(std::move(lookup)) {}
 
-// The one getenv call of the engine.
-std::optional<std::string> read_environment_variable(const std::string& name);
+    std::optional<std::string> variable(const std::string& name) const override {
+        return lookup_ ? lookup_(name) : std::nullopt;
+    }
+    Result<std::string> read_file(const std::string& path,
+                                  std::string& error_message) const override;
+
+private:
+    VariableLookup lookup_;
+};
 
 // Reads a whole text file of at most config_file_size_max bytes.
 Result<std::string> read_text_file(const std::string& path, std::string& error_message);

@@ -26,12 +26,12 @@ Status validate_options(const Options& options, std::string& error_message);
 // Reads and parses `path` (with includes and variables) and applies it on top of `base`.
 // `options.config_file` is set to `path`.
 Result<Options> load_config_file(const std::string& path, Options base, std::string& error_message,
-                                 const Environment& environment = process_environment());
+                                 const Environment& environment);
 
 // The same for text already in memory; `file_name` is used in messages and for includes.
 Result<Options> load_config_text(std::string_view text, const std::string& file_name, Options base,
                                  std::string& error_message,
-                                 const Environment& environment = process_environment());
+                                 const Environment& environment);
 
 // Splits "host:port" (or "[v6]:port", or ":port"). False if the port is not an integer.
 bool split_host_port(std::string_view address, std::string& host, int& port);

@@ -64,10 +64,11 @@ std::string ports_file_path(const std::string& directory, const char* argv0) {
 
 int main(int argc, char** argv) {
     std::string error_message;
+    const herald::config::SystemEnvironment environment(herald::io::read_process_variable);
     auto command_line = herald::config::parse_command_line(
         std::span<const char* const>(const_cast<const char* const*>(argv) + 1,
                                      static_cast<std::size_t>(argc - 1)),
-        error_message);
+        error_message, environment);
     if (!command_line) {
         std::fprintf(stderr, "herald-server: %s\n", error_message.c_str());
         std::fprintf(stderr, "Run 'herald-server --help' for the list of flags.\n");

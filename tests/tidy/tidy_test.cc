@@ -136,7 +136,7 @@ std::vector<std::string> code_lines(std::string_view text) {
 }
 
 // The scanner: every banned use in `text`, reported as `path`:line.
-std::vector<Hit> scan(const std::string& path, std::string_view text, bool allow_getenv) {
+std::vector<Hit> scan(const std::string& path, std::string_view text) {
     std::vector<Hit> hits;
     const auto lines = code_lines(text);
     for (std::size_t index = 0; index < lines.size(); ++index) {
@@ -145,7 +145,6 @@ std::vector<Hit> scan(const std::string& path, std::string_view text, bool allow
         if (code.find("#include \"engine/io/asio/asio_env.h\"") != std::string::npos) continue;
         std::vector<std::string> reported;  // One hit per rule name and line.
         for (const Rule& rule : rules()) {
-            if (allow_getenv && rule.name == "getenv") continue;
             if (std::find(reported.begin(), reported.end(), rule.name) != reported.end()) continue;
             for (auto it = std::sregex_iterator(code.begin(), code.end(), rule.pattern);
                  it != std::sregex_iterator(); ++it) {
@@ -199,7 +198,7 @@ TEST_CASE("tidy: the scanner reports banned uses with their line", "[tidy]") {
         "std::uint64_t random();\n"                                    // 16
         "constexpr auto big = 1'000'000; std::random_device device;\n"  // 17
         "env.random.next_u64();\n";                                    // 18
-    const auto hits = scan("sample.cc", sample, false);
+    const auto hits = scan("sample.cc", sample);
     INFO(describe(hits));
     REQUIRE(lines_of(hits) == std::vector<std::size_t>{3, 5, 6, 8, 9, 12, 13, 15, 17});
     REQUIRE(hits[0].rule == "real clock");
@@ -208,12 +207,11 @@ TEST_CASE("tidy: the scanner reports banned uses with their line", "[tidy]") {
     REQUIRE(hits[4].rule == "getenv");
     REQUIRE(hits[6].rule == "asio");
 
-    REQUIRE(scan("environment.cc", "auto v = getenv(name);\n", true).empty());
-    REQUIRE(scan("x.cc", "auto v = std::getenv(name);\n", false).size() == 1);
+    REQUIRE(scan("x.cc", "auto v = std::getenv(name);\n").size() == 1);
 }
 
 // Goal: engine/ keeps the determinism rules. Method: scan every .h/.cc under engine/ except the
-// real Env in engine/io/asio/; engine/config/environment.cc alone may call getenv.
+// real world in engine/io/asio/ (asio Env, process environment variables).
 TEST_CASE("tidy: engine code uses no real clock, thread, sleep, os randomness, getenv or asio",
           "[tidy]") {
     namespace fs = std::filesystem;
@@ -237,8 +235,7 @@ TEST_CASE("tidy: engine code uses no real clock, thread, sleep, os randomness, g
         REQUIRE(in);
         std::ostringstream content;
         content << in.rdbuf();
-        const bool allow_getenv = relative == "engine/config/environment.cc";
-        auto found = scan(relative, content.str(), allow_getenv);
+        auto found = scan(relative, content.str());
         hits.insert(hits.end(), found.begin(), found.end());
     }
     INFO("scanned " << files.size() << " files; banned uses:\n" << describe(hits));

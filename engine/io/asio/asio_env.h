@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/io/io.h"
@@ -15,6 +17,11 @@ struct Impl;
 }  // namespace herald::io::asio_env
 
 namespace herald::io {
+
+// The value of process environment variable `name`, or nullopt if unset; for the config loader's
+// `$NAME` references (herald-server injects it into config::SystemEnvironment). The only getenv
+// in engine/. Call before starting threads.
+std::optional<std::string> read_process_variable(const std::string& name);
 
 // Owns one io_context, the clock, loop, network, file system and random of a node, and a small
 // thread pool that runs blocking file calls (one strand per file). Lifecycle: construct, hand
