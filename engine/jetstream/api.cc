@@ -350,19 +350,26 @@ void JetStream::stream_create(Account& account,
                     done();
                 });
         };
-        if (config.storage == Storage::memory) return open();
-        write_meta(
-            account, config, created_ns, [this, &account, reply, open, done](Status written) {
-                if (!written) {
-                    respond_error(account,
-                                  reply,
-                                  type_name,
-                                  api_failure(ApiError::stream_create, written.error().message()));
-                    return done();
-                }
-                open();
-            });
+        persist_then(account, config, created_ns, reply, type_name, ApiError::stream_create, open,
+                     done);
     });
+}
+
+void JetStream::persist_then(Account& account, const StreamConfig& config,
+                             std::int64_t created_ns, const std::string& reply,
+                             std::string_view type_name, ApiError failure,
+                             std::function<void()> next, Done done) {
+    if (config.storage == Storage::memory) return next();
+    write_meta(account, config, created_ns,
+               [this, &account, reply, type_name, failure, next = std::move(next),
+                done = std::move(done)](Status written) {
+                   if (!written) {
+                       respond_error(account, reply, type_name,
+                                     api_failure(failure, written.error().message()));
+                       return done();
+                   }
+                   next();
+               });
 }
 
 void JetStream::stream_update(Account& account,
@@ -419,21 +426,8 @@ void JetStream::stream_update(Account& account,
             respond(account.name, reply, response);
             done();
         };
-        if (config.storage == Storage::memory) return apply();
-        write_meta(account,
-                   config,
-                   stream.created_ns(),
-                   [this, &account, reply, apply, done](Status written) {
-                       if (!written) {
-                           respond_error(
-                               account,
-                               reply,
-                               type_name,
-                               api_failure(ApiError::stream_update, written.error().message()));
-                           return done();
-                       }
-                       apply();
-                   });
+        persist_then(account, config, stream.created_ns(), reply, type_name, ApiError::stream_update,
+                     apply, done);
     });
 }
 

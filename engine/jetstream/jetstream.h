@@ -97,6 +97,11 @@ private:
                      std::function<void(Result<Stream*>)> on_opened);
     void write_meta(const Account& account, const StreamConfig& config, std::int64_t created_ns,
                     std::function<void(Status)> on_written);
+    // For create and update: a memory stream goes straight to `next`; a file stream writes its
+    // meta.inf first, and a failed write answers `failure` (with the reason) and ends the operation.
+    void persist_then(Account& account, const StreamConfig& config, std::int64_t created_ns,
+                      const std::string& reply, std::string_view type_name, ApiError failure,
+                      std::function<void()> next, Done done);
     void remove_stream_files(const std::string& account, const std::string& name);
     std::string stream_directory(std::string_view account, std::string_view name) const;
     void serialize(std::function<void(Done)> operation);
