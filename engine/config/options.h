@@ -55,6 +55,12 @@ struct Canaries {
     bool duplicate_delivery = false;    // Now and then deliver a message twice to one subscription.
     bool wrong_requester = false;       // Now and then answer a request with another one's reply.
     bool keep_stale = false;            // Never close a client that stopped answering PINGs.
+    // JetStream (scenarios/canaries/js-*.json).
+    bool ack_before_fsync = false;      // File streams ack a store once written, never fsync it.
+    bool stop_at_damage = false;        // Recovery drops a block's records after damage in it.
+    bool ack_failed_writes = false;     // A store whose write or fsync failed is acked anyway.
+    bool skip_consumer_state = false;   // Consumers never save their delivery state.
+    bool forget_dedup = false;          // A recovered stream does not rebuild its dedup window.
 };
 
 struct Options {

@@ -1036,6 +1036,7 @@ void Consumer::on_ack_timeout(store::Seq seq, store::Seq consumer_seq) {
 }
 
 void Consumer::save_state() {
+    if (broker_.options().canaries.skip_consumer_state) return;  // canary: test-only
     store::ConsumerState state;
     state.delivered = store::SequencePair{next_consumer_seq_ - 1, next_seq_ - 1};
     state.ack_floor = ack_floor_;

@@ -280,7 +280,7 @@ void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t 
             }
             done(raw);
         };
-        if (recovered) return raw->rebuild_dedup(start);
+        if (recovered && !broker_.options().canaries.forget_dedup) return raw->rebuild_dedup(start);  // canary: test-only
         env_.loop.post(start);
     };
     if (config.storage == Storage::memory) {
@@ -292,6 +292,8 @@ void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t 
     store_config.directory = stream_directory(account.name, name) + "/" + std::string(messages_directory_name);
     store_config.limits = config.store_limits();
     store_config.log = log_.child(fmt::format("store={}", name));
+    store_config.canaries = {broker_.options().canaries.ack_before_fsync, broker_.options().canaries.stop_at_damage,
+                             broker_.options().canaries.ack_failed_writes};  // canary: test-only
     store::FileStore::open(
         env_, std::move(store_config),
         [life, install, config = std::move(config), created_ns,

@@ -21,6 +21,13 @@
 
 namespace herald::store {
 
+// canary: test-only (config::Options::canaries). Deliberately wrong store behaviours.
+struct StoreCanaries {
+    bool ack_before_fsync = false;   // Ack once written; never fsync (sync_mode always).
+    bool stop_at_damage = false;     // Recovery drops a block's records after damage in it.
+    bool ack_failed_writes = false;  // A failed write or fsync acks the stores waiting on it.
+};
+
 struct FileStoreConfig {
     std::string directory;  // Created if missing; the store owns every file in it.
     StoreLimits limits;
@@ -30,6 +37,7 @@ struct FileStoreConfig {
     std::uint64_t block_size_max = 8 * 1024 * 1024;   // A block rolls before passing this.
     std::uint64_t pending_bytes_max = 64 * 1024 * 1024;  // Written-but-unacked bytes; then refuse.
     base::Logger log;
+    StoreCanaries canaries;  // canary: test-only, all off.
 };
 
 inline constexpr std::uint64_t block_size_min = 4096;

@@ -147,7 +147,7 @@ void FileStore::recover_block(std::shared_ptr<Opening> opening, std::size_t posi
         if (!read) return complete_open(opening, read.error());
         const std::vector<std::byte>& bytes = **read;
         const bool last = position + 1 == opening->block_ids.size();
-        record::BlockScan scan = record::scan_block(bytes);  // Checks every checksum.
+        record::BlockScan scan = record::scan_block(bytes, config_.canaries.stop_at_damage);  // Checks every checksum.
         Block block;
         block.id = id;
         block.file = file;

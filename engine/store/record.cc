@@ -159,7 +159,7 @@ Decode decode(std::span<const std::byte> bytes, Record& record) {
     return Decode::ok;
 }
 
-BlockScan scan_block(std::span<const std::byte> bytes) {
+BlockScan scan_block(std::span<const std::byte> bytes, bool canary_stop_at_damage) {
     BlockScan scan;
     const std::uint64_t size = bytes.size();
     if (size < block_header_size) {
@@ -190,7 +190,7 @@ BlockScan scan_block(std::span<const std::byte> bytes) {
                 break;
             }
         }
-        if (next + header_size + trailer_size <= size) {
+        if (next + header_size + trailer_size <= size && !canary_stop_at_damage) {  // canary: test-only
             scan.damage.push_back(Damage{Damage::Kind::corrupt_middle, 0, position, next - position});
             position = next;
             continue;

@@ -89,7 +89,8 @@ struct BlockScan {
 // Reads a block: whole records are kept; damage in the middle is skipped up to the next record
 // that decodes (resync on the magic + checksum); damage at the end is a torn tail (a short
 // record) or a corrupt tail (whole length, bad checksum).
-BlockScan scan_block(std::span<const std::byte> bytes);
+// canary_stop_at_damage: test-only (StoreCanaries::stop_at_damage), no resync after damage.
+BlockScan scan_block(std::span<const std::byte> bytes, bool canary_stop_at_damage = false);
 
 // The index file (index.dat): magic "HIDX" u32 | version u32 | block count u32 | reserved u32 |
 // acked_last_seq u64 | per block: id u64, last_seq_before u64 | crc32c u32. It is a cross-check
