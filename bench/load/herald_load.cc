@@ -1,11 +1,14 @@
 // herald-load: a raw-protocol NATS load generator (no client library) for comparing Herald with
-// nats-server on loopback. Modes: pub (publish throughput), pubsub (publish and fan-in receive
-// throughput) and reqrep (sequential request latency). One thread per connection.
+// nats-server on loopback. Core modes: pub (publish throughput), pubsub / fanout (every subscriber
+// receives every message), queue (subscribers in one queue group share the messages) and reqrep
+// (sequential request latency), one thread per connection. JetStream modes (js_modes.cc):
+// jspub-sync, jspub-async, jspull.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <condition_variable>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -14,7 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "bench/load/nats_client.h"
+#include <sys/resource.h>
+
+#include "bench/load/load_run.h"
 
 namespace herald::load {
 namespace {
@@ -23,29 +28,25 @@ constexpr std::size_t publish_batch_size_target = 256 * 1024;  // Bytes per send
 constexpr std::size_t message_size_max = 64 * 1024 * 1024;
 constexpr std::size_t connections_max = 1024;
 constexpr double megabyte = 1e6;
-
-struct Options {
-    std::string url = "nats://127.0.0.1:4222";
-    std::string mode = "pub";
-    std::string subject = "herald.load";
-    std::size_t pubs = 1;
-    std::size_t subs = 1;
-    std::size_t msgs = 1000000;  // Total over all publishers (reqrep: number of requests).
-    std::size_t size = 16;
-    std::size_t warmup = 100;  // reqrep only: untimed requests first.
-    double timeout_s = 60;
-    bool json = false;
-};
+constexpr std::string_view queue_group_name = "herald_load_q";
 
 void print_usage() {
     std::fputs(
-        "usage: herald-load [--url nats://127.0.0.1:4222] [--mode pub|pubsub|reqrep]\n"
+        "usage: herald-load [--url nats://127.0.0.1:4222]\n"
+        "                   [--mode pub|pubsub|fanout|queue|reqrep|jspub-sync|jspub-async|jspull]\n"
         "                   [--pubs N] [--subs M] [--msgs K] [--size B] [--subject S]\n"
-        "                   [--warmup W] [--timeout SECONDS] [--json]\n"
-        "  pub     N publishers send K messages in total (split evenly), pipelined, then flush.\n"
-        "  pubsub  as pub, plus M subscribers on the subject that must each receive all K.\n"
-        "  reqrep  one responder on the subject, one requester making K sequential requests.\n"
-        "Exit status: 0 ok, 1 usage error, 2 run failed (connection error or timeout).\n",
+        "                   [--warmup W] [--outstanding O] [--batch B] [--storage file|memory]\n"
+        "                   [--timeout SECONDS] [--json]\n"
+        "  pub          N publishers send K messages in total (split evenly), pipelined, then flush.\n"
+        "  pubsub       as pub, plus M subscribers (default 1) that must each receive all K.\n"
+        "  fanout       pubsub with M = 4 by default.\n"
+        "  queue        as pub, plus M subscribers (default 4) in one queue group: K received in all.\n"
+        "  reqrep       one responder on the subject, one requester making K sequential requests.\n"
+        "  jspub-sync   K JetStream publishes, each waiting for its PubAck (fresh file stream).\n"
+        "  jspub-async  K JetStream publishes with up to O (default 1000) PubAcks outstanding.\n"
+        "  jspull       K messages stored, then pulled by a durable consumer (ack explicit) in\n"
+        "               MSG.NEXT batches of B (default 500), each message acked.\n"
+        "Exit status: 0 ok, 1 usage error, 2 run failed (connection error, timeout, bad ack).\n",
         stderr);
 }
 
@@ -96,6 +97,13 @@ bool parse_options(int argc, char** argv, Options& options) {
             ok = parse_count(value, options.size);
         } else if (flag == "--warmup") {
             ok = parse_count(value, options.warmup);
+        } else if (flag == "--outstanding") {
+            ok = parse_count(value, options.outstanding) && options.outstanding > 0;
+        } else if (flag == "--batch") {
+            ok = parse_count(value, options.batch) && options.batch > 0;
+        } else if (flag == "--storage") {
+            options.storage = std::string(value);
+            ok = options.storage == "file" || options.storage == "memory";
         } else if (flag == "--timeout") {
             auto [pointer, error] =
                 std::from_chars(value.data(), value.data() + value.size(), options.timeout_s);
@@ -112,9 +120,14 @@ bool parse_options(int argc, char** argv, Options& options) {
             return false;
         }
     }
-    if (options.mode != "pub" && options.mode != "pubsub" && options.mode != "reqrep") {
+    const std::string_view modes[] = {"pub",    "pubsub",     "fanout",      "queue",
+                                      "reqrep", "jspub-sync", "jspub-async", "jspull"};
+    if (std::find(std::begin(modes), std::end(modes), options.mode) == std::end(modes)) {
         std::fprintf(stderr, "unknown mode %s\n", options.mode.c_str());
         return false;
+    }
+    if (options.subs == 0 && options.mode != "pub") {
+        options.subs = options.mode == "fanout" || options.mode == "queue" ? 4 : 1;
     }
     if (options.pubs == 0 || options.pubs > connections_max || options.subs > connections_max ||
         options.msgs == 0 || options.size > message_size_max || options.subject.empty()) {
@@ -128,35 +141,6 @@ bool parse_options(int argc, char** argv, Options& options) {
 double seconds_between(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
-
-// The first failure wins; it also stops every other thread.
-class FailureLog {
-public:
-    explicit FailureLog(RunControl& control) : control_(control) {}
-    void record(const std::string& who, const std::string& message) {
-        std::lock_guard lock(mutex_);
-        if (first_.empty()) first_ = who + ": " + message;
-        control_.aborted.store(true);
-    }
-    std::string first() const {
-        std::lock_guard lock(mutex_);
-        return first_;
-    }
-
-private:
-    RunControl& control_;
-    mutable std::mutex mutex_;
-    std::string first_;
-};
-
-struct Results {
-    double publish_elapsed_s = 0;
-    std::uint64_t published = 0;
-    double receive_elapsed_s = 0;
-    std::uint64_t received = 0;
-    std::uint64_t expected = 0;
-    std::vector<double> latencies_us;  // Sorted.
-};
 
 std::string publish_frame(const Options& options, std::string_view reply) {
     std::string frame = "PUB " + options.subject;
@@ -192,12 +176,13 @@ struct Connections {
 
 bool open_connections(const Options& options, const ServerAddress& address, RunControl& control,
                       FailureLog& failures, Connections& connections) {
-    const std::size_t subscriber_count = options.mode == "pubsub" ? options.subs : 0;
+    const std::size_t subscriber_count = options.mode == "pub" ? 0 : options.subs;
+    const std::string queue = options.mode == "queue" ? std::string(queue_group_name) + " " : "";
     for (std::size_t index = 0; index < subscriber_count; ++index) {
         auto client = std::make_unique<NatsClient>(control);
         const std::string name = "herald-load-sub-" + std::to_string(index);
         if (!client->connect(address, name) ||
-            !client->send("SUB " + options.subject + " 1\r\n") || !client->flush()) {
+            !client->send("SUB " + options.subject + " " + queue + "1\r\n") || !client->flush()) {
             failures.record(name, client->error());
             return false;
         }
@@ -215,27 +200,52 @@ bool open_connections(const Options& options, const ServerAddress& address, RunC
     return true;
 }
 
-// pub and pubsub: every connection gets a thread; all start together at t0.
+// pub, pubsub, fanout and queue: every connection gets a thread; all start together at t0.
+// pubsub / fanout: each subscriber must receive all messages. queue: the group receives each
+// message once; the subscriber that takes the last one wakes the main thread, which then stops
+// the others (they are blocked in a receive) through control.aborted.
 bool run_throughput(const Options& options, const ServerAddress& address, RunControl& control,
                     FailureLog& failures, Results& results) {
     Connections connections;
     if (!open_connections(options, address, control, failures, connections)) return false;
-    const std::size_t subscriber_count = options.mode == "pubsub" ? options.subs : 0;
+    const std::size_t subscriber_count = connections.subscribers.size();
+    const bool queue = options.mode == "queue";
     std::latch start(static_cast<std::ptrdiff_t>(options.pubs + subscriber_count + 1));
     Clock::time_point t0;
     std::vector<Clock::time_point> publish_done(options.pubs);
     std::vector<Clock::time_point> receive_done(subscriber_count);
     std::vector<std::uint64_t> received(subscriber_count, 0);
-    std::vector<std::thread> threads;
+    std::vector<std::thread> publishers;
+    std::vector<std::thread> subscribers;
     results.expected = options.msgs;
+    // queue mode: messages received by the whole group, and the time the last one arrived.
+    std::mutex group_mutex;
+    std::condition_variable group_done_signal;
+    std::uint64_t group_received = 0;
+    bool group_done = false;
+    Clock::time_point group_done_at;
     for (std::size_t index = 0; index < subscriber_count; ++index) {
-        threads.emplace_back([&, index] {
+        subscribers.emplace_back([&, index] {
             NatsClient& client = *connections.subscribers[index];
             std::uint64_t& count = received[index];
-            client.set_msg_callback([&count](const MsgFrame&) { count++; });
+            if (queue) {
+                client.set_msg_callback([&](const MsgFrame&) {
+                    count++;
+                    std::lock_guard lock(group_mutex);
+                    if (++group_received == results.expected) {
+                        group_done = true;
+                        group_done_at = Clock::now();
+                        group_done_signal.notify_all();
+                    }
+                });
+            } else {
+                client.set_msg_callback([&count](const MsgFrame&) { count++; });
+            }
             start.arrive_and_wait();
-            while (count < results.expected) {
+            while (queue || count < results.expected) {
                 if (!client.pump()) {
+                    std::lock_guard lock(group_mutex);
+                    if (queue && group_done) return;  // Stopped by the main thread: done.
                     failures.record("subscriber " + std::to_string(index), client.error());
                     return;
                 }
@@ -246,7 +256,7 @@ bool run_throughput(const Options& options, const ServerAddress& address, RunCon
     for (std::size_t index = 0; index < options.pubs; ++index) {
         const std::size_t share =
             options.msgs / options.pubs + (index < options.msgs % options.pubs ? 1 : 0);
-        threads.emplace_back([&, index, share] {
+        publishers.emplace_back([&, index, share] {
             NatsClient& client = *connections.publishers[index];
             start.arrive_and_wait();
             if (!publish_all(client, options, share)) {
@@ -258,9 +268,25 @@ bool run_throughput(const Options& options, const ServerAddress& address, RunCon
     }
     t0 = Clock::now();
     start.arrive_and_wait();
-    for (std::thread& thread : threads) thread.join();
+    for (std::thread& thread : publishers) thread.join();
+    if (queue) {
+        std::unique_lock lock(group_mutex);
+        const bool done = group_done_signal.wait_until(lock, control.deadline, [&] {
+            return group_done || control.aborted.load();
+        });
+        if (done && group_done) {
+            control.aborted.store(true);  // Wakes the subscribers out of their receives.
+            receive_done.assign(subscriber_count, group_done_at);
+        } else if (!control.aborted.load()) {
+            lock.unlock();
+            failures.record("queue group", "timed out after " + std::to_string(group_received) +
+                                               " messages");
+        }
+    }
+    for (std::thread& thread : subscribers) thread.join();
     for (std::uint64_t count : received) results.received += count;
     if (!failures.first().empty()) return false;
+    if (queue && results.received != results.expected) return false;
     results.published = options.msgs;
     results.publish_elapsed_s =
         seconds_between(t0, *std::max_element(publish_done.begin(), publish_done.end()));
@@ -355,40 +381,73 @@ double percentile(const std::vector<double>& sorted, double fraction) {
 
 double rate(double count, double seconds) { return seconds > 0 ? count / seconds : 0; }
 
+// CPU time (user + system) this process used so far, in seconds.
+double client_cpu_s() {
+    rusage usage{};
+    if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+    auto seconds = [](const timeval& value) {
+        return static_cast<double>(value.tv_sec) + static_cast<double>(value.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+bool is_jetstream(const Options& options) { return options.mode.rfind("js", 0) == 0; }
+bool receives(const Options& options) {
+    return options.mode == "pubsub" || options.mode == "fanout" || options.mode == "queue" ||
+           options.mode == "jspull";
+}
+bool publishes(const Options& options) { return options.mode != "jspull"; }
+
 void report(const Options& options, const Results& results) {
     const double size = static_cast<double>(options.size);
     const double published = static_cast<double>(results.published);
     const double received = static_cast<double>(results.received);
     const double pub_rate = rate(published, results.publish_elapsed_s);
     const double recv_rate = rate(received, results.receive_elapsed_s);
+    const bool latencies = options.mode == "reqrep" || options.mode == "jspub-sync";
+    auto latency_json = [&] {
+        std::printf(",\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+                    percentile(results.latencies_us, 0.50), percentile(results.latencies_us, 0.90),
+                    percentile(results.latencies_us, 0.99),
+                    results.latencies_us.empty() ? 0.0 : results.latencies_us.back());
+    };
     if (options.json) {
         std::printf(
             "{\"mode\":\"%s\",\"url\":\"%s\",\"subject\":\"%s\",\"pubs\":%zu,\"subs\":%zu,"
-            "\"msgs\":%zu,\"size\":%zu,\"ok\":true",
+            "\"msgs\":%zu,\"size\":%zu,\"ok\":true,\"client_cpu_s\":%.3f",
             options.mode.c_str(), options.url.c_str(), options.subject.c_str(), options.pubs,
-            options.mode == "pub" ? std::size_t{0} : options.subs, options.msgs, options.size);
+            receives(options) && !is_jetstream(options) ? options.subs : std::size_t{0},
+            options.msgs, options.size, client_cpu_s());
+        if (is_jetstream(options)) {
+            std::printf(",\"stream\":\"%s\",\"storage\":\"%s\",\"stream_messages\":%llu",
+                        results.stream.c_str(), options.storage.c_str(),
+                        static_cast<unsigned long long>(results.stream_messages));
+            if (options.mode == "jspub-async") std::printf(",\"outstanding\":%zu", options.outstanding);
+            if (options.mode == "jspull") std::printf(",\"batch\":%zu", options.batch);
+        }
         if (options.mode == "reqrep") {
-            std::printf(
-                ",\"requests\":%llu,\"elapsed_s\":%.6f,\"requests_per_s\":%.1f,"
-                "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
-                static_cast<unsigned long long>(results.received), results.receive_elapsed_s,
-                recv_rate, percentile(results.latencies_us, 0.50),
-                percentile(results.latencies_us, 0.90), percentile(results.latencies_us, 0.99),
-                results.latencies_us.empty() ? 0.0 : results.latencies_us.back());
+            std::printf(",\"requests\":%llu,\"elapsed_s\":%.6f,\"requests_per_s\":%.1f",
+                        static_cast<unsigned long long>(results.received),
+                        results.receive_elapsed_s, recv_rate);
+            latency_json();
+            std::printf("}\n");
             return;
         }
-        std::printf(
-            ",\"published\":%llu,\"publish_elapsed_s\":%.6f,\"pub_msgs_per_s\":%.1f,"
-            "\"pub_mb_per_s\":%.3f",
-            static_cast<unsigned long long>(results.published), results.publish_elapsed_s,
-            pub_rate, pub_rate * size / megabyte);
-        if (options.mode == "pubsub") {
+        if (publishes(options)) {
+            std::printf(
+                ",\"published\":%llu,\"publish_elapsed_s\":%.6f,\"pub_msgs_per_s\":%.1f,"
+                "\"pub_mb_per_s\":%.3f",
+                static_cast<unsigned long long>(results.published), results.publish_elapsed_s,
+                pub_rate, pub_rate * size / megabyte);
+        }
+        if (receives(options)) {
             std::printf(
                 ",\"received\":%llu,\"receive_elapsed_s\":%.6f,\"recv_msgs_per_s\":%.1f,"
                 "\"recv_mb_per_s\":%.3f",
                 static_cast<unsigned long long>(results.received), results.receive_elapsed_s,
                 recv_rate, recv_rate * size / megabyte);
         }
+        if (latencies) latency_json();
         std::printf("}\n");
         return;
     }
@@ -402,16 +461,25 @@ void report(const Options& options, const Results& results) {
             results.latencies_us.empty() ? 0.0 : results.latencies_us.back());
         return;
     }
-    std::printf("%s: %zu pubs, %llu msgs x %zu B in %.3f s: %.0f msgs/s, %.2f MB/s",
-                options.mode.c_str(), options.pubs,
-                static_cast<unsigned long long>(results.published), options.size,
-                results.publish_elapsed_s, pub_rate, pub_rate * size / megabyte);
-    if (options.mode == "pubsub") {
-        std::printf("; %zu subs received %llu in %.3f s: %.0f msgs/s, %.2f MB/s", options.subs,
+    std::printf("%s:", options.mode.c_str());
+    if (publishes(options)) {
+        std::printf(" %zu pubs, %llu msgs x %zu B in %.3f s: %.0f msgs/s, %.2f MB/s",
+                    is_jetstream(options) ? std::size_t{1} : options.pubs,
+                    static_cast<unsigned long long>(results.published), options.size,
+                    results.publish_elapsed_s, pub_rate, pub_rate * size / megabyte);
+    }
+    if (receives(options)) {
+        std::printf("%s %zu %s received %llu in %.3f s: %.0f msgs/s, %.2f MB/s",
+                    publishes(options) ? ";" : "", is_jetstream(options) ? std::size_t{1} : options.subs,
+                    is_jetstream(options) ? "pull consumer" : "subs",
                     static_cast<unsigned long long>(results.received), results.receive_elapsed_s,
                     recv_rate, recv_rate * size / megabyte);
     }
-    std::printf("\n");
+    if (options.mode == "jspub-sync") {
+        std::printf("; PubAck latency us p50 %.1f p99 %.1f", percentile(results.latencies_us, 0.50),
+                    percentile(results.latencies_us, 0.99));
+    }
+    std::printf("; client CPU %.2f s\n", client_cpu_s());
 }
 
 void report_failure(const Options& options, const std::string& error, const Results& results) {
@@ -446,9 +514,14 @@ int run(int argc, char** argv) {
                                           std::chrono::duration<double>(options.timeout_s));
     FailureLog failures(control);
     Results results;
-    const bool ok = options.mode == "reqrep"
-                        ? run_reqrep(options, address, control, failures, results)
-                        : run_throughput(options, address, control, failures, results);
+    bool ok = false;
+    if (options.mode == "reqrep") {
+        ok = run_reqrep(options, address, control, failures, results);
+    } else if (is_jetstream(options)) {
+        ok = run_jetstream(options, address, control, failures, results);
+    } else {
+        ok = run_throughput(options, address, control, failures, results);
+    }
     if (!ok) {
         std::string error = failures.first();
         if (error.empty()) error = "incomplete run";
