@@ -638,6 +638,13 @@ private:
                 ok = read_integer(field, options_.jetstream_max_store);
             } else if (key == "domain") {
                 ok = read_string(field, options_.jetstream_domain);
+            } else if (key == "sync_interval" || key == "sync") {
+                // nats-server 2.10 parseJetStream: "always" or a duration.
+                if (field.value.is_string() && lower(field.value.text) == "always") {
+                    options_.jetstream_sync_interval = Duration{};
+                } else {
+                    ok = read_duration(field, options_.jetstream_sync_interval);
+                }
             } else if (key == "key" || key == "ek" || key == "encryption_key" || key == "cipher" ||
                        key == "unique_tag" || key == "max_outstanding_catchup" || key == "limits" ||
                        key == "extension_hint") {

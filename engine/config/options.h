@@ -116,6 +116,10 @@ struct Options {
     std::int64_t jetstream_max_memory = -1;   // -1 = default
     std::int64_t jetstream_max_store = -1;
     std::string jetstream_domain;
+    // `jetstream { sync_interval: "2m" }` (nats-server 2.10): file stores ack once written to the
+    // OS and fsync every interval (lazy). Zero, the default, or `sync_interval: always`: ack only
+    // after fsync (DESIGN.md "Durability default").
+    Duration jetstream_sync_interval{};
 
     // Messages the loader produced without failing: integer durations taken as seconds, options
     // accepted but ignored. The server logs them as warnings; `-t` treats them as errors (as

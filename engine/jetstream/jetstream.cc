@@ -292,6 +292,10 @@ void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t 
     store_config.directory = stream_directory(account.name, name) + "/" + std::string(messages_directory_name);
     store_config.limits = config.store_limits();
     store_config.log = log_.child(fmt::format("store={}", name));
+    if (config_.sync_interval.ns != 0) {
+        store_config.sync_mode = store::SyncMode::interval;
+        store_config.sync_interval = config_.sync_interval;
+    }
     store_config.canaries = {broker_.options().canaries.ack_before_fsync, broker_.options().canaries.stop_at_damage,
                              broker_.options().canaries.ack_failed_writes};  // canary: test-only
     store::FileStore::open(

@@ -41,6 +41,9 @@ struct JetStreamConfig {
     // Accounts without JetStream: their $JS.API requests get 503/10039 (nats-server answers
     // them through its service imports), not no-responders.
     std::vector<std::string> disabled_accounts;
+    // File streams: zero (the default) acks after fsync with group commit; otherwise lazy: ack
+    // once written to the OS, fsync every sync_interval (nats-server 2.10 `sync_interval`).
+    Duration sync_interval{};
 };
 
 struct ApiStats {

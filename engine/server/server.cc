@@ -79,6 +79,12 @@ void Server::start_jetstream() {
     config.store_dir = options_.store_dir.empty() ? std::string("/tmp/jetstream")
                                                   : options_.store_dir + "/jetstream";
     config.domain = options_.jetstream_domain;
+    config.sync_interval = options_.jetstream_sync_interval;
+    if (config.sync_interval.ns != 0) {
+        LOG_WARN(log_, "JetStream file stores are lazy: a publish is acked before fsync, which runs every {} ms "
+                       "(sync_interval; remove it for the durable default)",
+                 config.sync_interval.ns / 1'000'000);
+    }
     for (const auto& account : options_.accounts) {
         if (account.jetstream) config.accounts.push_back(account.name);
     }

@@ -237,6 +237,14 @@ TEST_CASE("config: jetstream as a boolean, a word or a map", "[config][loader]")
     CHECK(load_ok("store_dir: /y\n").store_dir == "/y");
 }
 
+TEST_CASE("config: jetstream sync_interval picks lazy fsync; always or absent is durable", "[config][loader]") {
+    CHECK(load_ok("jetstream {}\n").jetstream_sync_interval.ns == 0);
+    CHECK(load_ok("jetstream { sync_interval: \"2m\" }\n").jetstream_sync_interval.ns == 120'000'000'000);
+    CHECK(load_ok("jetstream { sync_interval: 10ms }\n").jetstream_sync_interval.ns == 10'000'000);
+    CHECK(load_ok("jetstream { sync_interval: always }\n").jetstream_sync_interval.ns == 0);
+    CHECK(load_error("jetstream { sync_interval: soon }\n").find("invalid duration") != std::string::npos);
+}
+
 TEST_CASE("config: max_payload may not exceed max_pending", "[config][loader]") {
     CHECK(load_error("max_payload: 10MB\nmax_pending: 1MB\n") ==
           "max_payload (10485760) cannot be higher than max_pending (1048576)");

@@ -48,6 +48,7 @@ public:
         options.jetstream = true;
         options.store_dir = "/data";
         options.jetstream_domain = domain_;
+        options.jetstream_sync_interval = sync_interval;
         server = std::make_unique<server::Server>(node->env(), options, base::Logger());
         REQUIRE(server->start());
         if (wait_ready) REQUIRE(wait([&] { return server->jetstream_ready(); }));
@@ -129,6 +130,7 @@ public:
         return request("$JS.API.STREAM.CREATE." + config["name"].get<std::string>(), config.dump());
     }
 
+    Duration sync_interval{};  // Options::jetstream_sync_interval of the next start_server().
     sim::SimWorld world;
     sim::SimNode* node = nullptr;
     sim::SimNode* client_node = nullptr;

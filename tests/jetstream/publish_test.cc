@@ -40,6 +40,28 @@ TEST_CASE("jetstream publish: a stored message is acknowledged with nats-server'
     CHECK(f.publish_raw("other", "x").headers == "NATS/1.0 503\r\n\r\n");
 }
 
+TEST_CASE("jetstream publish: file streams fsync before acking unless sync_interval makes them lazy",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "DURABLE"}, {"subjects", {"d.*"}}});
+    const herald::jetstream::Stream* durable = f.server->jetstream()->find_stream("$G", "DURABLE");
+    REQUIRE(durable != nullptr);
+    CHECK(durable->store().durability().mode == herald::store::SyncMode::always);
+    CHECK(durable->store().durability().group_commit);
+    f.sync_interval = herald::Duration{50'000'000};
+    f.restart_server();
+    f.create_stream(json{{"name", "LAZY"}, {"subjects", {"l.*"}}});
+    const herald::jetstream::Stream* lazy = f.server->jetstream()->find_stream("$G", "LAZY");
+    REQUIRE(lazy != nullptr);
+    CHECK(lazy->store().durability().mode == herald::store::SyncMode::interval);
+    CHECK(lazy->store().durability().sync_interval.ns == 50'000'000);
+    // Memory streams are not affected.
+    f.create_stream(json{{"name", "MEM"}, {"subjects", {"m.*"}}, {"storage", "memory"}});
+    const herald::jetstream::Stream* memory = f.server->jetstream()->find_stream("$G", "MEM");
+    REQUIRE(memory != nullptr);
+    CHECK(memory->store().durability().mode == herald::store::SyncMode::memory);
+}
+
 TEST_CASE("jetstream publish: a client's Nats-Request-Info header is not stored", "[jetstream][publish][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
