@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Compares herald-server with nats-server on loopback using `herald bench` (or herald-load with
 # --tool load; the two agree within about 10%, docs/cli.md): starts each server on a
-# free port (-p -1 + ports file), runs a fixed matrix alternating the two servers, R repetitions
-# each, and prints a Markdown table of medians and the herald/nats ratio. Raw results go to
-# reports/bench/compare-<date>-<commit>.json. Stops only the processes it started.
+# free port (-p -1 + ports file) with JetStream on (-js -sd <tmp>), plus a second herald-server
+# whose file streams are lazy (jetstream { sync_interval: "2m" }, nats-server's default), runs a
+# fixed matrix rotating the servers, R repetitions each, and prints a Markdown table of medians
+# and the herald/nats ratio. The queue-group and JetStream cases always use herald-load.
+# Raw results go to reports/bench/compare-<date>-<commit>.json. Stops only what it started.
 #
 # Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--tool bench|load]
 #                         [--bench PATH] [--load PATH] [--out DIR] [--json FILE]
@@ -23,7 +25,7 @@ run_timeout_s=20   # Per herald-load run; a server that times out on a case skip
 scale=1            # Multiplies every message count (0.1 for a smoke run).
 start_timeout_s=10
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) reps=$2; shift 2 ;;
@@ -68,10 +70,13 @@ bench_args() {
     echo "${out[@]}"
 }
 
+# Cases that only herald-load can run (herald bench has no queue group or JetStream mode).
+needs_load_tool() { [[ "$1" == *"--mode queue"* || "$1" == *"--mode js"* ]]; }
+
 # One measurement against one server: prints herald-load's JSON object (or herald bench's).
 run_load() {
     local url=$1 args=$2
-    if [[ "$tool" == load ]]; then
+    if [[ "$tool" == load ]] || needs_load_tool "$args"; then
         # shellcheck disable=SC2086
         "$load_bin" --url "$url" $args --timeout "$run_timeout_s" --json
     else
@@ -83,10 +88,12 @@ run_load() {
 [[ -x "$nats_bin" ]] || { echo "nats-server not found at $nats_bin" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed for the summary" >&2; exit 1; }
 
-# The matrix: name, herald-load arguments (message counts before --scale).
-# Not in the matrix: a queue group of 4 (herald-load has no queue subscribers yet) and JetStream
-# (not implemented yet).
-case_names=(pub16 pub128 pub1k pubsub16 pubsub128 pubsub1k fanout4 reqrep16)
+[[ -x "$load_bin" ]] || { echo "herald-load not found at $load_bin (the queue and JetStream cases need it)" >&2; exit 1; }
+
+# The matrix: name, herald-load arguments (message counts before --scale). JetStream cases run
+# on all three servers (herald durable, herald lazy, nats); the others on herald and nats.
+case_names=(pub16 pub128 pub1k pubsub16 pubsub128 pubsub1k fanout4 queue4 reqrep16
+            jspubsync jspubasync jspull)
 declare -A case_args=(
     [pub16]="--mode pub --pubs 1 --msgs 5000000 --size 16"
     [pub128]="--mode pub --pubs 1 --msgs 3000000 --size 128"
@@ -95,8 +102,13 @@ declare -A case_args=(
     [pubsub128]="--mode pubsub --pubs 1 --subs 1 --msgs 1000000 --size 128"
     [pubsub1k]="--mode pubsub --pubs 1 --subs 1 --msgs 500000 --size 1024"
     [fanout4]="--mode pubsub --pubs 1 --subs 4 --msgs 500000 --size 128"
+    [queue4]="--mode queue --pubs 1 --subs 4 --msgs 1000000 --size 128"
     [reqrep16]="--mode reqrep --msgs 5000 --size 16"
+    [jspubsync]="--mode jspub-sync --msgs 10000 --size 128"
+    [jspubasync]="--mode jspub-async --outstanding 1000 --msgs 200000 --size 128"
+    [jspull]="--mode jspull --batch 500 --msgs 100000 --size 128"
 )
+lazy_sync_interval=2m  # nats-server's default sync interval (it does not fsync before acking).
 
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/herald-compare.XXXXXX")
 declare -A server_pid=() server_url=()
@@ -117,12 +129,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server NAME BINARY: starts it on 127.0.0.1 with a free port, reads the port from
-# <ports_file_dir>/<basename>_<pid>.ports and checks that the pid is still ours and alive.
+# start_server NAME BINARY [ARGS...]: starts it on 127.0.0.1 with a free port and JetStream
+# storing under $work_dir/NAME-store, reads the port from <ports_file_dir>/<basename>_<pid>.ports
+# and checks that the pid is still ours and alive.
 start_server() {
     local name=$1 binary=$2 ports_dir="$work_dir/$1-ports" pid ports_file url
-    mkdir -p "$ports_dir"
-    "$binary" -a 127.0.0.1 -p -1 --ports_file_dir "$ports_dir" >"$work_dir/$name.log" 2>&1 &
+    shift 2
+    mkdir -p "$ports_dir" "$work_dir/$name-store"
+    "$binary" "$@" -a 127.0.0.1 -p -1 -js -sd "$work_dir/$name-store" --ports_file_dir "$ports_dir" \
+        >"$work_dir/$name.log" 2>&1 &
     pid=$!
     started_pids+=("$pid")
     ports_file="$ports_dir/$(basename "$binary")_$pid.ports"
@@ -158,8 +173,9 @@ servers=(nats)
 start_server nats "$nats_bin"
 herald_note=""
 if [[ -x "$herald_bin" ]]; then
-    if start_server herald "$herald_bin"; then
-        servers+=(herald)
+    printf 'jetstream {\n  sync_interval: "%s"\n}\n' "$lazy_sync_interval" >"$work_dir/herald-lazy.conf"
+    if start_server herald "$herald_bin" && start_server herald-lazy "$herald_bin" -c "$work_dir/herald-lazy.conf"; then
+        servers+=(herald herald-lazy)
     else
         herald_note="herald-server at $herald_bin failed to start: nats-server only."
     fi
@@ -179,29 +195,47 @@ print(" ".join(args))
 EOF
 }
 
+# CPU seconds (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, in ticks.
+clock_ticks=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_seconds() {
+    awk -v hz="$clock_ticks" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 results_file="$work_dir/results.jsonl"
 : >"$results_file"
 declare -A skip=()
 echo "running ${#case_names[@]} cases x ${#servers[@]} servers x $reps reps ..." >&2
 for rep in $(seq 1 "$reps"); do
     for case_name in "${case_names[@]}"; do
-        order=("${servers[@]}")
-        # Alternate which server goes first so that neither always runs on a warmer machine.
-        if (( rep % 2 == 0 )) && (( ${#servers[@]} == 2 )); then order=(herald nats); fi
+        eligible=()
+        for server in "${servers[@]}"; do
+            [[ "$server" == herald-lazy && "$case_name" != js* ]] && continue
+            eligible+=("$server")
+        done
+        # Rotate which server goes first so that none always runs on a warmer machine.
+        order=()
+        for index in $(seq 0 $((${#eligible[@]} - 1))); do
+            order+=("${eligible[$(( (index + rep - 1) % ${#eligible[@]} ))]}")
+        done
         for server in "${order[@]}"; do
             if [[ -n "${skip[$server/$case_name]:-}" ]]; then continue; fi
             line=""
+            cpu_before=0
+            cpu_after=0
             if ! kill -0 "${server_pid[$server]}" 2>/dev/null; then
                 line='{"ok":false,"error":"server process is gone"}'
             else
+                cpu_before=$(cpu_seconds "${server_pid[$server]}")
                 line=$(run_load "${server_url[$server]}" "$(scaled_args "${case_args[$case_name]}")" \
                     2>>"$work_dir/load-errors.log") || true
+                cpu_after=$(cpu_seconds "${server_pid[$server]}")
                 [[ -n "$line" ]] || line='{"ok":false,"error":"the load tool printed nothing"}'
             fi
             if [[ "$line" == *'"ok":false'* ]]; then skip[$server/$case_name]=1; fi
-            python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(server=sys.argv[2], case=sys.argv[3], rep=int(sys.argv[4])); print(json.dumps(d))' \
-                "$line" "$server" "$case_name" "$rep" >>"$results_file"
-            printf '  rep %s %-9s %-6s %s\n' "$rep" "$case_name" "$server" \
+            python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(server=sys.argv[2], case=sys.argv[3], rep=int(sys.argv[4]), server_cpu_s=round(float(sys.argv[6]) - float(sys.argv[5]), 3), loadavg=sys.argv[7]); print(json.dumps(d))' \
+                "$line" "$server" "$case_name" "$rep" "${cpu_before:-0}" "${cpu_after:-0}" \
+                "$(cut -d' ' -f1 /proc/loadavg)" >>"$results_file"
+            printf '  rep %s %-10s %-11s %s\n' "$rep" "$case_name" "$server" \
                 "$( [[ "$line" == *'"ok":true'* ]] && echo ok || echo FAILED)" >&2
         done
     done
@@ -238,37 +272,61 @@ metrics = {
     "pubsub128": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 128 B"),
     "pubsub1k": ("recv_msgs_per_s", "msgs/s received", True, "pubsub 1:1 1 KiB"),
     "fanout4": ("recv_msgs_per_s", "msgs/s received", True, "fan-out 1->4 128 B"),
+    "queue4": ("recv_msgs_per_s", "msgs/s received", True, "queue group of 4, 128 B"),
     "reqrep16": ("latency_us.p50", "us p50", False, "reqrep 16 B latency"),
+    "jspubsync": ("pub_msgs_per_s", "msgs/s acked", True, "JS sync publish 128 B"),
+    "jspubasync": ("pub_msgs_per_s", "msgs/s acked", True, "JS async publish 128 B, 1,000 outstanding"),
+    "jspull": ("recv_msgs_per_s", "msgs/s acked", True, "JS pull consume 128 B, ack explicit"),
 }
+# JetStream cases get one row per Herald durability mode, both against the same nats-server runs
+# (nats-server's file store acks before fsync, syncing every 2 min).
+modes = {"herald": " [Herald durable: fsync before ack]",
+         "herald-lazy": " [Herald lazy: sync_interval 2m]"}
 def get(row, key):
     for part in key.split("."):
         row = row.get(part) if isinstance(row, dict) else None
     return row
+def cell(case, server, key):
+    mine = [r for r in rows if r["case"] == case and r["server"] == server]
+    if not mine:
+        return None
+    good = [get(r, key) for r in mine if r.get("ok")]
+    cpu = [r.get("server_cpu_s") for r in mine if r.get("ok") and r.get("server_cpu_s") is not None]
+    out = {
+        "median": statistics.median(good) if good else None,
+        "min": min(good) if good else None, "max": max(good) if good else None,
+        "values": good,
+        "runs": len(mine), "ok_runs": len(good),
+        "errors": sorted({r.get("error", "") for r in mine if not r.get("ok")}),
+        "server_cpu_s_median": statistics.median(cpu) if cpu else None,
+    }
+    if case == "reqrep16" or case == "jspubsync":
+        p99 = [get(r, "latency_us.p99") for r in mine if r.get("ok")]
+        out["p99_median"] = statistics.median(p99) if p99 else None
+        p50 = [get(r, "latency_us.p50") for r in mine if r.get("ok")]
+        out["p50_median"] = statistics.median(p50) if p50 else None
+    if case.startswith("pubsub") or case.startswith("fanout") or case.startswith("queue"):
+        pub = [get(r, "pub_msgs_per_s") for r in mine if r.get("ok")]
+        out["pub_median"] = statistics.median(pub) if pub else None
+    return out
+
 summary = {}
 for case in cases:
     key, unit, higher, label = metrics[case]
-    entry = {"label": label, "metric": key, "unit": unit, "higher_is_better": higher}
-    for server in ("nats", "herald"):
-        mine = [r for r in rows if r["case"] == case and r["server"] == server]
-        if not mine:
-            continue
-        good = [get(r, key) for r in mine if r.get("ok")]
-        entry[server] = {
-            "median": statistics.median(good) if good else None,
-            "min": min(good) if good else None, "max": max(good) if good else None,
-            "values": good,
-            "runs": len(mine), "ok_runs": len(good),
-            "errors": sorted({r.get("error", "") for r in mine if not r.get("ok")}),
-        }
-        if case == "reqrep16":
-            p99 = [get(r, "latency_us.p99") for r in mine if r.get("ok")]
-            entry[server]["p99_median"] = statistics.median(p99) if p99 else None
-        if case.startswith("pubsub") or case.startswith("fanout"):
-            pub = [get(r, "pub_msgs_per_s") for r in mine if r.get("ok")]
-            entry[server]["pub_median"] = statistics.median(pub) if pub else None
-    n, h = entry.get("nats", {}).get("median"), entry.get("herald", {}).get("median")
-    entry["ratio_herald_over_nats"] = (h / n) if (n and h) else None
-    summary[case] = entry
+    herald_servers = ["herald", "herald-lazy"] if case.startswith("js") else ["herald"]
+    for herald_server in herald_servers:
+        name = case if herald_server == "herald" else case + "_lazy"
+        entry = {"label": label + (modes[herald_server] if case.startswith("js") else ""),
+                 "metric": key, "unit": unit, "higher_is_better": higher}
+        if case.startswith("js"):
+            entry["durability"] = "durable" if herald_server == "herald" else "lazy"
+        for server, source in (("nats", "nats"), ("herald", herald_server)):
+            value = cell(case, source, key)
+            if value is not None:
+                entry[server] = value
+        n, h = entry.get("nats", {}).get("median"), entry.get("herald", {}).get("median")
+        entry["ratio_herald_over_nats"] = (h / n) if (n and h) else None
+        summary[name] = entry
 header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
           "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg,
           "herald_server_built": herald_built, "nats_server": nats_version,
@@ -311,5 +369,17 @@ if r:
     p = " / ".join(f"{s} {r[s]['p99_median']:.1f}" for s in ("nats", "herald") if r.get(s, {}).get("p99_median"))
     if p:
         print(f"\nreqrep p99 (median of runs, us): {p}")
+for name, title in (("jspubsync", "Herald durable"), ("jspubsync_lazy", "Herald lazy")):
+    r = summary.get(name, {})
+    if r.get("nats", {}).get("p50_median") and r.get("herald", {}).get("p50_median"):
+        print(f"JS sync publish PubAck latency p50 / p99 (us): nats {r['nats']['p50_median']:.1f} / "
+              f"{r['nats']['p99_median']:.1f}; {title} {r['herald']['p50_median']:.1f} / {r['herald']['p99_median']:.1f}")
+cpu = []
+for name, entry in summary.items():
+    n, h = (entry.get("nats") or {}).get("server_cpu_s_median"), (entry.get("herald") or {}).get("server_cpu_s_median")
+    if n is not None and h is not None:
+        cpu.append(f"{name} {n:.2f}/{h:.2f}")
+if cpu:
+    print("\nServer CPU seconds per run, median (nats/herald): " + ", ".join(cpu))
 print(f"\nJSON: {json_out}")
 EOF
