@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs the nats.js interop checks (interop_test.js) against a fresh server process: the binary in
-# $HERALD_TEST_SERVER (default nats-server), on a free loopback port found through the ports file
+# Runs a nats.js interop file (default interop_test.js) against a fresh server process: the binary
+# in $HERALD_TEST_SERVER (default nats-server), on a free loopback port found through the ports file
 # <dir>/<binary basename>_<pid>.ports, exactly like tests/support/server_process.cc.
+# Usage: run_js_interop.sh [--jetstream] [test file]; --jetstream starts the server with
+# `-js -sd <temp dir>/store`.
 # Exit 77 (ctest SKIP_RETURN_CODE) when node or node_modules is missing: run `npm ci` here first.
 set -u
+server_args=()
+jetstream=0
+if [[ "${1:-}" == "--jetstream" ]]; then jetstream=1; shift; fi
+test_file="${1:-interop_test.js}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if ! command -v node >/dev/null || [[ ! -d "$here/node_modules/nats" ]]; then
   echo "skipping: node or $here/node_modules/nats missing (run: cd $here && npm ci)"
@@ -18,7 +24,8 @@ fi
 [[ -x "$server" ]] || { echo "server binary '$server' is not executable (set HERALD_TEST_SERVER)"; exit 1; }
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/herald-interop-js-XXXXXX")"
-"$server" -a 127.0.0.1 -p -1 --ports_file_dir "$dir" >"$dir/server.log" 2>&1 &
+[[ $jetstream -eq 1 ]] && server_args=(-js -sd "$dir/store")
+"$server" -a 127.0.0.1 -p -1 --ports_file_dir "$dir" "${server_args[@]}" >"$dir/server.log" 2>&1 &
 pid=$!
 stop_server() {
   # Only the pid we started: SIGTERM, bounded wait, then SIGKILL.
@@ -46,8 +53,8 @@ if [[ -z "$url" ]]; then
   echo "no usable $ports_file; server log:"; cat "$dir/server.log"; exit 1
 fi
 
-echo "nats.js interop against $server at $url"
-cd "$here" && NATS_URL="$url" node --test interop_test.js
+echo "nats.js interop ($test_file) against $server at $url"
+cd "$here" && NATS_URL="$url" node --test "$test_file"
 status=$?
 [[ $status -ne 0 ]] && { echo "--- server log ---"; cat "$dir/server.log"; }
 exit $status
