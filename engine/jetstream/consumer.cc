@@ -142,10 +142,10 @@ Consumer::~Consumer() {
     stop(false);
 }
 
-Status Consumer::start() {
+Status Consumer::start(bool recovered) {
     ASSERT(stopped_);
     const store::ConsumerState& saved = state_store_->state();
-    if (saved.delivered.stream_seq > 0 || saved.ack_floor.stream_seq > 0
+    if (recovered || saved.delivered.stream_seq > 0 || saved.ack_floor.stream_seq > 0
         || !saved.pending.empty()) {
         // Resume where the durable state says (nats-server readStoredState).
         next_seq_ = saved.delivered.stream_seq + 1;
@@ -165,6 +165,10 @@ Status Consumer::start() {
         }
     } else {
         select_start();
+        // Matches nats-server SetStarting: the start position is stored at once, so a restart
+        // before the first delivery resumes there instead of choosing again from a stream that
+        // has grown meanwhile (deliver new would skip what was published in between).
+        save_state();
     }
     std::weak_ptr<int> life = life_;
     const auto subscribed = broker_.subscribe_internal(

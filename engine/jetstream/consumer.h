@@ -28,6 +28,8 @@ namespace herald::jetstream {
 class JetStream;
 
 inline constexpr std::size_t redeliver_queue_max = 1 << 20;  // Bound on queued redeliveries.
+// Deliveries one kick() makes from messages the store has in memory before it yields the loop.
+inline constexpr std::size_t kick_rounds_max = 1024;
 inline constexpr std::int64_t max_waiting_max = 1 << 16;     // Bound on a pull wait queue.
 inline constexpr std::size_t consumers_per_stream_max = 1 << 16;
 inline constexpr std::uint64_t flow_control_bytes = 256 * 1024;  // Push: FC request after this.
@@ -62,7 +64,10 @@ public:
     Consumer(const Consumer&) = delete;
     Consumer& operator=(const Consumer&) = delete;
 
-    Status start();
+    // `recovered`: the state store was read back from disk, so the consumer resumes from it even
+    // when it is all zero (nats-server: a state file exists, readStoredState instead of
+    // selectStartingSeqNo).
+    Status start(bool recovered = false);
     void stop(bool deleted);
     void update(ConsumerConfig config);
 
@@ -112,7 +117,10 @@ private:
     void start_ack_timer(store::Seq seq, Pending& pending, std::int64_t after_ns);
     void on_ack_timeout(store::Seq seq, store::Seq consumer_seq);
 
+    // Delivers what it can: one store load at a time; a load the store answers at once
+    // (load_next_now) is delivered in the same call, up to kick_rounds_max, then a posted kick.
     void kick();
+    void kick_once();
     bool has_target();
     // False when no pull request takes it (then nothing is counted as delivered).
     bool deliver(store::StoredMessage message, bool redelivery);
@@ -128,7 +136,10 @@ private:
     void send_status(std::string_view subject, std::string_view reply, std::string_view headers);
     std::uint64_t num_pending() const;
     void select_start();
+    // Saves the state at the end of this loop turn: one snapshot for every delivery and ack
+    // made in the turn (a pull batch, a read full of acks). write_state() saves it now.
     void save_state();
+    void write_state();
     void arm_push_heartbeat();
     void arm_inactivity();
     void on_flow_control_reply();
@@ -156,6 +167,9 @@ private:
     std::deque<PullRequest> waiting_;
     std::uint64_t request_ids_ = 0;
     bool loading_ = false;
+    bool kicking_ = false;     // kick() is running: a nested kick() asks it for another round.
+    bool kick_again_ = false;
+    bool save_posted_ = false;  // save_state() posted a write_state() not yet run.
     bool stopped_ = true;
     std::int64_t last_delivery_ns_ = 0;  // Wall time of the last delivery (delivered.last_active).
     std::int64_t last_ack_ns_ = 0;       // Of the last ack (ack_floor.last_active).
@@ -255,7 +269,8 @@ private:
                                       ConsumerConfig config,
                                       std::int64_t created_ns,
                                       std::unique_ptr<store::ConsumerStore> state_store,
-                                      Consumer** installed);
+                                      Consumer** installed,
+                                      bool recovered = false);
     void recover_next(Stream& stream,
                       std::shared_ptr<std::vector<std::string>> names,
                       std::size_t index,

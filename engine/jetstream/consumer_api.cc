@@ -516,7 +516,8 @@ std::optional<ApiFailure> Consumers::install(Stream& stream,
                                              ConsumerConfig config,
                                              std::int64_t created_ns,
                                              std::unique_ptr<store::ConsumerStore> state_store,
-                                             Consumer** installed) {
+                                             Consumer** installed,
+                                             bool recovered) {
     StreamConsumers* entry = attach(stream.account(), stream);
     const Key key{stream.account(), stream.name()};
     std::weak_ptr<int> life = life_;
@@ -536,7 +537,7 @@ std::optional<ApiFailure> Consumers::install(Stream& stream,
                                                std::move(state_store),
                                                std::move(events),
                                                log_);
-    if (const Status started = consumer->start(); !started) {
+    if (const Status started = consumer->start(recovered); !started) {
         return api_failure(ApiError::consumer_create, started.error().message());
     }
     stream.store().add_consumer();
@@ -645,8 +646,13 @@ void Consumers::recover_next(Stream& stream,
                         return next();
                     }
                     Consumer* installed = nullptr;
-                    if (auto failure = install(
-                            *current, name, config, created_ns, std::move(*opened), &installed)) {
+                    if (auto failure = install(*current,
+                                               name,
+                                               config,
+                                               created_ns,
+                                               std::move(*opened),
+                                               &installed,
+                                               true)) {
                         LOG_ERROR(log_,
                                   "could not start consumer '{} > {} > {}': {}",
                                   account,

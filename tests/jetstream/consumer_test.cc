@@ -714,3 +714,27 @@ TEST_CASE("jetstream consumer: deliver_group spreads push deliveries over the qu
     CHECK(info["config"]["deliver_group"] == "workers");
     CHECK(info["push_bound"] == true);
 }
+
+// Found by the consumer property test: a durable with deliver_policy new that restarts before its
+// first delivery chose its start again from the grown stream and skipped what was published in
+// between. nats-server stores the start at creation (SetStarting) and resumes from it.
+TEST_CASE("jetstream consumer: a durable restarted before its first delivery keeps its start",
+          "[jetstream][consumer][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.EMPTY",
+              durable("EMPTY", {{"deliver_policy", "new"}}).dump());
+    publish_n(f, 2);  // Seqs 1, 2.
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.NEW",
+              durable("NEW", {{"deliver_policy", "new"}}).dump());
+    f.publish("orders.a", "m3");
+    f.restart_server();
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.EMPTY")["num_pending"] == 3);
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.NEW")["num_pending"] == 1);
+    auto got = pull(f, "EMPTY", R"({"batch":1})", "_INBOX.t.s1", 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].payload == "m1");
+    got = pull(f, "NEW", R"({"batch":1})", "_INBOX.t.s2", 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].payload == "m3");
+}
