@@ -923,9 +923,10 @@ void Consumer::on_ack(const protocol::MessageArgs& message, std::string_view pay
     }
     if (reply_ack) {
         // Double ack: answered once the ack is recorded (the consumer store's save completes).
+        // A failed save gets no answer: the ack may not survive a restart (the client times out).
         std::weak_ptr<int> life = life_;
-        state_store_->save(state_store_->state(), [this, life, reply](Status) {
-            if (life.expired()) return;
+        state_store_->save(state_store_->state(), [this, life, reply](Status saved) {
+            if (life.expired() || !saved) return;
             send_status(reply, "", "");
         });
     }
