@@ -5,6 +5,7 @@
 #include "engine/base/assert.h"
 #include "engine/jetstream/api_json.h"
 #include "engine/jetstream/jetstream.h"
+#include "engine/jetstream/stream_source.h"
 #include "engine/protocol/subject.h"
 #include "engine/store/errc.h"
 
@@ -268,6 +269,13 @@ std::optional<ApiFailure> JetStream::check_subject_overlap(const Account& accoun
     return std::nullopt;
 }
 
+std::function<const StreamConfig*(std::string_view)> JetStream::config_lookup(const Account& account) const {
+    return [&account](std::string_view name) -> const StreamConfig* {
+        const auto it = account.streams.find(name);
+        return it == account.streams.end() ? nullptr : &it->second->config();
+    };
+}
+
 void JetStream::stream_create(Account& account,
                               std::string_view name,
                               std::string_view reply_view,
@@ -309,6 +317,10 @@ void JetStream::stream_create(Account& account,
         };
         // Matches nats-server addStreamWithAssignment.
         if (auto failure = check_stream_config(config)) {
+            respond_error(account, reply, type_name, *failure);
+            return done();
+        }
+        if (auto failure = check_sources_against(config, config_lookup(account))) {
             respond_error(account, reply, type_name, *failure);
             return done();
         }
@@ -394,6 +406,10 @@ void JetStream::stream_update(Account& account,
             return done();
         }
         Stream& stream = *it->second;
+        if (auto failure = check_sources_against(config, config_lookup(account))) {
+            respond_error(account, reply, type_name, *failure);
+            return done();
+        }
         if (auto failure = check_stream_update(stream.config(), config)) {
             respond_error(account, reply, type_name, *failure);
             return done();
@@ -420,9 +436,11 @@ void JetStream::stream_update(Account& account,
                               api_failure(ApiError::stream_update, updated.error().message()));
                 return done();
             }
+            feeds_->on_updated(account.name, *found->second);
             Json response = response_of(type_name);
             response.update(found->second->info_json());
             if (!config_.domain.empty()) response["domain"] = config_.domain;
+            feeds_->add_info(account.name, *found->second, response);
             respond(account.name, reply, response);
             done();
         };
@@ -481,6 +499,7 @@ void JetStream::stream_info(Account& account,
     }
     response.update(info);
     if (!config_.domain.empty()) response["domain"] = config_.domain;
+    feeds_->add_info(account.name, stream, response);
     const store::StreamState state = stream.store().state();
     const std::uint64_t span = state.messages == 0 ? 0 : state.last_seq - state.first_seq + 1;
     if (!deleted_details || state.num_deleted == 0 || span > deleted_scan_max) {
@@ -534,6 +553,7 @@ void JetStream::stream_delete(Account& account,
             // own callback.
             const std::uint64_t closing_id = ++closing_ids_;
             Stream& stream = *it->second;
+            feeds_->on_removed(account.name, stream);  // Its feeds stop; feeds reading it fail.
             closing_.emplace(closing_id, std::move(it->second));
             account.streams.erase(it);
             const bool on_disk = stream.config().storage == Storage::file;
@@ -639,6 +659,7 @@ void JetStream::stream_names(Account& account,
         if (list) {
             Json info = matching[i]->info_json();
             if (!config_.domain.empty()) info["domain"] = config_.domain;
+            feeds_->add_info(account.name, *matching[i], info);
             streams.push_back(std::move(info));
         } else {
             streams.push_back(matching[i]->name());

@@ -5,6 +5,7 @@
 #include "engine/base/assert.h"
 #include "engine/base/errc.h"
 #include "engine/jetstream/consumer.h"
+#include "engine/jetstream/stream_source.h"
 #include "engine/store/file_store.h"
 #include "engine/store/mem_store.h"
 
@@ -78,12 +79,17 @@ JetStream::JetStream(io::Env& env, core::Broker& broker, JetStreamConfig config,
     }
     consumers_ = std::make_unique<Consumers>(env_, broker_, *this, log_);
     consumers_->set_store_dir(config_.store_dir);
+    feeds_ = std::make_unique<StreamFeeds>(
+        env_,
+        [this](std::string_view account, std::string_view name) { return find_stream(account, name); },
+        log_.child("feeds"));
     set_consumer_api([this](std::string_view account, const protocol::MessageArgs& message, std::string_view body) {
         consumers_->on_api(account, message, body);
     });
 }
 
 JetStream::~JetStream() {
+    feeds_->shutdown();
     for (const auto& account : accounts_) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);
     }
@@ -278,6 +284,7 @@ void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t 
                 account.streams.erase(name);
                 return done(started.error());
             }
+            feeds_->on_started(account.name, *raw);  // Its mirror or sources, and feeds reading it.
             done(raw);
         };
         if (recovered && !broker_.options().canaries.forget_dedup) return raw->rebuild_dedup(start);  // canary: test-only
@@ -364,6 +371,7 @@ void JetStream::run_next_operation() {
 void JetStream::shutdown(std::function<void()> on_done) {
     shutting_down_ = true;
     ready_ = false;
+    feeds_->shutdown();
     consumers_->shutdown();
     for (const auto& account : accounts_) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);

@@ -26,6 +26,7 @@
 namespace herald::jetstream {
 
 class Consumers;  // consumer.h: the CONSUMER.* handlers and every consumer.
+class StreamFeeds;  // stream_source.h: every mirror and source feed.
 
 inline constexpr std::size_t api_names_limit = 1024;            // nats-server JSApiNamesLimit.
 inline constexpr std::size_t api_list_limit = 256;              // JSApiListLimit.
@@ -126,6 +127,8 @@ private:
     void respond_error(Account& account, std::string_view reply, std::string_view type, const ApiFailure& failure,
                        bool error_counts = true);
     std::optional<ApiFailure> check_subject_overlap(const Account& account, const StreamConfig& config) const;
+    // The account's stream configs by name, for the mirror and source checks.
+    std::function<const StreamConfig*(std::string_view)> config_lookup(const Account& account) const;
 
     io::Env& env_;
     core::Broker& broker_;
@@ -148,6 +151,7 @@ private:
     bool shutting_down_ = false;
     ApiHandler consumer_api_;
     std::unique_ptr<Consumers> consumers_;  // Installed as consumer_api_ by the constructor.
+    std::unique_ptr<StreamFeeds> feeds_;
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 

@@ -45,6 +45,7 @@ Stream::Stream(io::Env& env,
       store_(std::move(store)),
       log_(std::move(log)) {
     ASSERT(store_ != nullptr);
+    acked_seq_ = store_->state().last_seq;  // A recovered store holds only what it kept.
     ASSERT(!config_.name.empty());
     configure();
 }
@@ -340,7 +341,9 @@ void Stream::store_message(std::string_view subject,
                            std::string_view headers,
                            std::string_view body,
                            std::string_view msg_id,
-                           Rollup rollup) {
+                           Rollup rollup,
+                           store::Seq seq_wanted,
+                           std::int64_t timestamp_ns) {
     const store::Seq last_before = store_->state().last_seq;
     // Republish needs the subject's previous sequence (Nats-Last-Sequence).
     std::optional<std::string> republish_to;
@@ -357,6 +360,8 @@ void Stream::store_message(std::string_view subject,
     request.subject = subject;
     request.headers = headers;
     request.payload = body;
+    request.seq = seq_wanted;
+    request.timestamp_ns = timestamp_ns;
     const std::string previous_msg_id = last_msg_id_;
     std::weak_ptr<int> life = life_;
     store_->store(request,
@@ -375,7 +380,9 @@ void Stream::store_message(std::string_view subject,
                               api_failure(ApiError::stream_store_failed, ack.error().message()));
                       }
                       stats_.stored += 1;
+                      acked_seq_ = std::max(acked_seq_, ack->seq);
                       send_pub_ack(reply_to, ack->seq, false);
+                      if (appended_hook_) appended_hook_();
                   });
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
@@ -402,6 +409,69 @@ void Stream::store_message(std::string_view subject,
         store_->purge(purge, [](Result<std::uint64_t>) {});
     }
     if (stored_hook_) stored_hook_(seq, subject);
+}
+
+Stream::FedResult Stream::store_fed(std::string_view subject,
+                                    std::string_view headers,
+                                    std::string_view body,
+                                    store::Seq seq,
+                                    std::int64_t timestamp_ns) {
+    if (config_.sealed) return FedResult::refused;
+    const store::Seq last_before = store_->state().last_seq;
+    std::string_view msg_id;
+    if (seq != 0) {
+        // Matches nats-server processInboundMirrorMsg: older sequences are ignored, a gap is
+        // skipped (skipMsgs; an empty store is compacted up to it, as processJetStreamMsg does).
+        if (seq <= last_before) return FedResult::duplicate;
+        if (seq > last_before + 1 && !skip_sequences(last_before + 1, seq - 1))
+            return store_->state().last_seq >= seq ? FedResult::refused : FedResult::retry;
+    } else {
+        // Matches nats-server processJetStreamMsg for a sourced message: the dedup window and the
+        // size limits apply. The expected-sequence headers are not checked: they were the
+        // origin's and would stop the feed for good.
+        msg_id = header_value(headers, "Nats-Msg-Id").value_or(std::string_view{});
+        if (!msg_id.empty()) {
+            forget_expired_ids();
+            if (dedup_.contains(msg_id)) {
+                stats_.duplicates += 1;
+                return FedResult::duplicate;
+            }
+        }
+    }
+    if ((config_.max_msg_size >= 0
+         && headers.size() + body.size() > static_cast<std::uint64_t>(config_.max_msg_size))
+        || headers.size() > header_size_max) {
+        stats_.rejected += 1;
+        return FedResult::refused;
+    }
+    const store::Seq last = store_->state().last_seq;
+    store_message(subject, "", headers, body, msg_id, Rollup::none, seq, timestamp_ns);
+    check_invariants();
+    return store_->state().last_seq == last + 1 ? FedResult::stored : FedResult::refused;
+}
+
+bool Stream::skip_sequences(store::Seq first, store::Seq last) {
+    // The store has no skip record: an empty store moves its first sequence (Compact); otherwise
+    // each skipped sequence is a placeholder deleted at once (a delete marker, as nats-server's
+    // skipped sequences show up as deleted).
+    ASSERT(first <= last);
+    ASSERT(first == store_->state().last_seq + 1);
+    if (store_->state().messages == 0) {
+        COVER("jetstream: a mirror's empty store starts at the origin's sequence");
+        store_->compact(last + 1, [](Result<std::uint64_t>) {});
+        return store_->state().last_seq == last;
+    }
+    COVER("jetstream: a mirror skips a gap of deleted origin messages");
+    const store::Seq end = std::min(last, first + mirror_skips_per_turn_max - 1);
+    for (store::Seq seq = first; seq <= end; ++seq) {
+        store::StoreRequest request;
+        request.subject = "_HERALD.mirror.skipped";
+        request.seq = seq;
+        store_->store(request, [](Result<store::StoreAck>) {});
+        if (store_->state().last_seq != seq) return false;
+        store_->remove(seq, [](Status) {});
+    }
+    return end == last;
 }
 
 void Stream::republish(std::string_view destination,

@@ -28,6 +28,7 @@ namespace herald::jetstream {
 inline constexpr std::uint64_t header_size_max = 65535;    // nats-server math.MaxUint16.
 inline constexpr std::size_t dedup_entries_max = 1 << 20;  // Bound on remembered Nats-Msg-Ids.
 inline constexpr std::size_t lost_sequences_max = 10'000;  // Of state.lost.msgs in StreamInfo.
+inline constexpr std::uint64_t mirror_skips_per_turn_max = 10'000;  // Gap sequences used per call.
 
 // Lifecycle: built by JetStream around an open store, then start() subscribes its subjects;
 // stop() unsubscribes; close() closes the store (the stream is then destroyed). Runs on the
@@ -75,6 +76,24 @@ public:
     using StoredHook = std::function<void(store::Seq seq, std::string_view subject)>;
     void set_stored_hook(StoredHook hook) { stored_hook_ = std::move(hook); }
     void set_destroyed_hook(std::function<void()> hook) { destroyed_hook_ = std::move(hook); }
+    // The mirrors' and sources' seam (stream_source.h): runs when a message kept (published or
+    // fed) is acknowledged by the store, so that feeds reading this stream wake up.
+    void set_appended_hook(std::function<void()> hook) { appended_hook_ = std::move(hook); }
+    // The highest sequence the store has acknowledged (durable as its mode promises): feeds copy
+    // nothing beyond it, so a crash cannot leave a copy of a message its origin lost.
+    store::Seq acked_seq() const { return acked_seq_; }
+
+    // A message a mirror or source feed brings in (nats-server processInboundMirrorMsg /
+    // processInboundSourceMsg, then processJetStreamMsg). A mirror's (`seq` != 0) keeps the
+    // origin's sequence and time; the sequences skipped before it are used up first. A sourced
+    // one (`seq` 0) passes the Nats-Msg-Id window and the size limits. `retry` means a long gap
+    // is being skipped: call again with the same message on a later turn.
+    enum class FedResult : std::uint8_t { stored, duplicate, refused, retry };
+    FedResult store_fed(std::string_view subject,
+                        std::string_view headers,
+                        std::string_view body,
+                        store::Seq seq,
+                        std::int64_t timestamp_ns);
 
     // {"config":..,"created":..,"state":..}; the subjects map when `subjects_filter` is set.
     Json info_json(std::string_view subjects_filter = {}) const;
@@ -108,7 +127,10 @@ private:
                        std::string_view headers,
                        std::string_view body,
                        std::string_view msg_id,
-                       Rollup rollup);
+                       Rollup rollup,
+                       store::Seq seq = 0,
+                       std::int64_t timestamp_ns = 0);
+    bool skip_sequences(store::Seq first, store::Seq last);
     void forget_expired_ids();
     void direct_get(store::Seq seq,
                     std::string last_for,
@@ -139,6 +161,8 @@ private:
     InterestCheck interest_;
     StoredHook stored_hook_;
     std::function<void()> destroyed_hook_;
+    std::function<void()> appended_hook_;
+    store::Seq acked_seq_ = 0;
     std::vector<std::uint64_t> subscriptions_;
     std::map<std::string, DedupEntry, std::less<>> dedup_;  // By Nats-Msg-Id.
     std::deque<std::string> dedup_order_;                   // Ids, oldest first.

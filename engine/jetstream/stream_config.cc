@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 
+#include "engine/jetstream/stream_source.h"
 #include "engine/jetstream/subject_transform.h"
 #include "engine/protocol/subject.h"
 
@@ -145,6 +146,7 @@ std::optional<ApiFailure> stream_config_from_json(const Json& json, StreamConfig
         out.republish["dest"] = destination;
         if (headers_only) out.republish["headers_only"] = true;
     }
+    if (!normalize_stream_sources(out)) return invalid_json();
     if (const auto it = json.find("subjects"); it != json.end() && !it->is_null()) {
         if (!it->is_array()) return invalid_json();
         for (const auto& subject : *it) {
@@ -262,12 +264,11 @@ std::optional<ApiFailure> check_stream_config(StreamConfig& config) {
             return invalid_config("discard new per subject requires max msgs per subject > 0");
         }
     }
-    // Herald does not run mirrors, sources or republish yet: refuse rather than ignore them.
-    if (!config.mirror.is_null() || !config.sources.is_null()) {
-        return invalid_config("stream mirrors and sources are not supported by this server yet");
-    }
+    if (auto failure = check_sources_config(config)) return failure;
     if (config.subjects.empty()) {
-        config.subjects.push_back(config.name);
+        // A mirror or a stream with sources may have no subjects of its own.
+        if (config.mirror.is_null() && config.sources.is_null())
+            config.subjects.push_back(config.name);
     } else {
         std::set<std::string_view> seen;
         for (const std::string& subject : config.subjects) {

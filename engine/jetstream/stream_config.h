@@ -47,8 +47,8 @@ struct StreamConfig {
     std::string template_owner;
     std::int64_t duplicate_window_ns = 0;
     Json placement;  // Kept as sent (null when absent): one node places nothing.
-    Json mirror;     // Not served yet: a stream with one is refused (check_stream_config).
-    Json sources;
+    Json mirror;     // StreamSource (stream_source.h), normalized; null when none.
+    Json sources;    // Array of StreamSource, normalized; null when none (or empty).
     Json republish;  // {"src","dest","headers_only"} normalized, or null.
     bool allow_direct = false;
     bool mirror_direct = false;
