@@ -451,12 +451,13 @@ TEST_CASE("jetstream client: nak redelivers, term stops, in_progress extends, do
     auto later = fetch(f, sub, FetchOptions{1, Duration::seconds(4), false, 0});
     REQUIRE(later.size() == 1);
     CHECK(later[0].data() == "y");
-    // in_progress keeps it from redelivery past ack_wait (2s): work 3s with a WPI at 1.5s.
+    // in_progress keeps it from redelivery past ack_wait (2s): a WPI at 1.5s moves the deadline
+    // to 3.5s, so a fetch from 2.5s to 2.8s gets nothing.
     f.world.run_for(Duration::milliseconds(1500));
     REQUIRE(later[0].in_progress());
     REQUIRE(later[0].in_progress());  // may repeat
-    f.world.run_for(Duration::milliseconds(1500));
-    auto during = fetch(f, sub, FetchOptions{1, Duration::milliseconds(500), false, 0});
+    f.world.run_for(Duration::milliseconds(1000));
+    auto during = fetch(f, sub, FetchOptions{1, Duration::milliseconds(300), false, 0});
     CHECK(during.empty());
     // ack_sync: the server confirms the ack (double ack).
     auto confirmed = f.await<Done>([&](auto cb) { later[0].ack_sync(Duration::seconds(1), std::move(cb)); });
