@@ -1,0 +1,221 @@
+// Stream mirrors and sources through nats.c's JetStream API (jsStreamConfig.Mirror / Sources):
+// a mirror keeps the origin's sequences, sourced messages carry Nats-Stream-Source, both follow
+// new messages and go on after a server restart. The same binary runs against nats-server
+// (`-js -sd <temp dir>`) and herald-server; a case that fails against nats-server is a wrong test.
+#include <nats/nats.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/interop/js_support.h"
+#include "tests/interop/nats_support.h"
+#include "tests/support/server_process.h"
+
+namespace {
+
+using herald::interop::Connection;
+using herald::interop::status_text;
+using herald::interop::wait_ms;
+using herald::test::ServerOptions;
+using herald::test::ServerProcess;
+namespace interop = herald::interop;
+
+struct StreamInfoDeleter {
+    void operator()(jsStreamInfo* info) const { jsStreamInfo_Destroy(info); }
+};
+using StreamInfo = std::unique_ptr<jsStreamInfo, StreamInfoDeleter>;
+struct MsgDeleter {
+    void operator()(natsMsg* message) const { natsMsg_Destroy(message); }
+};
+using Msg = std::unique_ptr<natsMsg, MsgDeleter>;
+
+// A mirror or source catches up on its own: poll its info until it holds this many messages,
+// bounded by this time.
+constexpr std::chrono::milliseconds catch_up_max{10'000};
+constexpr std::chrono::milliseconds poll_interval{20};
+
+struct MirrorSetup {
+    interop::TempDir store;
+    ServerProcess server{ServerOptions{{}, {"-js", "-sd", store.path()}}};
+    Connection connection = interop::connect(server.url());
+    interop::JsCtx js = make_context(connection);
+
+    static interop::JsCtx make_context(const Connection& connection) {
+        jsOptions options;
+        REQUIRE_OK(jsOptions_Init(&options));
+        options.Wait = wait_ms;
+        jsCtx* raw = nullptr;
+        REQUIRE_OK(natsConnection_JetStream(&raw, connection.get(), &options));
+        return interop::JsCtx(raw);
+    }
+
+    void reconnect_after_restart() {
+        js.reset();
+        connection.reset();
+        server.restart();
+        connection = interop::connect(server.url());
+        js = make_context(connection);
+    }
+
+    // js_AddStream; returns the error code (0 when created).
+    jsErrCode add(const char* name, std::vector<const char*> subjects,
+                  const std::function<void(jsStreamConfig&)>& tweak = {}) {
+        jsStreamConfig config;
+        REQUIRE_OK(jsStreamConfig_Init(&config));
+        config.Name = name;
+        config.Subjects = subjects.empty() ? nullptr : subjects.data();
+        config.SubjectsLen = static_cast<int>(subjects.size());
+        if (tweak) tweak(config);
+        jsStreamInfo* info = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        const natsStatus status = js_AddStream(&info, js.get(), &config, nullptr, &error);
+        jsStreamInfo_Destroy(info);
+        if (status != NATS_OK && error == 0) FAIL("js_AddStream: " << status_text(status));
+        return error;
+    }
+
+    void publish(const char* subject, const std::string& data) {
+        jsPubAck* ack = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_Publish(&ack, js.get(), subject, data.data(), static_cast<int>(data.size()),
+                              nullptr, &error));
+        jsPubAck_Destroy(ack);
+    }
+
+    StreamInfo info(const char* name) {
+        jsStreamInfo* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_GetStreamInfo(&raw, js.get(), name, nullptr, &error));
+        return StreamInfo(raw);
+    }
+
+    // Polls until `name` holds `count` messages or catch_up_max passed; returns the last info.
+    StreamInfo wait_messages(const char* name, std::uint64_t count) {
+        const auto deadline = std::chrono::steady_clock::now() + catch_up_max;
+        StreamInfo last = info(name);
+        while (last->State.Msgs != count && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(poll_interval);
+            last = info(name);
+        }
+        INFO("stream " << name);
+        CHECK(last->State.Msgs == count);
+        return last;
+    }
+
+    Msg get(const char* stream, std::uint64_t seq) {
+        natsMsg* raw = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_GetMsg(&raw, js.get(), stream, seq, nullptr, &error));
+        return Msg(raw);
+    }
+};
+
+std::string source_of(natsMsg* message) {
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(message, "Nats-Stream-Source", &value) != NATS_OK) return "";
+    return value;
+}
+
+}  // namespace
+
+TEST_CASE("interop js mirror: a mirror keeps the origin's sequences and follows it",
+          "[interop][js][mirror]") {
+    MirrorSetup s;
+    REQUIRE(s.add("ORDERS", {"orders.*"}) == 0);
+    s.publish("orders.a", "one");
+    s.publish("orders.b", "two");
+    s.publish("orders.a", "three");
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_DeleteMsg(s.js.get(), "ORDERS", 2, nullptr, &error));
+
+    jsStreamSource mirror;
+    REQUIRE_OK(jsStreamSource_Init(&mirror));
+    mirror.Name = "ORDERS";
+    // A mirror with subjects is refused (10034).
+    CHECK(s.add("BAD", {"bad"}, [&](jsStreamConfig& c) { c.Mirror = &mirror; }) == JSMirrorWithSubjectsErr);
+    REQUIRE(s.add("M", {}, [&](jsStreamConfig& c) { c.Mirror = &mirror; }) == 0);
+
+    const StreamInfo copied = s.wait_messages("M", 2);
+    CHECK(copied->State.FirstSeq == 1);
+    CHECK(copied->State.LastSeq == 3);
+    CHECK(copied->State.NumDeleted == 1);
+    REQUIRE(copied->Mirror != nullptr);
+    CHECK(std::string(copied->Mirror->Name) == "ORDERS");
+    CHECK(copied->Mirror->Lag == 0);
+    REQUIRE(copied->Config->Mirror != nullptr);
+    CHECK(std::string(copied->Config->Mirror->Name) == "ORDERS");
+    CHECK(copied->Config->SubjectsLen == 0);
+
+    const Msg original = s.get("ORDERS", 3);
+    const Msg copy = s.get("M", 3);
+    CHECK(interop::data_of(copy.get()) == "three");
+    CHECK(std::string(natsMsg_GetSubject(copy.get())) == "orders.a");
+    CHECK(natsMsg_GetTime(copy.get()) == natsMsg_GetTime(original.get()));
+
+    s.publish("orders.b", "four");
+    const StreamInfo followed = s.wait_messages("M", 3);
+    CHECK(followed->State.LastSeq == 4);
+
+    // The mirror's name is not a subject anyone stores: nats.c sees no responders.
+    jsPubAck* ack = nullptr;
+    CHECK(js_Publish(&ack, s.js.get(), "M", "x", 1, nullptr, &error) == NATS_NO_RESPONDERS);
+    jsPubAck_Destroy(ack);
+
+    // After a restart the mirror goes on after its last sequence.
+    s.reconnect_after_restart();
+    s.publish("orders.a", "five");
+    const StreamInfo resumed = s.wait_messages("M", 4);
+    CHECK(resumed->State.LastSeq == 5);
+    CHECK(interop::data_of(s.get("M", 5).get()) == "five");
+}
+
+TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new sequences",
+          "[interop][js][sources]") {
+    MirrorSetup s;
+    REQUIRE(s.add("A", {"a.*"}) == 0);
+    REQUIRE(s.add("B", {"b.*"}) == 0);
+    s.publish("a.1", "a-one");
+    s.publish("b.1", "b-skipped");
+    s.publish("b.2", "b-two");
+
+    jsStreamSource from_a;
+    jsStreamSource from_b;
+    REQUIRE_OK(jsStreamSource_Init(&from_a));
+    REQUIRE_OK(jsStreamSource_Init(&from_b));
+    from_a.Name = "A";
+    from_b.Name = "B";
+    from_b.FilterSubject = "b.2";
+    jsStreamSource* sources[] = {&from_a, &from_b};
+    REQUIRE(s.add("ALL", {"all"}, [&](jsStreamConfig& c) {
+        c.Sources = sources;
+        c.SourcesLen = 2;
+    }) == 0);
+
+    const StreamInfo merged = s.wait_messages("ALL", 2);
+    REQUIRE(merged->SourcesLen == 2);
+    std::set<std::string> names;
+    for (int i = 0; i < merged->SourcesLen; ++i) names.insert(merged->Sources[i]->Name);
+    CHECK(names == std::set<std::string>{"A", "B"});
+    std::set<std::string> headers;
+    for (std::uint64_t seq = 1; seq <= 2; ++seq) headers.insert(source_of(s.get("ALL", seq).get()));
+    CHECK(headers == std::set<std::string>{"A 1", "B 3"});
+
+    s.publish("a.2", "a-two");
+    s.wait_messages("ALL", 3);
+    CHECK(source_of(s.get("ALL", 3).get()) == "A 2");
+
+    // After a restart each source goes on after its newest header: nothing again, nothing lost.
+    s.reconnect_after_restart();
+    s.publish("b.2", "b-three");
+    s.publish("a.3", "a-three");
+    s.wait_messages("ALL", 5);
+    std::set<std::string> after;
+    for (std::uint64_t seq = 4; seq <= 5; ++seq) after.insert(source_of(s.get("ALL", seq).get()));
+    CHECK(after == std::set<std::string>{"A 3", "B 4"});
+}
