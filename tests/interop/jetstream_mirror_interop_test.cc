@@ -55,12 +55,16 @@ struct MirrorSetup {
         return interop::JsCtx(raw);
     }
 
-    void reconnect_after_restart() {
+    // Restarts the server and reconnects; an API request on each stream returns once the server
+    // has recovered it (herald-server accepts clients while file streams are still recovered, and
+    // a publish that comes first gets no responders).
+    void reconnect_after_restart(std::initializer_list<const char*> streams) {
         js.reset();
         connection.reset();
         server.restart();
         connection = interop::connect(server.url());
         js = make_context(connection);
+        for (const char* stream : streams) CHECK(info(stream) != nullptr);
     }
 
     // js_AddStream; returns the error code (0 when created).
@@ -168,7 +172,7 @@ TEST_CASE("interop js mirror: a mirror keeps the origin's sequences and follows 
     jsPubAck_Destroy(ack);
 
     // After a restart the mirror goes on after its last sequence.
-    s.reconnect_after_restart();
+    s.reconnect_after_restart({"ORDERS", "M"});
     s.publish("orders.a", "five");
     const StreamInfo resumed = s.wait_messages("M", 4);
     CHECK(resumed->State.LastSeq == 5);
@@ -204,18 +208,18 @@ TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new
     CHECK(names == std::set<std::string>{"A", "B"});
     std::set<std::string> headers;
     for (std::uint64_t seq = 1; seq <= 2; ++seq) headers.insert(source_of(s.get("ALL", seq).get()));
-    CHECK(headers == std::set<std::string>{"A 1", "B 3"});
+    CHECK(headers == std::set<std::string>{"A 1", "B 2"});
 
     s.publish("a.2", "a-two");
     s.wait_messages("ALL", 3);
     CHECK(source_of(s.get("ALL", 3).get()) == "A 2");
 
     // After a restart each source goes on after its newest header: nothing again, nothing lost.
-    s.reconnect_after_restart();
+    s.reconnect_after_restart({"A", "B", "ALL"});
     s.publish("b.2", "b-three");
     s.publish("a.3", "a-three");
     s.wait_messages("ALL", 5);
     std::set<std::string> after;
     for (std::uint64_t seq = 4; seq <= 5; ++seq) after.insert(source_of(s.get("ALL", seq).get()));
-    CHECK(after == std::set<std::string>{"A 3", "B 4"});
+    CHECK(after == std::set<std::string>{"A 3", "B 3"});
 }
