@@ -287,7 +287,9 @@ void JetStream::open_stream(Account& account, StreamConfig config, std::int64_t 
             feeds_->on_started(account.name, *raw);  // Its mirror or sources, and feeds reading it.
             done(raw);
         };
-        if (recovered && !broker_.options().canaries.forget_dedup) return raw->rebuild_dedup(start);  // canary: test-only
+        // Matches nats-server (addStream rebuilds the dedup window of any stream with messages):
+        // a stream created over files a failed recovery left behind has messages too.
+        if (!recovered || !broker_.options().canaries.forget_dedup) return raw->rebuild_dedup(start);  // canary: test-only
         env_.loop.post(start);
     };
     if (config.storage == Storage::memory) {
