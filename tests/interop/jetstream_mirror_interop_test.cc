@@ -5,6 +5,7 @@
 #include <nats/nats.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -120,6 +121,38 @@ struct MirrorSetup {
     }
 };
 
+// A raw $JS.API request and its JSON reply (for fields nats.c does not expose, such as errors
+// of a StreamSourceInfo).
+nlohmann::json api_request(const Connection& connection, const std::string& subject,
+                           const std::string& body) {
+    natsMsg* raw = nullptr;
+    REQUIRE_OK(natsConnection_RequestString(&raw, connection.get(), subject.c_str(), body.c_str(), wait_ms));
+    const Msg reply(raw);
+    const nlohmann::json json = nlohmann::json::parse(interop::data_of(reply.get()), nullptr, false);
+    REQUIRE(json.is_object());
+    return json;
+}
+
+// Polls STREAM.INFO until `done` holds for it or catch_up_max passed; returns the last reply.
+nlohmann::json wait_info(const Connection& connection, const std::string& stream,
+                         const std::function<bool(const nlohmann::json&)>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + catch_up_max;
+    nlohmann::json last = api_request(connection, "$JS.API.STREAM.INFO." + stream, "");
+    while (!done(last) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(poll_interval);
+        last = api_request(connection, "$JS.API.STREAM.INFO." + stream, "");
+    }
+    INFO(last.dump());
+    CHECK(done(last));
+    return last;
+}
+
+std::set<std::string> keys_of(const nlohmann::json& object) {
+    std::set<std::string> keys;
+    for (const auto& item : object.items()) keys.insert(item.key());
+    return keys;
+}
+
 std::string source_of(natsMsg* message) {
     const char* value = nullptr;
     if (natsMsgHeader_Get(message, "Nats-Stream-Source", &value) != NATS_OK) return "";
@@ -222,4 +255,48 @@ TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new
     std::set<std::string> after;
     for (std::uint64_t seq = 4; seq <= 5; ++seq) after.insert(source_of(s.get("ALL", seq).get()));
     CHECK(after == std::set<std::string>{"A 3", "B 3"});
+}
+
+TEST_CASE("interop js mirror: STREAM.INFO shows mirror and sources info as nats-server does",
+          "[interop][js][mirror][sources]") {
+    MirrorSetup s;
+    const nlohmann::json created = api_request(s.connection, "$JS.API.STREAM.CREATE.EARLY",
+                                               R"({"name":"EARLY","mirror":{"name":"LATER"}})");
+    INFO(created.dump());
+    CHECK_FALSE(created.contains("error"));
+    CHECK(created["config"]["mirror"] == nlohmann::json{{"name", "LATER"}});
+    CHECK_FALSE(created["config"].contains("subjects"));
+    CHECK_FALSE(created.contains("mirror"));  // The create response has no source info.
+
+    // The origin does not exist yet: the mirror waits with the error of its consumer create.
+    const nlohmann::json waiting =
+        wait_info(s.connection, "EARLY", [](const nlohmann::json& info) { return info["mirror"].contains("error"); });
+    CHECK(keys_of(waiting["mirror"]) == std::set<std::string>{"name", "lag", "active", "error"});
+    CHECK(waiting["mirror"]["name"] == "LATER");
+    CHECK(waiting["mirror"]["active"] == -1);  // Never heard from.
+    CHECK(waiting["mirror"]["lag"] == 0);
+    CHECK(waiting["mirror"]["error"] ==
+          nlohmann::json{{"code", 404}, {"err_code", 10059}, {"description", "stream not found"}});
+
+    REQUIRE(s.add("LATER", {"later"}) == 0);
+    s.publish("later", "x");
+    const nlohmann::json running = wait_info(s.connection, "EARLY", [](const nlohmann::json& info) {
+        return info["state"]["messages"] == 1 && !info["mirror"].contains("error");
+    });
+    CHECK(keys_of(running["mirror"]) == std::set<std::string>{"name", "lag", "active"});
+    CHECK(running["mirror"]["lag"] == 0);
+    CHECK(running["mirror"]["active"].get<std::int64_t>() >= 0);
+    CHECK_FALSE(running.contains("sources"));
+
+    const nlohmann::json sourcing = api_request(
+        s.connection, "$JS.API.STREAM.CREATE.SRC",
+        R"({"name":"SRC","subjects":["src"],"sources":[{"name":"LATER","filter_subject":"later"}]})");
+    CHECK(sourcing["config"]["sources"] ==
+          nlohmann::json::array({{{"name", "LATER"}, {"filter_subject", "later"}}}));
+    const nlohmann::json merged = wait_info(
+        s.connection, "SRC", [](const nlohmann::json& info) { return info["state"]["messages"] == 1; });
+    REQUIRE(merged["sources"].size() == 1);
+    CHECK(keys_of(merged["sources"][0]) == std::set<std::string>{"name", "lag", "active"});
+    CHECK(merged["sources"][0]["name"] == "LATER");
+    CHECK_FALSE(merged.contains("mirror"));
 }
