@@ -461,6 +461,7 @@ TEST_CASE("jetstream client: nak redelivers, term stops, in_progress extends, do
     CHECK(during.empty());
     // ack_sync: the server confirms the ack (double ack).
     auto confirmed = f.await<Done>([&](auto cb) { later[0].ack_sync(Duration::seconds(1), std::move(cb)); });
+    INFO((confirmed ? std::string("ok") : confirmed.error().message()));
     REQUIRE(confirmed);
     auto twice = f.await<Done>([&](auto cb) { later[0].ack_sync(Duration::seconds(1), std::move(cb)); });
     CHECK(twice.error().code == JsErrc::already_acked);
