@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "chaos/js_checkers.h"
 #include "chaos/nemesis.h"
 #include "engine/base/assert.h"
 #include "engine/protocol/subject.h"
@@ -400,6 +401,10 @@ std::vector<Violation> check(CheckerType checker, const History& history, const 
         case CheckerType::queue_once: check_queue_once(index, scenario, report); break;
         case CheckerType::stale_detected: check_stale_detected(index, scenario, report); break;
         case CheckerType::liveness: check_liveness(index, scenario, report); break;
+        case CheckerType::js_no_loss:
+        case CheckerType::js_no_phantom:
+        case CheckerType::js_consumer:
+        case CheckerType::js_exactly_once: check_jetstream(checker, history, scenario, out); break;
         case CheckerType::count_: ASSERT(false); break;
     }
     std::stable_sort(out.begin(), out.end(), [](const Violation& a, const Violation& b) { return a.at < b.at; });

@@ -109,6 +109,8 @@ std::vector<sim::NodeIndex> Nemesis::pick_targets(FaultType type, const std::vec
             case FaultType::disk_crash:
             case FaultType::disk_corrupt:
             case FaultType::disk_errors:
+            case FaultType::disk_bitflip:
+            case FaultType::disk_full:
                 for (sim::NodeIndex n = 0; n < servers; ++n) pool.push_back(n);
                 break;
             case FaultType::client_crash:
@@ -347,6 +349,25 @@ bool Nemesis::apply(FiredFault& fault, sim::FaultRecord& record) {
             world.node(t[0]).file_system().fail_next_syncs(disk_syncs_failed);
             record.end = record.start;
             return true;
+        case FaultType::disk_bitflip: {
+            // Bit rot in the stream data only (blk-*.dat): every record it hits is damaged, the
+            // rest must survive. Flips in config or consumer files are disk_corrupt's business.
+            if (!is_server(t[0])) return false;
+            auto& disk = world.node(t[0]).file_system();
+            for (const std::string& path : disk.durable_paths()) {
+                if (path.find("/msgs/blk-") == std::string::npos) continue;
+                record.bits_flipped += disk.flip_bits(path, 1).size();
+            }
+            fault.detail = record.bits_flipped;
+            record.end = record.start;
+            return true;
+        }
+        case FaultType::disk_full: {
+            if (!is_server(t[0])) return false;
+            auto& disk = world.node(t[0]).file_system();
+            disk.options().space_bytes_max = std::max<std::uint64_t>(disk.used_bytes(), 1);
+            return true;
+        }
         case FaultType::count_:
             break;
     }
@@ -402,6 +423,9 @@ void Nemesis::undo(std::size_t index) {
         case FaultType::clock_drift:
             world.node(t[0]).clock().set_drift_ppm(0);
             break;
+        case FaultType::disk_full:
+            world.node(t[0]).file_system().options().space_bytes_max = 0;
+            break;
         default:
             break;  // Instant faults, and clogs that end by themselves.
     }
@@ -441,6 +465,8 @@ void Nemesis::heal() {
     healed_ = true;
     for (std::size_t i = 0; i < active_.size(); ++i) undo(i);
     cluster_.world().network().heal();
+    // disk_errors left over (syncs that would still fail) end with the faults.
+    for (std::uint32_t s = 0; s < cluster_.server_count(); ++s) cluster_.world().node(s).file_system().clear_failing_syncs();
     for (std::uint32_t s = 0; s < cluster_.server_count(); ++s) {
         const auto state = cluster_.world().node_state(s);
         if (state == sim::NodeState::paused) cluster_.world().resume_node(s);

@@ -14,6 +14,7 @@ constexpr std::uint64_t swarm_salt = 0x737761726d6d6978ULL;  // "swarmmix"
 constexpr std::size_t last_events_max = 25;
 // After the workload stops, flushes go on this long so the last publishes get confirmed.
 constexpr Duration drain_time = Duration::seconds(2);
+constexpr std::uint64_t collect_steps_max = 10'000'000;
 
 std::string_view op_name(sim::Op op) {
     switch (op) {
@@ -22,6 +23,9 @@ std::string_view op_name(sim::Op op) {
         case sim::Op::deliver: return "deliver";
         case sim::Op::request: return "request";
         case sim::Op::respond: return "respond";
+        case sim::Op::js_publish: return "js_publish";
+        case sim::Op::js_deliver: return "js_deliver";
+        case sim::Op::js_ack: return "js_ack";
     }
     return "?";
 }
@@ -76,6 +80,19 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     world.run_for(scenario.settle);
     cluster.stop_workload();
     world.run_for(drain_time);
+    if (!scenario.cluster.streams.empty()) {
+        // JetStream: a final power loss of every server, then the settle time again (consumers
+        // drain what is left), then read every stream from its store for the js checkers.
+        for (std::uint32_t s = 0; s < cluster.server_count(); ++s) {
+            if (!cluster.server_up(s)) continue;
+            cluster.crash_server(s, sim::CrashOptions{.disk = sim::DiskCrash::lose_unsynced, .peers = sim::PeerView::reset});
+            cluster.restart_server(s);
+        }
+        world.run_for(scenario.settle);
+        cluster.collect_streams();
+        const bool collected = world.run_until([&] { return cluster.streams_collected(); }, collect_steps_max);
+        ASSERT(collected);
+    }
     cluster.history().end = world.now();
     cluster.note("run ends");
 

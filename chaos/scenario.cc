@@ -19,12 +19,12 @@ constexpr std::array<std::string_view, fault_type_count> fault_names = {
     "partition",    "partition_one_way",   "isolate",      "bridge",       "clog",
     "slow_link",    "bandwidth",           "reset",        "blackhole",    "kick",
     "clock_skew",   "clock_drift",         "clock_jump",   "disk_crash",   "disk_corrupt",
-    "disk_errors",
+    "disk_errors",  "disk_bitflip",        "disk_full",
 };
 
 constexpr std::array<std::string_view, checker_type_count> checker_names = {
     "no_phantom", "no_duplicate", "order", "no_loss", "reply_matches", "queue_once",
-    "stale_detected", "liveness",
+    "stale_detected", "liveness", "js_no_loss", "js_no_phantom", "js_consumer", "js_exactly_once",
 };
 
 constexpr std::uint64_t clients_max = 10'000;
@@ -132,7 +132,8 @@ void fail_at(std::string& error, const std::string& path, std::string_view messa
 
 void read_nodes(const json& element, const std::string& path, Scenario& scenario, std::string& error) {
     Reader reader(element, path, error);
-    reader.only({"count", "ping_interval", "ping_max", "max_pending", "write_deadline", "max_payload"});
+    reader.only({"count", "ping_interval", "ping_max", "max_pending", "write_deadline", "max_payload", "jetstream",
+                 "sync_latency"});
     std::uint64_t count = 1;
     reader.unsigned_integer("count", count, 1, nodes_max);
     sim::NodeSpec node;
@@ -150,6 +151,9 @@ void read_nodes(const json& element, const std::string& path, Scenario& scenario
     reader.unsigned_integer("max_payload", max_payload, 1024, size_max * 64);
     node.options.max_payload = static_cast<std::int64_t>(max_payload);
     reader.duration("write_deadline", node.options.write_deadline);
+    reader.boolean("jetstream", node.options.jetstream);
+    reader.duration("sync_latency", node.sync_latency);
+    if (node.options.jetstream) node.options.store_dir = "/herald";
     if (!reader.ok()) return;
     for (std::uint64_t i = 0; i < count; ++i) scenario.cluster.nodes.push_back(node);
     if (scenario.cluster.nodes.size() > nodes_max) fail_at(error, path, "too many nodes");
@@ -168,7 +172,8 @@ void read_subscribe(const json& element, const std::string& path, std::vector<si
 void read_client(const json& element, const std::string& path, Scenario& scenario, std::string& error) {
     Reader reader(element, path, error);
     reader.only({"name", "count", "servers", "publish", "subscribe", "request", "respond", "flush_interval",
-                 "ping_interval", "max_pings_out", "connect_timeout", "reconnect_wait", "reconnect_wait_max"});
+                 "ping_interval", "max_pings_out", "connect_timeout", "reconnect_wait", "reconnect_wait_max",
+                 "js_publish", "js_consume"});
     sim::ClientSpec client;
     std::uint64_t count = 1;
     reader.string("name", client.name, true);
@@ -204,6 +209,32 @@ void read_client(const json& element, const std::string& path, Scenario& scenari
         request.unsigned_integer("rate", spec.rate_per_second, 1, rate_max);
         request.duration("timeout", spec.timeout);
         if (request.ok()) client.request.push_back(std::move(spec));
+    });
+    reader.array("js_publish", [&](const json& item, const std::string& at) {
+        Reader publish(item, at, error);
+        publish.only({"subject", "rate", "size", "timeout", "attempts"});
+        sim::JsPublishSpec spec;
+        publish.string("subject", spec.subject, true);
+        publish.unsigned_integer("rate", spec.rate_per_second, 1, rate_max);
+        std::uint64_t size = spec.size_bytes;
+        publish.unsigned_integer("size", size, 0, size_max);
+        spec.size_bytes = static_cast<std::uint32_t>(size);
+        publish.duration("timeout", spec.timeout);
+        std::uint64_t attempts = spec.attempts_max;
+        publish.unsigned_integer("attempts", attempts, 1, 1000);
+        spec.attempts_max = static_cast<std::uint32_t>(attempts);
+        if (publish.ok()) client.js_publish.push_back(std::move(spec));
+    });
+    reader.array("js_consume", [&](const json& item, const std::string& at) {
+        Reader consume(item, at, error);
+        consume.only({"stream", "durable", "expires", "ack_wait", "timeout"});
+        sim::JsConsumeSpec spec;
+        consume.string("stream", spec.stream, true);
+        consume.string("durable", spec.durable, true);
+        consume.duration("expires", spec.expires);
+        consume.duration("ack_wait", spec.ack_wait);
+        consume.duration("timeout", spec.timeout);
+        if (consume.ok()) client.js_consume.push_back(std::move(spec));
     });
     reader.duration("flush_interval", client.flush_interval);
     reader.duration("ping_interval", client.ping_interval);
@@ -382,7 +413,7 @@ ScenarioResult parse_scenario(std::string_view json_text) {
     Scenario scenario;
     Reader reader(root, "", error);
     reader.only({"name", "description", "nodes", "network", "clients", "faults", "duration", "settle",
-                 "checkers", "canaries", "log"});
+                 "checkers", "canaries", "log", "streams"});
     reader.string("name", scenario.name, true);
     reader.string("description", scenario.description);
     reader.array("nodes", [&](const json& item, const std::string& at) { read_nodes(item, at, scenario, error); }, true);
@@ -395,6 +426,22 @@ ScenarioResult parse_scenario(std::string_view json_text) {
         net.duration("latency_jitter", link.latency_jitter, true);
         net.duration("connect_timeout", scenario.cluster.world.network.connect_timeout);
     }
+    reader.array("streams", [&](const json& item, const std::string& at) {
+        Reader stream(item, at, error);
+        stream.only({"name", "subjects", "storage", "duplicate_window"});
+        sim::StreamSpec spec;
+        stream.string("name", spec.name, true);
+        stream.array("subjects", [&](const json& subject, const std::string& where) {
+            if (!subject.is_string() || subject.get<std::string>().empty()) return fail_at(error, where, "expected a subject");
+            spec.subjects.push_back(subject.get<std::string>());
+        }, true);
+        std::string storage = "file";
+        stream.string("storage", storage);
+        if (storage != "file" && storage != "memory") stream.fail("storage", "expected \"file\" or \"memory\"");
+        spec.file = storage == "file";
+        stream.duration("duplicate_window", spec.duplicate_window);
+        if (stream.ok()) scenario.cluster.streams.push_back(std::move(spec));
+    });
     reader.array("clients", [&](const json& item, const std::string& at) { read_client(item, at, scenario, error); }, true);
     if (reader.ok() && scenario.cluster.clients.empty()) reader.fail("clients", "needs at least one client");
     if (const json* faults = reader.find("faults")) read_faults(*faults, scenario, error);
@@ -403,7 +450,13 @@ ScenarioResult parse_scenario(std::string_view json_text) {
     if (const json* checkers = reader.find("checkers")) read_checkers(*checkers, scenario, error);
     if (const json* canaries = reader.find("canaries")) {
         Reader canary(*canaries, "canaries", error);
-        canary.only({"drop_after_reconnect", "duplicate_delivery", "wrong_requester", "keep_stale"});
+        canary.only({"drop_after_reconnect", "duplicate_delivery", "wrong_requester", "keep_stale", "ack_before_fsync",
+                     "stop_at_damage", "ack_failed_writes", "skip_consumer_state", "forget_dedup"});
+        canary.boolean("ack_before_fsync", scenario.canaries.ack_before_fsync);
+        canary.boolean("stop_at_damage", scenario.canaries.stop_at_damage);
+        canary.boolean("ack_failed_writes", scenario.canaries.ack_failed_writes);
+        canary.boolean("skip_consumer_state", scenario.canaries.skip_consumer_state);
+        canary.boolean("forget_dedup", scenario.canaries.forget_dedup);
         canary.boolean("drop_after_reconnect", scenario.canaries.drop_after_reconnect);
         canary.boolean("duplicate_delivery", scenario.canaries.duplicate_delivery);
         canary.boolean("wrong_requester", scenario.canaries.wrong_requester);
@@ -436,6 +489,11 @@ ScenarioResult parse_scenario(std::string_view json_text) {
         node.options.canaries.duplicate_delivery = scenario.canaries.duplicate_delivery;
         node.options.canaries.wrong_requester = scenario.canaries.wrong_requester;
         node.options.canaries.keep_stale = scenario.canaries.keep_stale;
+        node.options.canaries.ack_before_fsync = scenario.canaries.ack_before_fsync;
+        node.options.canaries.stop_at_damage = scenario.canaries.stop_at_damage;
+        node.options.canaries.ack_failed_writes = scenario.canaries.ack_failed_writes;
+        node.options.canaries.skip_consumer_state = scenario.canaries.skip_consumer_state;
+        node.options.canaries.forget_dedup = scenario.canaries.forget_dedup;
     }
     result.scenario = std::move(scenario);
     return result;
@@ -472,6 +530,8 @@ std::string scenario_to_json(const Scenario& scenario) {
                          {"max_pending", node.options.max_pending},
                          {"max_payload", node.options.max_payload},
                          {"write_deadline", format_duration(node.options.write_deadline)}});
+        if (node.options.jetstream) nodes.back()["jetstream"] = true;
+        nodes.back()["sync_latency"] = format_duration(node.sync_latency);
     }
     root["nodes"] = nodes;
     const auto& network = scenario.cluster.world.network;
@@ -493,6 +553,22 @@ std::string scenario_to_json(const Scenario& scenario) {
             for (const auto& r : client.request) request.push_back({{"subject", r.subject}, {"rate", r.rate_per_second}, {"timeout", format_duration(r.timeout)}});
             item["request"] = request;
         }
+        if (!client.js_publish.empty()) {
+            json publish = json::array();
+            for (const auto& p : client.js_publish) {
+                publish.push_back({{"subject", p.subject}, {"rate", p.rate_per_second}, {"size", p.size_bytes},
+                                   {"timeout", format_duration(p.timeout)}, {"attempts", p.attempts_max}});
+            }
+            item["js_publish"] = publish;
+        }
+        if (!client.js_consume.empty()) {
+            json consume = json::array();
+            for (const auto& k : client.js_consume) {
+                consume.push_back({{"stream", k.stream}, {"durable", k.durable}, {"expires", format_duration(k.expires)},
+                                   {"ack_wait", format_duration(k.ack_wait)}, {"timeout", format_duration(k.timeout)}});
+            }
+            item["js_consume"] = consume;
+        }
         item["flush_interval"] = format_duration(client.flush_interval);
         item["ping_interval"] = format_duration(client.ping_interval);
         item["max_pings_out"] = client.max_pings_out;
@@ -502,6 +578,14 @@ std::string scenario_to_json(const Scenario& scenario) {
         clients.push_back(item);
     }
     root["clients"] = clients;
+    if (!scenario.cluster.streams.empty()) {
+        json streams = json::array();
+        for (const auto& s : scenario.cluster.streams) {
+            streams.push_back({{"name", s.name}, {"subjects", s.subjects}, {"storage", s.file ? "file" : "memory"},
+                               {"duplicate_window", format_duration(s.duplicate_window)}});
+        }
+        root["streams"] = streams;
+    }
     json schedule = json::array();
     for (const auto& fault : scenario.schedule) {
         schedule.push_back({{"at", format_duration(fault.at)}, {"type", fault_type_name(fault.type)},
@@ -520,9 +604,12 @@ std::string scenario_to_json(const Scenario& scenario) {
     for (const CheckerType checker : scenario.checkers) checkers.push_back(checker_type_name(checker));
     root["checkers"] = checkers;
     const CanarySpec& c = scenario.canaries;
-    if (c.drop_after_reconnect || c.duplicate_delivery || c.wrong_requester || c.keep_stale) {
+    if (c.any()) {
         root["canaries"] = {{"drop_after_reconnect", c.drop_after_reconnect}, {"duplicate_delivery", c.duplicate_delivery},
-                            {"wrong_requester", c.wrong_requester}, {"keep_stale", c.keep_stale}};
+                            {"wrong_requester", c.wrong_requester}, {"keep_stale", c.keep_stale},
+                            {"ack_before_fsync", c.ack_before_fsync}, {"stop_at_damage", c.stop_at_damage},
+                            {"ack_failed_writes", c.ack_failed_writes}, {"skip_consumer_state", c.skip_consumer_state},
+                            {"forget_dedup", c.forget_dedup}};
     }
     switch (scenario.cluster.server_log_level) {
         case base::LogLevel::debug: root["log"] = "debug"; break;

@@ -39,6 +39,8 @@ enum class FaultType : std::uint8_t {
     disk_crash,           // A server crashes with power loss (lose/keep some/tear unsynced).
     disk_corrupt,         // Bit flips, truncation or rollback of a server's durable files.
     disk_errors,          // A server's next syncs fail with EIO.
+    disk_bitflip,         // One bit flipped at rest in each of a server's stream block files.
+    disk_full,            // A server's disk has no space left (ENOSPC) for `duration`.
     count_,
 };
 
@@ -76,6 +78,11 @@ enum class CheckerType : std::uint8_t {
     queue_once,      // A queue group delivers a message at most once, exactly once when stable.
     stale_detected,  // Half-open connections are closed within the ping bound, on both sides.
     liveness,        // After heal every client reconnects and traffic flows within `settle`.
+    // JetStream (history().streams: each stream read from its store after a final power loss).
+    js_no_loss,       // Every PubAck'd message is stored at its seq, unless bit rot hit it.
+    js_no_phantom,    // Every stored message was published, intact; errored ones are absent.
+    js_consumer,      // No redelivery after a confirmed ack; every stored message gets acked.
+    js_exactly_once,  // Each Nats-Msg-Id stored once and its ack confirmed at most once.
     count_,
 };
 
@@ -91,6 +98,15 @@ struct CanarySpec {
     bool duplicate_delivery = false;
     bool wrong_requester = false;
     bool keep_stale = false;
+    bool ack_before_fsync = false;
+    bool stop_at_damage = false;
+    bool ack_failed_writes = false;
+    bool skip_consumer_state = false;
+    bool forget_dedup = false;
+    bool any() const {
+        return drop_after_reconnect || duplicate_delivery || wrong_requester || keep_stale || ack_before_fsync ||
+               stop_at_damage || ack_failed_writes || skip_consumer_state || forget_dedup;
+    }
 };
 
 struct Scenario {

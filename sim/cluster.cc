@@ -9,6 +9,7 @@
 #include "engine/base/assert.h"
 #include "engine/client/client.h"
 #include "engine/server/server.h"
+#include "sim/cluster_client_state.h"
 #include "sim/node.h"
 
 namespace herald::sim {
@@ -64,20 +65,6 @@ std::optional<PayloadId> parse_payload(std::string_view payload) {
     return id;
 }
 
-// One client process: its Connection (absent while crashed) and the counters that outlive it.
-struct Cluster::ClientState {
-    std::unique_ptr<client::Connection> connection;
-    std::uint64_t incarnation = 0;  // Timers of an older incarnation do nothing.
-    bool up = true;
-    std::uint32_t epoch_base = 0;     // Epochs of earlier incarnations.
-    std::uint32_t epoch_current = 0;  // Last epoch observed.
-    std::uint32_t epoch_reserved = 0;  // Highest epoch a publish was assigned (maybe pending).
-    std::size_t epoch_index = 0;      // Its entry in history.epochs.
-    bool epoch_open = false;
-    std::uint64_t publish_seq = 0;
-    std::uint64_t request_seq = 0;
-    std::uint64_t respond_seq = 0;
-};
 
 Cluster::Cluster(std::uint64_t seed, ClusterSpec spec)
     : spec_(std::move(spec)),
@@ -88,7 +75,9 @@ Cluster::Cluster(std::uint64_t seed, ClusterSpec spec)
     log_backend_->level = spec_.server_log_level;
     log_backend_->timestamps = false;  // The sink prefixes simulated time itself.
     log_backend_->sink = [this](base::LogLevel, std::string_view line) { log_line(line); };
-    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) world_->add_node();
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+        world_->add_node().file_system().options().sync_latency = spec_.nodes[i].sync_latency;
+    }
     servers_.resize(spec_.nodes.size());
     server_generations_.resize(spec_.nodes.size());
     for (std::uint32_t c = 0; c < spec_.clients.size(); ++c) {
@@ -101,6 +90,8 @@ Cluster::Cluster(std::uint64_t seed, ClusterSpec spec)
         for (const auto& sub : client.respond) record.subscriptions.push_back({sub.subject, sub.queue, true});
         history_.clients.push_back(std::move(record));
         clients_.push_back(std::make_unique<ClientState>());
+        clients_.back()->js_publishers.resize(client.js_publish.size());
+        clients_.back()->js_pullers.resize(client.js_consume.size());
     }
 }
 
@@ -226,6 +217,7 @@ void Cluster::arm_timers(std::uint32_t c) {
             return true;
         });
     }
+    arm_js_timers(c);
     repeat(c, incarnation, phase_of(c, 31, spec.flush_interval), spec.flush_interval, [this, c] {
         do_flush(c);
         return true;

@@ -20,6 +20,7 @@
 
 namespace herald::client {
 class Connection;
+struct Message;
 }  // namespace herald::client
 namespace herald::server {
 class Server;
@@ -50,6 +51,35 @@ struct RequestSpec {
     Duration timeout = Duration::seconds(1);
 };
 
+// JetStream workload (single node; every server gets its own copy of each stream).
+struct StreamSpec {
+    std::string name;
+    std::vector<std::string> subjects;
+    bool file = true;  // storage "file" (else "memory").
+    Duration duplicate_window = Duration::seconds(120);
+};
+
+// A JetStream publisher: one message in flight; each is a request to `subject` with
+// Nats-Msg-Id = its payload id ("p3.17") and is retried with the same id after a timeout or an
+// error, up to attempts_max tries, before the next message starts.
+struct JsPublishSpec {
+    std::string subject;
+    std::uint64_t rate_per_second = 10;
+    std::uint32_t size_bytes = 64;
+    Duration timeout = Duration::seconds(1);
+    std::uint32_t attempts_max = 20;
+};
+
+// A durable pull consumer (explicit ack): pulls one message at a time (MSG.NEXT batch 1 with
+// `expires`) and double-acks it (+ACK as a request), recording the delivery and the ack.
+struct JsConsumeSpec {
+    std::string stream;
+    std::string durable;
+    Duration expires = Duration::seconds(1);
+    Duration ack_wait = Duration::seconds(2);
+    Duration timeout = Duration::seconds(1);  // Of each ack request.
+};
+
 struct ClientSpec {
     std::string name;                    // Unique; also the CONNECT name.
     std::vector<std::uint32_t> servers;  // Server node indexes, the client's pool.
@@ -57,6 +87,8 @@ struct ClientSpec {
     std::vector<SubscribeSpec> subscribe;
     std::vector<RequestSpec> request;
     std::vector<SubscribeSpec> respond;  // Answers every request it hears.
+    std::vector<JsPublishSpec> js_publish;
+    std::vector<JsConsumeSpec> js_consume;
     Duration flush_interval = Duration::milliseconds(200);
     Duration ping_interval = Duration::seconds(2);
     std::uint32_t max_pings_out = 2;
@@ -67,11 +99,13 @@ struct ClientSpec {
 
 struct NodeSpec {
     config::Options options;  // host and port are set by the Cluster.
+    Duration sync_latency = Duration::milliseconds(1);  // Of its disk's fsyncs.
 };
 
 struct ClusterSpec {
     std::vector<NodeSpec> nodes;
     std::vector<ClientSpec> clients;
+    std::vector<StreamSpec> streams;  // Created by the JetStream clients (idempotent).
     SimWorldOptions world;
     base::LogLevel server_log_level = base::LogLevel::info;
 };
@@ -85,6 +119,10 @@ enum class Op : std::uint8_t {
     deliver,   // A message reached one subscription (invoke = complete = arrival).
     request,   // ok with the reply's id, fail on timeout/no responders/closed.
     respond,   // A responder published its answer.
+    js_publish,  // One try of a JetStream publish: ok with js_seq (PubAck), fail (PubAck error)
+                 // or unknown (timeout, connection lost).
+    js_deliver,  // The pull consumer got stream message js_seq (invoke = complete = arrival).
+    js_ack,      // Its double ack: ok when the server confirmed it, else fail / unknown.
 };
 
 enum class Outcome : std::uint8_t { ok, fail, unknown };
@@ -117,6 +155,10 @@ struct Entry {
     std::optional<PayloadId> reply;  // request: the reply's id.
     bool payload_valid = true;       // deliver: the payload parsed and its filler was intact.
     std::string error;               // fail: why.
+    std::uint64_t js_seq = 0;        // js_*: the stream sequence (PubAck, ack subject).
+    bool js_duplicate = false;       // js_publish: the PubAck said duplicate.
+    std::uint32_t attempt = 0;       // js_publish: 1 for the first try of this id.
+    std::uint64_t deliveries = 0;    // js_deliver: the delivery count from the ack subject.
 };
 
 // One connection of one client, from the handshake's PONG to the loss. Epoch numbers grow by one
@@ -158,6 +200,28 @@ struct FaultRecord {
     Instant end = instant_never;  // When undone (instant faults: start).
     std::vector<SilentPair> silent;
     bool pauses_or_crashes = false;  // The targets' processes did not run for a while.
+    std::uint64_t bits_flipped = 0;  // Disk bit flips applied to stream block files.
+};
+
+// A stream as its server holds it at the end of the run (after the final restart), read
+// straight from the store, with what its last recovery reported.
+struct StoredRecord {
+    std::uint64_t seq = 0;
+    std::string subject;
+    std::optional<PayloadId> id;  // nullopt: the payload did not parse (damaged or foreign).
+    std::string msg_id;           // Nats-Msg-Id header, empty if none.
+};
+
+struct StreamRecord {
+    std::uint32_t server = 0;
+    std::string name;
+    bool found = false;  // The server has the stream.
+    std::uint64_t first_seq = 0;
+    std::uint64_t last_seq = 0;
+    std::vector<StoredRecord> messages;  // By seq.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> lost;  // Recovery report: lost ranges.
+    std::uint64_t damage = 0;            // Recovery report: damage entries.
+    std::uint64_t load_errors = 0;       // Loads that failed other than "deleted".
 };
 
 // A check the nemesis made during the run on server state (stale connections closed in time).
@@ -175,6 +239,7 @@ struct History {
     std::vector<ClientRecord> clients;
     std::vector<FaultRecord> faults;
     std::vector<Probe> probes;
+    std::vector<StreamRecord> streams;  // collect_streams().
     Instant heal_at = instant_never;  // Faults stopped; liveness is measured from here.
     Instant workload_end = instant_never;
     Instant end{};
@@ -224,6 +289,11 @@ public:
     // Whether each client is connected now.
     bool client_connected(std::uint32_t client) const;
 
+    // JetStream (cluster_jetstream.cc). Reads every spec stream of every running server into
+    // history().streams; done once streams_collected().
+    void collect_streams();
+    bool streams_collected() const { return collect_pending_ == 0; }
+
     History& history() { return history_; }
     const History& history() const { return history_; }
 
@@ -243,6 +313,19 @@ public:
 
 private:
     struct ClientState;
+    struct JsPublisher {
+        std::uint64_t message = 0;  // Payload seq of the message being published; 0 = none.
+        std::uint32_t attempts = 0;
+        bool in_flight = false;  // A try is waiting for its PubAck.
+        std::uint64_t incarnation = 0;  // Of the client when the try was sent.
+    };
+    struct JsPuller {
+        std::uint64_t incarnation = 0;  // Of the client that made `inbox`.
+        std::string inbox;              // Its subscription for pulled messages.
+        std::uint64_t pull_id = 0;
+        bool outstanding = false;  // A pull waits for its message or status.
+        std::uint32_t acks_in_flight = 0;
+    };
 
     void start_server(std::uint32_t server);
     void start_client(std::uint32_t client);
@@ -264,6 +347,16 @@ private:
     std::uint32_t server_of_address(const std::string& address) const;
     std::size_t add_entry(Entry entry);
     void log_line(std::string_view line);
+    // JetStream workload (cluster_jetstream.cc).
+    void arm_js_timers(std::uint32_t client);
+    bool js_ready(std::uint32_t client);  // Streams (and durables) ensured on this connection.
+    void js_ensure(std::uint32_t client);
+    void js_publish_tick(std::uint32_t client, std::size_t index);
+    void js_pull(std::uint32_t client, std::size_t index, std::uint64_t incarnation);
+    void js_on_pulled(std::uint32_t client, std::size_t index, std::uint64_t incarnation,
+                      const client::Message& message);
+    void js_retry_pull(std::uint32_t client, std::size_t index, std::uint64_t incarnation);
+    // Pulls and acks of consumer `index`; arm_js_timers starts the loop.
 
     ClusterSpec spec_;
     std::unique_ptr<SimWorld> world_;
@@ -280,6 +373,7 @@ private:
     std::size_t tail_next_ = 0;
     std::uint64_t log_hash_;
     std::uint64_t log_lines_ = 0;
+    std::size_t collect_pending_ = 0;
 };
 
 }  // namespace herald::sim

@@ -81,6 +81,7 @@ public:
     // it durable, a crash first may lose it. (Linux may instead drop the dirty pages; engines
     // must not retry fsync and trust it, so treating EIO as fatal is right under both.)
     void fail_next_syncs(std::uint64_t count) { failing_syncs_ += count; }
+    void clear_failing_syncs() { failing_syncs_ = 0; }
     // Paths with durable content, sorted: where the nemesis picks a file for faults at rest.
     std::vector<std::string> durable_paths() const;
     // Total size of the files as reads see them (what space_bytes_max limits).
