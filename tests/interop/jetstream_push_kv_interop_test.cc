@@ -373,3 +373,230 @@ TEST_CASE("interop js kv: Keys, History, Status and PurgeDeletes", "[interop][js
     kvEntry* entry = nullptr;
     CHECK(status_text(kvStore_Get(&entry, kv.get(), "size")) == status_text(NATS_NOT_FOUND));
 }
+
+namespace {
+
+// natsMsgHandler that records only the payload size (large payloads).
+void record_size(natsConnection*, natsSubscription*, natsMsg* message, void* closure) {
+    static_cast<Events*>(closure)->add(std::to_string(natsMsg_GetDataLength(message)));
+    natsMsg_Destroy(message);
+}
+
+// jsPubAckErrHandler: records "<err_code> <status>".
+void record_publish_error(jsCtx*, jsPubAckErr* error, void* closure) {
+    static_cast<Events*>(closure)->add(std::to_string(static_cast<int>(error->ErrCode)) + " "
+                                       + status_text(error->Err));
+}
+
+struct FetchResult {
+    natsMsgList list{};
+    natsStatus status = NATS_OK;
+    ~FetchResult() { natsMsgList_Destroy(&list); }
+};
+
+std::unique_ptr<FetchResult> fetch_request(natsSubscription* sub, jsFetchRequest& request) {
+    auto result = std::make_unique<FetchResult>();
+    result->status = natsSubscription_FetchRequest(&result->list, sub, &request);
+    return result;
+}
+
+std::uint64_t deliveries_of(natsMsg* message) {
+    jsMsgMetaData* meta = nullptr;
+    REQUIRE_OK(natsMsg_GetMetaData(&meta, message));
+    const std::uint64_t delivered = meta->NumDelivered;
+    jsMsgMetaData_Destroy(meta);
+    return delivered;
+}
+
+}  // namespace
+
+TEST_CASE("interop js push: js_Subscribe with flow control and heartbeats receives 2 MiB",
+          "[interop][js][push]") {
+    // Goal: the server's flow control requests (every 256 KiB on herald) are answered by nats.c
+    // and delivery goes on to the end. Method: 200 messages of 10 KiB, counted by size.
+    PushSetup s;
+    s.add_stream("BLOBS", "blobs.*");
+    Events events;
+    jsSubOptions options;
+    REQUIRE_OK(jsSubOptions_Init(&options));
+    options.Config.Durable = "FC";
+    options.Config.FlowControl = true;
+    options.Config.Heartbeat = 1'000'000'000;
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_Subscribe(&raw, s.js.get(), "blobs.a", record_size, &events, nullptr, &options,
+                            &error));
+    const Subscription sub(raw);
+    const std::string blob(10 * 1024, 'x');
+    constexpr int blob_count = 200;
+    for (int i = 0; i < blob_count; ++i)
+        s.publish("blobs.a", blob);
+    REQUIRE(events.wait_for_count(blob_count));
+    CHECK(events.snapshot() == std::vector<std::string>(blob_count, std::to_string(blob.size())));
+    const ConsumerInfo info = s.consumer_info("BLOBS", "FC");
+    CHECK(info->Config->FlowControl);
+    CHECK(info->Config->Heartbeat == 1'000'000'000);
+    CHECK(info->Delivered.Stream == blob_count);
+}
+
+TEST_CASE("interop js consumer acks: InProgress, Term and NakWithDelay", "[interop][js][push]") {
+    PushSetup s;
+    s.add_stream("TASKS", "tasks.*");
+    for (const std::string& data : numbered("t", 1, 3))
+        s.publish("tasks.a", data);
+    jsSubOptions options;
+    REQUIRE_OK(jsSubOptions_Init(&options));
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "tasks.a", "WORK", nullptr, &options, &error));
+    const Subscription sub(raw);
+    jsFetchRequest request;
+    REQUIRE_OK(jsFetchRequest_Init(&request));
+    request.Batch = 3;
+    request.Expires = wait_ms * 1'000'000;
+    const auto batch = fetch_request(sub.get(), request);
+    REQUIRE_OK(batch->status);
+    REQUIRE(batch->list.Count == 3);
+    // t1 comes back in 2 s, t2 never, t3 is worked on, then acked.
+    REQUIRE_OK(natsMsg_NakWithDelay(batch->list.Msgs[0], 2'000, nullptr));
+    REQUIRE_OK(natsMsg_Term(batch->list.Msgs[1], nullptr));
+    REQUIRE_OK(natsMsg_InProgress(batch->list.Msgs[2], nullptr));
+    REQUIRE_OK(natsMsg_AckSync(batch->list.Msgs[2], nullptr, &error));
+
+    // The delay holds t1 back: it is still pending, not yet redelivered, and comes back no
+    // sooner than about 2 s after the nak (a lower bound only; the upper one is wait_ms).
+    const auto nak_processed = std::chrono::steady_clock::now();
+    const ConsumerInfo held = s.consumer_info("TASKS", "WORK");
+    CHECK(held->NumAckPending == 1);
+    CHECK(held->NumRedelivered == 0);
+    auto again = std::make_unique<FetchResult>();
+    again->status = natsSubscription_Fetch(&again->list, sub.get(), 1, wait_ms, &error);
+    CHECK(std::chrono::steady_clock::now() - nak_processed >= std::chrono::milliseconds(1'500));
+    REQUIRE_OK(again->status);
+    REQUIRE(again->list.Count == 1);
+    CHECK(payload(again->list.Msgs[0]) == "t1");
+    CHECK(deliveries_of(again->list.Msgs[0]) == 2);
+    REQUIRE_OK(natsMsg_AckSync(again->list.Msgs[0], nullptr, &error));
+    const ConsumerInfo info = s.consumer_info("TASKS", "WORK");
+    CHECK(info->NumAckPending == 0);
+    CHECK(info->AckFloor.Stream == 3);
+    CHECK(info->NumRedelivered == 0);
+}
+
+TEST_CASE("interop js consumer: FetchRequest with MaxBytes stops at the byte budget",
+          "[interop][js][push]") {
+    PushSetup s;
+    s.add_stream("SIZED", "sized.*");
+    const std::string kilobyte(1000, 'k');
+    for (int i = 0; i < 10; ++i)
+        s.publish("sized.a", kilobyte);
+    natsSubscription* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "sized.a", "SIZED", nullptr, nullptr, &error));
+    const Subscription sub(raw);
+    jsFetchRequest request;
+    REQUIRE_OK(jsFetchRequest_Init(&request));
+    request.Batch = 10;
+    request.MaxBytes = 3500;  // Three messages of about 1 KiB fit, the fourth does not.
+    request.Expires = wait_ms * 1'000'000;
+    const auto batch = fetch_request(sub.get(), request);
+    REQUIRE_OK(batch->status);
+    CHECK(batch->list.Count == 3);
+    request.MaxBytes = 0;
+    request.Heartbeat = 1'000'000'000;
+    const auto rest = fetch_request(sub.get(), request);
+    REQUIRE_OK(rest->status);
+    CHECK(rest->list.Count == 7);
+}
+
+TEST_CASE("interop js publish: js_PublishMsgAsync reports a failed expectation to ErrHandler",
+          "[interop][js][push]") {
+    PushSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    Events errors;
+    jsOptions js_options;
+    REQUIRE_OK(jsOptions_Init(&js_options));
+    js_options.Wait = wait_ms;
+    js_options.PublishAsync.ErrHandler = record_publish_error;
+    js_options.PublishAsync.ErrHandlerClosure = &errors;
+    jsCtx* raw_js = nullptr;
+    REQUIRE_OK(natsConnection_JetStream(&raw_js, s.connection.get(), &js_options));
+    const interop::JsCtx js(raw_js);
+    for (int i = 0; i < 3; ++i) {
+        natsMsg* message = nullptr;
+        REQUIRE_OK(natsMsg_Create(&message, "orders.a", nullptr, "ok", 2));
+        REQUIRE_OK(js_PublishMsgAsync(js.get(), &message, nullptr));
+    }
+    jsPubOptions expect;
+    REQUIRE_OK(jsPubOptions_Init(&expect));
+    expect.ExpectLastSeq = 99;
+    natsMsg* message = nullptr;
+    REQUIRE_OK(natsMsg_Create(&message, "orders.a", nullptr, "late", 4));
+    REQUIRE_OK(js_PublishMsgAsync(js.get(), &message, &expect));
+    jsPubOptions complete;
+    REQUIRE_OK(jsPubOptions_Init(&complete));
+    complete.MaxWait = wait_ms;
+    REQUIRE_OK(js_PublishAsyncComplete(js.get(), &complete));
+    REQUIRE(errors.wait_for_count(1));
+    CHECK(errors.snapshot()
+          == std::vector<std::string>{std::to_string(static_cast<int>(JSStreamWrongLastSequenceErr))
+                                      + " " + status_text(NATS_ERR)});
+    jsStreamInfo* info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_GetStreamInfo(&info, js.get(), "ORDERS", nullptr, &error));
+    CHECK(info->State.Msgs == 3);
+    jsStreamInfo_Destroy(info);
+}
+
+TEST_CASE("interop js consumer: js_UpdateConsumer, js_Consumers and js_ConsumerNames",
+          "[interop][js][push]") {
+    PushSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    jsConsumerConfig config;
+    REQUIRE_OK(jsConsumerConfig_Init(&config));
+    config.Durable = "EDIT";
+    config.AckPolicy = js_AckExplicit;
+    config.Description = "first";
+    jsConsumerInfo* raw = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_AddConsumer(&raw, s.js.get(), "ORDERS", &config, nullptr, &error));
+    jsConsumerInfo_Destroy(raw);
+    config.Description = "second";
+    config.MaxDeliver = 4;
+    config.AckWait = 5'000'000'000;
+    raw = nullptr;
+    REQUIRE_OK(js_UpdateConsumer(&raw, s.js.get(), "ORDERS", &config, nullptr, &error));
+    const ConsumerInfo updated(raw);
+    CHECK(std::string(updated->Config->Description) == "second");
+    CHECK(updated->Config->MaxDeliver == 4);
+    CHECK(updated->Config->AckWait == 5'000'000'000);
+    // A change that may not be made: the deliver policy.
+    config.DeliverPolicy = js_DeliverNew;
+    raw = nullptr;
+    CHECK(js_UpdateConsumer(&raw, s.js.get(), "ORDERS", &config, nullptr, &error) != NATS_OK);
+    CHECK(error == JSConsumerCreateErr);
+
+    jsConsumerConfig other;
+    REQUIRE_OK(jsConsumerConfig_Init(&other));
+    other.Durable = "OTHER";
+    other.AckPolicy = js_AckExplicit;
+    raw = nullptr;
+    REQUIRE_OK(js_AddConsumer(&raw, s.js.get(), "ORDERS", &other, nullptr, &error));
+    jsConsumerInfo_Destroy(raw);
+
+    jsConsumerNamesList* names = nullptr;
+    REQUIRE_OK(js_ConsumerNames(&names, s.js.get(), "ORDERS", nullptr, &error));
+    std::set<std::string> name_set;
+    for (int i = 0; i < names->Count; ++i)
+        name_set.insert(names->List[i]);
+    jsConsumerNamesList_Destroy(names);
+    CHECK(name_set == std::set<std::string>{"EDIT", "OTHER"});
+    jsConsumerInfoList* list = nullptr;
+    REQUIRE_OK(js_Consumers(&list, s.js.get(), "ORDERS", nullptr, &error));
+    REQUIRE(list->Count == 2);
+    std::set<std::string> listed;
+    for (int i = 0; i < list->Count; ++i)
+        listed.insert(list->List[i]->Name);
+    jsConsumerInfoList_Destroy(list);
+    CHECK(listed == name_set);
+}
