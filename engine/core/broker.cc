@@ -238,7 +238,7 @@ Status Broker::publish_internal_to(std::string_view account_name, std::string_vi
     stats_.in_bytes += body.size();
     const SublistResultPtr result = account->sublist().match(route_subject);
     deliver_all(*result, nullptr, message, body);
-    flush_all();
+    flush_soon();
     return ok();
 }
 
@@ -283,6 +283,17 @@ void Broker::resume_reading(std::uint64_t cid) {
 
 void Broker::queue_flush(Client& client) {
     flush_queue_.push_back(&client);
+}
+
+void Broker::flush_soon() {
+    if (shutting_down_ || destroying_) return flush_all();  // Nothing may wait for a later turn.
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    env_.loop.post([this, life = std::weak_ptr<int>(life_)] {
+        if (life.expired()) return;
+        flush_posted_ = false;
+        flush_all();
+    });
 }
 
 void Broker::flush_all() {

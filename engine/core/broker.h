@@ -87,6 +87,10 @@ public:
     void route(Client& from, const protocol::MessageArgs& message, std::string_view payload);
     void queue_flush(Client& client);
     void flush_all();
+    // flush_all() at the end of this loop turn, once however often it is asked: internal
+    // publishes come in runs (a JetStream pull batch, PubAcks of one group commit) that should
+    // leave in one write per client, not one per message.
+    void flush_soon();
     void client_closed(Client& client, CloseReason reason);
     Account* find_account(std::string_view name);
     const auth::Authenticator& authenticator() const { return authenticator_; }
@@ -139,6 +143,8 @@ private:
     std::function<void()> on_shutdown_done_;
     std::set<std::string> canary_names_;  // canary: test-only (drop_after_reconnect).
     std::string canary_last_reply_;       // canary: test-only (wrong_requester).
+    bool flush_posted_ = false;           // flush_soon() posted a flush_all() not yet run.
+    std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 
 }  // namespace herald::core

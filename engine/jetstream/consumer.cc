@@ -203,6 +203,7 @@ Status Consumer::start(bool recovered) {
 void Consumer::stop(bool deleted) {
     if (stopped_) return;
     stopped_ = true;
+    if (save_posted_ && !deleted) save_state();  // What changed since the last save, before the store goes.
     for (const std::uint64_t id : subscriptions_)
         broker_.unsubscribe_internal(id);
     subscriptions_.clear();
@@ -391,6 +392,30 @@ bool Consumer::has_target() {
 }
 
 void Consumer::kick() {
+    if (kicking_) {
+        kick_again_ = true;
+        return;
+    }
+    const std::weak_ptr<int> life = life_;
+    kicking_ = true;
+    std::size_t rounds = 0;
+    do {
+        kick_again_ = false;
+        kick_once();
+        if (life.expired()) return;
+    } while (kick_again_ && ++rounds < kick_rounds_max);
+    kicking_ = false;
+    if (kick_again_) {
+        COVER("jetstream: a kick yields the loop after kick_rounds_max deliveries");
+        kick_again_ = false;
+        env_.loop.post([this, life] {
+            if (life.expired()) return;
+            kick();
+        });
+    }
+}
+
+void Consumer::kick_once() {
     if (stopped_ || loading_ || !has_target()) return;
     if (config_.push() && config_.rate_limit_bps > 0) {
         // rate_limit_bps: the next message waits until the bits sent so far are paid for.
@@ -478,10 +503,7 @@ void Consumer::kick() {
     loading_ = true;
     const store::Seq from = next_seq_;
     const store::Seq last_at_call = stream_.store().state().last_seq;
-    stream_.store().load_next(
-        config_.filter_subject,
-        from,
-        [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
+    auto on_loaded = [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
             if (life.expired()) return;
             loading_ = false;
             if (!loaded) {
@@ -529,7 +551,12 @@ void Consumer::kick() {
                 next_seq_ = from;
             }
             kick();
-        });
+        };
+    // In memory: delivered now (its kick() asks the running kick() for another round).
+    if (auto now = stream_.store().load_next_now(config_.filter_subject, from)) {
+        return on_loaded(std::move(*now));
+    }
+    stream_.store().load_next(config_.filter_subject, from, std::move(on_loaded));
 }
 
 bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
@@ -613,7 +640,7 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
                         "NATS/1.0 100 FlowControl Request\r\n\r\n");
         }
     }
-    save_state();
+    save_state_soon();
     return true;
 }
 
@@ -924,6 +951,7 @@ void Consumer::on_ack(const protocol::MessageArgs& message, std::string_view pay
     if (reply_ack) {
         // Double ack: answered once the ack is recorded (the consumer store's save completes).
         // A failed save gets no answer: the ack may not survive a restart (the client times out).
+        if (save_posted_) save_state();
         std::weak_ptr<int> life = life_;
         state_store_->save(state_store_->state(), [this, life, reply](Status saved) {
             if (life.expired() || !saved) return;
@@ -959,7 +987,7 @@ void Consumer::ack(store::Seq seq, store::Seq consumer_seq) {
         acked_one(seq, subject);
     }
     update_ack_floor();
-    save_state();
+    save_state_soon();
     kick();
 }
 
@@ -1040,7 +1068,17 @@ void Consumer::on_ack_timeout(store::Seq seq, store::Seq consumer_seq) {
     kick();
 }
 
+void Consumer::save_state_soon() {
+    if (save_posted_) return;
+    save_posted_ = true;
+    env_.loop.post([this, life = std::weak_ptr<int>(life_)] {
+        if (life.expired() || !save_posted_) return;
+        save_state();
+    });
+}
+
 void Consumer::save_state() {
+    save_posted_ = false;
     if (broker_.options().canaries.skip_consumer_state) return;  // canary: test-only
     store::ConsumerState state;
     state.delivered = store::SequencePair{next_consumer_seq_ - 1, next_seq_ - 1};

@@ -136,10 +136,10 @@ private:
     void send_status(std::string_view subject, std::string_view reply, std::string_view headers);
     std::uint64_t num_pending() const;
     void select_start();
-    // Saves the state at the end of this loop turn: one snapshot for every delivery and ack
-    // made in the turn (a pull batch, a read full of acks). write_state() saves it now.
+    // save_state() saves now; save_state_soon() at the end of this loop turn, one snapshot for
+    // every delivery and ack made in the turn (a pull batch, a read full of acks).
     void save_state();
-    void write_state();
+    void save_state_soon();
     void arm_push_heartbeat();
     void arm_inactivity();
     void on_flow_control_reply();
@@ -169,7 +169,7 @@ private:
     bool loading_ = false;
     bool kicking_ = false;     // kick() is running: a nested kick() asks it for another round.
     bool kick_again_ = false;
-    bool save_posted_ = false;  // save_state() posted a write_state() not yet run.
+    bool save_posted_ = false;  // save_state_soon() posted a save_state() not yet run.
     bool stopped_ = true;
     std::int64_t last_delivery_ns_ = 0;  // Wall time of the last delivery (delivered.last_active).
     std::int64_t last_ack_ns_ = 0;       // Of the last ack (ack_floor.last_active).

@@ -187,6 +187,8 @@ void FileStore::complete_front_batch() {
     pending_bytes_ -= batch.bytes.size();
     acked_last_seq_ = std::max(acked_last_seq_, batch.last_seq);
     flushing_ = false;
+    // Written: later loads of its records come from the read cache instead of the file.
+    if (blocks_.contains(batch.block)) cache_chunk(batch.block, batch.offset, std::move(batch.bytes));
     flush();
     for (auto& done : batch.done) done(ok());
     if (!flushing_ && batches_.empty() && !drained_waiters_.empty()) {
@@ -458,48 +460,159 @@ void FileStore::on_age_timer() {
 // ---------------------------------------------------------------------------------------------
 // Loads.
 
-void FileStore::load_seq(Seq seq, LoadCallback on_loaded) {
-    if (closed_) return reply<Result<StoredMessage>>(std::move(on_loaded), Errc::closed);
+Result<StoredMessage> FileStore::decode_message(Seq seq, const Location& location,
+                                                std::span<const std::byte> bytes) const {
+    record::Record record;
+    if (record::decode(bytes, record) != record::Decode::ok || record.kind != record::Kind::message ||
+        record.seq != seq || record.length != location.length) {
+        LOG_ERROR(log_, "record at block {} offset {} failed its checksum", location.block,
+                  location.offset);
+        return Errc::corrupt;  // Checksum after read.
+    }
+    return StoredMessage{std::string(record.subject), std::string(record.headers),
+                         std::string(record.payload), record.seq, record.timestamp_ns};
+}
+
+std::optional<Result<StoredMessage>> FileStore::message_now(Seq seq) {
+    if (closed_) return Result<StoredMessage>(Errc::closed);
     const MessageIndex::Entry* entry = seq == 0 ? nullptr : index_.find(seq);
     if (entry == nullptr) {
-        const Errc error = seq > index_.last_seq() ? Errc::end_of_stream : Errc::message_not_found;
-        return reply<Result<StoredMessage>>(std::move(on_loaded), error);
+        return Result<StoredMessage>(seq > index_.last_seq() ? Errc::end_of_stream
+                                                             : Errc::message_not_found);
     }
     const Location location = entry->location;
-    auto decode = [seq, location](std::span<const std::byte> bytes) -> Result<StoredMessage> {
-        record::Record record;
-        if (record::decode(bytes, record) != record::Decode::ok ||
-            record.kind != record::Kind::message || record.seq != seq ||
-            record.length != location.length) {
-            return Errc::corrupt;  // Checksum after read.
-        }
-        return StoredMessage{std::string(record.subject), std::string(record.headers),
-                             std::string(record.payload), record.seq, record.timestamp_ns};
-    };
     // Not yet written (or written but not yet acked): serve from the write queue.
     for (const Batch& batch : batches_) {
         if (batch.block == location.block && location.offset >= batch.offset &&
             location.offset + location.length <= batch.offset + batch.bytes.size()) {
             const auto bytes = std::span<const std::byte>(batch.bytes)
                                    .subspan(location.offset - batch.offset, location.length);
-            return reply<Result<StoredMessage>>(std::move(on_loaded), decode(bytes));
+            return decode_message(seq, location, bytes);
         }
     }
-    auto file = blocks_.at(location.block).file;
-    auto buffer = std::make_shared<std::vector<std::byte>>(location.length);
+    const auto block = blocks_.find(location.block);
+    ASSERT(block != blocks_.end());
+    for (CachedChunk& chunk : read_cache_) {
+        if (chunk.block == location.block && chunk.file == block->second.file &&
+            location.offset >= chunk.offset &&
+            location.offset + location.length <= chunk.offset + chunk.bytes.size()) {
+            chunk.used = ++cache_clock_;
+            stats_.cache_hits += 1;
+            const auto bytes = std::span<const std::byte>(chunk.bytes)
+                                   .subspan(location.offset - chunk.offset, location.length);
+            return decode_message(seq, location, bytes);
+        }
+    }
+    return std::nullopt;
+}
+
+void FileStore::load_seq(Seq seq, LoadCallback on_loaded) {
+    if (auto now = message_now(seq)) {
+        return reply<Result<StoredMessage>>(std::move(on_loaded), std::move(*now));
+    }
+    read_chunk(seq, index_.find(seq)->location, std::move(on_loaded));
+}
+
+std::uint64_t FileStore::written_end(std::uint64_t block) const {
+    for (const Batch& batch : batches_) {
+        if (batch.block == block) return batch.offset;  // Batches are in offset order.
+    }
+    return blocks_.at(block).size;
+}
+
+// A cache miss: read from the record on, up to read_chunk_size_max of written bytes, unless a
+// read in flight already covers the record (then wait for it).
+void FileStore::read_chunk(Seq seq, const Location& location, LoadCallback on_loaded) {
+    std::shared_ptr<io::File> file = blocks_.at(location.block).file;
+    for (ChunkRead& read : chunk_reads_) {
+        if (read.block == location.block && read.file == file && location.offset >= read.offset &&
+            location.offset + location.length <= read.end) {
+            read.waiters.push_back(ChunkWaiter{seq, location, std::move(on_loaded)});
+            return;
+        }
+    }
+    const std::uint64_t written = written_end(location.block);
+    MAYBE(written < location.offset + location.length);  // Only if the index and queue disagree.
+    std::uint64_t length = location.length;
+    if (written > location.offset) {
+        length = std::max<std::uint64_t>(length, std::min(read_chunk_size_max, written - location.offset));
+    }
+    ChunkRead chunk_read{location.block, location.offset, location.offset + length, file, {}};
+    chunk_read.waiters.push_back(ChunkWaiter{seq, location, std::move(on_loaded)});
+    chunk_reads_.push_back(std::move(chunk_read));
+    stats_.chunk_reads += 1;
+    auto buffer = std::make_shared<std::vector<std::byte>>(length);
     file->read_at(location.offset, *buffer,
-                  [this, life = std::weak_ptr<int>(life_), file, buffer, decode, location,
-                   on_loaded = std::move(on_loaded)](Result<std::size_t> read) {
+                  [this, life = std::weak_ptr<int>(life_), block = location.block,
+                   offset = location.offset, file, buffer](Result<std::size_t> read) {
                       if (life.expired()) return;
-                      if (!read) return on_loaded(read.error());
-                      Result<StoredMessage> message =
-                          *read == buffer->size() ? decode(*buffer) : Result<StoredMessage>(Errc::corrupt);
-                      if (!message) {
-                          LOG_ERROR(log_, "record at block {} offset {} failed its checksum",
-                                    location.block, location.offset);
-                      }
-                      on_loaded(std::move(message));
+                      on_chunk_read(block, offset, file, buffer, read);
                   });
+}
+
+void FileStore::on_chunk_read(std::uint64_t block, std::uint64_t offset,
+                              std::shared_ptr<io::File> file,
+                              std::shared_ptr<std::vector<std::byte>> buffer,
+                              Result<std::size_t> read) {
+    const auto it = std::find_if(chunk_reads_.begin(), chunk_reads_.end(), [&](const ChunkRead& r) {
+        return r.block == block && r.offset == offset && r.file == file;
+    });
+    ASSERT(it != chunk_reads_.end());
+    std::vector<ChunkWaiter> waiters = std::move(it->waiters);
+    chunk_reads_.erase(it);
+    ASSERT(!waiters.empty());
+    if (!read) {
+        for (ChunkWaiter& waiter : waiters) waiter.on_loaded(read.error());
+        return;
+    }
+    ASSERT(*read <= buffer->size());
+    buffer->resize(*read);
+    // Every waiter's record was read from the same file as its location names.
+    const std::weak_ptr<int> life = life_;
+    for (ChunkWaiter& waiter : waiters) {
+        if (life.expired()) return;  // A callback destroyed the store.
+        const Location& location = waiter.location;
+        if (location.offset + location.length > offset + buffer->size()) {
+            LOG_ERROR(log_, "block {} ends before the record at offset {}", location.block,
+                      location.offset);
+            waiter.on_loaded(Errc::corrupt);
+            continue;
+        }
+        const auto bytes = std::span<const std::byte>(*buffer).subspan(location.offset - offset,
+                                                                      location.length);
+        waiter.on_loaded(decode_message(waiter.seq, location, bytes));
+    }
+    if (life.expired()) return;
+    // Cache it only if the block still has this file (no compaction swapped it meanwhile).
+    const auto current = blocks_.find(block);
+    if (!closed_ && current != blocks_.end() && current->second.file == file) {
+        cache_chunk(block, offset, std::move(*buffer));
+    }
+}
+
+// Adds bytes at `offset` of the block's current file to the read cache: appended to the chunk
+// that ends there when it stays within read_chunk_size_max, else as a new chunk in place of the
+// least recently used one.
+void FileStore::cache_chunk(std::uint64_t block, std::uint64_t offset, std::vector<std::byte> bytes) {
+    if (bytes.empty() || bytes.size() > read_chunk_size_max) return;
+    const std::shared_ptr<io::File>& file = blocks_.at(block).file;
+    for (CachedChunk& chunk : read_cache_) {
+        if (chunk.block == block && chunk.file == file && chunk.offset + chunk.bytes.size() == offset &&
+            chunk.bytes.size() + bytes.size() <= read_chunk_size_max) {
+            chunk.bytes.insert(chunk.bytes.end(), bytes.begin(), bytes.end());
+            chunk.used = ++cache_clock_;
+            return;
+        }
+    }
+    CachedChunk added{block, offset, file, std::move(bytes), ++cache_clock_};
+    if (read_cache_.size() < read_cache_chunks_max) {
+        read_cache_.push_back(std::move(added));
+        return;
+    }
+    auto oldest = std::min_element(read_cache_.begin(), read_cache_.end(),
+                                   [](const CachedChunk& a, const CachedChunk& b) { return a.used < b.used; });
+    *oldest = std::move(added);
+    ASSERT(read_cache_.size() <= read_cache_chunks_max);
 }
 
 void FileStore::load(Seq seq, LoadCallback on_loaded) { load_seq(seq, std::move(on_loaded)); }
@@ -514,6 +627,13 @@ void FileStore::load_next(std::string_view filter, Seq start, LoadCallback on_lo
     const Seq seq = index_.next_matching(filter, start);
     if (seq == 0) return reply<Result<StoredMessage>>(std::move(on_loaded), Errc::end_of_stream);
     load_seq(seq, std::move(on_loaded));
+}
+
+std::optional<Result<StoredMessage>> FileStore::load_next_now(std::string_view filter, Seq start) {
+    if (closed_) return Result<StoredMessage>(Errc::closed);
+    const Seq seq = index_.next_matching(filter, start);
+    if (seq == 0) return Result<StoredMessage>(Errc::end_of_stream);
+    return message_now(seq);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,6 +41,12 @@ struct FileStoreConfig {
 };
 
 inline constexpr std::uint64_t block_size_min = 4096;
+// Read cache (nats-server keeps a block's messages in memory too): a load that misses reads up
+// to read_chunk_size_max bytes from the record on, so that the next loads (a consumer reading in
+// order) are answered from memory; acknowledged write batches are kept the same way (a consumer
+// following the tail). At most read_cache_chunks_max chunks per store, least recently used out.
+inline constexpr std::uint64_t read_chunk_size_max = 256 * 1024;
+inline constexpr std::size_t read_cache_chunks_max = 8;
 
 // Lifecycle: FileStore::open() recovers the directory and hands over the store; it runs on
 // env.loop; close() flushes, syncs and writes the index; destroying it without close() is a crash
@@ -67,6 +73,7 @@ public:
     void load(Seq seq, LoadCallback on_loaded) override;
     void load_last(std::string_view filter, LoadCallback on_loaded) override;
     void load_next(std::string_view filter, Seq start, LoadCallback on_loaded) override;
+    std::optional<Result<StoredMessage>> load_next_now(std::string_view filter, Seq start) override;
     void remove(Seq seq, StatusCallback on_removed) override;
     void purge(const PurgeRequest& request, CountCallback on_purged) override;
     void compact(Seq seq, CountCallback on_compacted) override;
@@ -88,6 +95,8 @@ public:
         std::uint64_t blocks_compacted = 0;
         std::uint64_t blocks_removed = 0;
         std::uint64_t index_writes = 0;
+        std::uint64_t cache_hits = 0;    // Loads answered from the read cache.
+        std::uint64_t chunk_reads = 0;   // Reads issued for loads (each fills one chunk).
     };
     const Stats& stats() const { return stats_; }
     std::size_t block_count() const { return blocks_.size(); }
@@ -149,8 +158,38 @@ private:
     void arm_age_timer();
     void on_age_timer();
 
-    // Loads.
+    // Loads and the read cache.
+    struct CachedChunk {
+        std::uint64_t block = 0;
+        std::uint64_t offset = 0;
+        std::shared_ptr<io::File> file;  // The block file read (compaction swaps in a new one).
+        std::vector<std::byte> bytes;
+        std::uint64_t used = 0;          // Last use, for least-recently-used eviction.
+    };
+    struct ChunkWaiter {
+        Seq seq = 0;
+        Location location;
+        LoadCallback on_loaded;
+    };
+    struct ChunkRead {  // A chunk being read; loads inside it wait instead of reading again.
+        std::uint64_t block = 0;
+        std::uint64_t offset = 0;
+        std::uint64_t end = 0;
+        std::shared_ptr<io::File> file;
+        std::vector<ChunkWaiter> waiters;
+    };
     void load_seq(Seq seq, LoadCallback on_loaded);
+    // The message if the write queue or the read cache holds it (or the error if it is gone);
+    // nullopt if it must be read from the file.
+    std::optional<Result<StoredMessage>> message_now(Seq seq);
+    Result<StoredMessage> decode_message(Seq seq, const Location& location,
+                                         std::span<const std::byte> bytes) const;
+    void read_chunk(Seq seq, const Location& location, LoadCallback on_loaded);
+    void on_chunk_read(std::uint64_t block, std::uint64_t offset, std::shared_ptr<io::File> file,
+                       std::shared_ptr<std::vector<std::byte>> buffer, Result<std::size_t> read);
+    void cache_chunk(std::uint64_t block, std::uint64_t offset, std::vector<std::byte> bytes);
+    // Bytes of the block up to here are written (no queued or in-flight batch before it).
+    std::uint64_t written_end(std::uint64_t block) const;
     template <class T>
     void reply(std::function<void(T)> callback, T value);
 
@@ -205,6 +244,9 @@ private:
     bool compacting_ = false;
     std::vector<std::function<void()>> quiet_waiters_;
     std::vector<std::byte> scratch_;  // Reused record encoding buffer.
+    std::vector<CachedChunk> read_cache_;  // At most read_cache_chunks_max.
+    std::vector<ChunkRead> chunk_reads_;
+    std::uint64_t cache_clock_ = 0;
     Stats stats_;
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };

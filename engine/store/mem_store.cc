@@ -46,17 +46,18 @@ void MemStore::drop(const std::vector<RemovedMessage>& removed) {
     }
 }
 
-void MemStore::load_seq(Seq seq, LoadCallback on_loaded) {
-    if (closed_) return reply<Result<StoredMessage>>(std::move(on_loaded), Errc::closed);
+Result<StoredMessage> MemStore::message_at(Seq seq) const {
+    if (closed_) return Errc::closed;
     const MessageIndex::Entry* entry = seq == 0 ? nullptr : index_.find(seq);
     if (entry == nullptr) {
-        const Errc error = seq > index_.last_seq() ? Errc::end_of_stream : Errc::message_not_found;
-        return reply<Result<StoredMessage>>(std::move(on_loaded), error);
+        return seq > index_.last_seq() ? Errc::end_of_stream : Errc::message_not_found;
     }
     const Body& body = bodies_.at(seq);
-    reply<Result<StoredMessage>>(
-        std::move(on_loaded),
-        StoredMessage{*entry->subject, body.headers, body.payload, seq, entry->timestamp_ns});
+    return StoredMessage{*entry->subject, body.headers, body.payload, seq, entry->timestamp_ns};
+}
+
+void MemStore::load_seq(Seq seq, LoadCallback on_loaded) {
+    reply<Result<StoredMessage>>(std::move(on_loaded), message_at(seq));
 }
 
 void MemStore::load(Seq seq, LoadCallback on_loaded) { load_seq(seq, std::move(on_loaded)); }
@@ -71,6 +72,13 @@ void MemStore::load_next(std::string_view filter, Seq start, LoadCallback on_loa
     const Seq seq = index_.next_matching(filter, start);
     if (seq == 0) return reply<Result<StoredMessage>>(std::move(on_loaded), Errc::end_of_stream);
     load_seq(seq, std::move(on_loaded));
+}
+
+std::optional<Result<StoredMessage>> MemStore::load_next_now(std::string_view filter, Seq start) {
+    if (closed_) return Result<StoredMessage>(Errc::closed);
+    const Seq seq = index_.next_matching(filter, start);
+    if (seq == 0) return Result<StoredMessage>(Errc::end_of_stream);
+    return message_at(seq);
 }
 
 void MemStore::remove(Seq seq, StatusCallback on_removed) {

@@ -25,6 +25,7 @@ public:
     void load(Seq seq, LoadCallback on_loaded) override;
     void load_last(std::string_view filter, LoadCallback on_loaded) override;
     void load_next(std::string_view filter, Seq start, LoadCallback on_loaded) override;
+    std::optional<Result<StoredMessage>> load_next_now(std::string_view filter, Seq start) override;
     void remove(Seq seq, StatusCallback on_removed) override;
     void purge(const PurgeRequest& request, CountCallback on_purged) override;
     void compact(Seq seq, CountCallback on_compacted) override;
@@ -45,6 +46,7 @@ private:
     };
     void drop(const std::vector<RemovedMessage>& removed);
     void load_seq(Seq seq, LoadCallback on_loaded);
+    Result<StoredMessage> message_at(Seq seq) const;
     void arm_age_timer();
     void on_age_timer();
     template <class T>

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -173,6 +174,11 @@ public:
     // The first message at or after `start` whose subject matches `filter` (empty = all):
     // end_of_stream if there is none.
     virtual void load_next(std::string_view filter, Seq start, LoadCallback on_loaded) = 0;
+    // load_next answered at once, without a callback, when the store holds the message in memory
+    // (MemStore always; FileStore from its write queue or read cache): lets a consumer deliver a
+    // whole pull batch in one loop turn. nullopt: not in memory; call load_next, which also
+    // brings the message's neighbourhood into the cache.
+    virtual std::optional<Result<StoredMessage>> load_next_now(std::string_view filter, Seq start) = 0;
     // Deletes one message (a durable delete marker): message_not_found if it is not there.
     virtual void remove(Seq seq, StatusCallback on_removed) = 0;
     // Completes with the number of messages purged, once the purge is durable.
