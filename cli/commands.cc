@@ -65,6 +65,133 @@ constexpr FlagSpec bench_flags[] = {
     {"no-progress", 0, "", "no progress bar even on a terminal"},
 };
 
+
+#define HERALD_STREAM_CONFIG_FLAGS                                                                  \
+    {"subjects", 0, "SUBJECTS", "subjects the stream stores, comma separated (default: NAME)"},      \
+        {"description", 0, "TEXT", "description"},                                                  \
+        {"storage", 0, "file|memory", "storage backend (default file)"},                            \
+        {"retention", 0, "limits|interest|work", "retention policy (default limits)"},              \
+        {"discard", 0, "old|new", "what to discard at a limit (default old)"},                      \
+        {"max-msgs", 0, "N", "most messages kept, -1 unlimited (default)"},                         \
+        {"max-msgs-per-subject", 0, "N", "most messages kept per subject, -1 unlimited (default)"}, \
+        {"max-bytes", 0, "SIZE", "most bytes kept, e.g. 1GB; -1 unlimited (default)"},              \
+        {"max-age", 0, "DURATION", "oldest message kept, e.g. 1h, 30d, 1y; 0 unlimited (default)"}, \
+        {"max-msg-size", 0, "SIZE", "largest message accepted; -1 unlimited (default)"},            \
+        {"max-consumers", 0, "N", "most consumers, -1 unlimited (default)"},                        \
+        {"dupe-window", 0, "DURATION", "duplicate detection window (server default 2m)"},            \
+        {"replicas", 0, "N", "replicas, 1 to 5 (default 1)"},                                       \
+        {"allow-rollup", 0, "", "allow Nats-Rollup headers"},                                       \
+        {"deny-delete", 0, "", "forbid deleting single messages"},                                  \
+        {"deny-purge", 0, "", "forbid purging"},                                                    \
+        {"allow-direct", 0, "", "allow DIRECT.GET reads"}
+
+constexpr FlagSpec stream_add_flags[] = {
+    HERALD_STREAM_CONFIG_FLAGS,
+    {"defaults", 0, "", "take the defaults for everything not given (else those are required)"},
+    {"config", 0, "FILE", "create from a JSON stream configuration (as stream info --json shows)"},
+    {"json", 0, "", "print the server's JSON instead of the summary"},
+};
+
+constexpr FlagSpec stream_edit_flags[] = {
+    HERALD_STREAM_CONFIG_FLAGS,
+    {"config", 0, "FILE", "replace the configuration with this JSON file"},
+    {"json", 0, "", "print the server's JSON instead of the summary"},
+};
+
+#undef HERALD_STREAM_CONFIG_FLAGS
+
+constexpr FlagSpec stream_ls_flags[] = {
+    {"subject", 0, "SUBJECT", "only streams that store this subject"},
+    {"names", 'n', "", "names only, one a line"},
+    {"json", 0, "", "the names as a JSON array"},
+};
+
+constexpr FlagSpec consumer_ls_flags[] = {
+    {"names", 'n', "", "names only, one a line"},
+    {"json", 0, "", "the names as a JSON array"},
+};
+
+constexpr FlagSpec json_flag[] = {
+    {"json", 0, "", "print the server's JSON"},
+};
+
+constexpr FlagSpec force_flag[] = {
+    {"force", 'f', "", "do it (required: there are no prompts)"},
+};
+
+constexpr FlagSpec stream_purge_flags[] = {
+    {"force", 'f', "", "do it (required: there are no prompts)"},
+    {"subject", 0, "SUBJECT", "only messages on this subject (wildcards allowed)"},
+    {"seq", 0, "SEQ", "only messages below this sequence"},
+    {"keep", 0, "N", "keep the last N messages"},
+    {"json", 0, "", "print the stream's JSON afterwards"},
+};
+
+constexpr FlagSpec stream_get_flags[] = {
+    {"last-for", 0, "SUBJECT", "the last message on SUBJECT instead of a sequence"},
+    {"json", 0, "", "the server's message JSON (headers and data in base64)"},
+};
+
+constexpr FlagSpec consumer_add_flags[] = {
+    {"pull", 0, "", "a pull consumer"},
+    {"target", 0, "SUBJECT", "a push consumer delivering to SUBJECT"},
+    {"deliver-group", 0, "GROUP", "push: deliver to this queue group"},
+    {"description", 0, "TEXT", "description"},
+    {"filter", 0, "SUBJECT", "only messages on this subject ('' for all)"},
+    {"deliver", 0, "POLICY", "all, last, new, last-per-subject, a start sequence, or a duration like 1h"},
+    {"ack", 0, "explicit|all|none", "acknowledgement policy"},
+    {"replay", 0, "instant|original", "replay policy (push)"},
+    {"wait", 0, "DURATION", "acknowledgement wait (server default 30s)"},
+    {"max-deliver", 0, "N", "most deliveries of a message, -1 unlimited"},
+    {"max-pending", 0, "N", "most unacknowledged messages (max_ack_pending)"},
+    {"max-waiting", 0, "N", "pull: most waiting pull requests"},
+    {"heartbeat", 0, "DURATION", "push: idle heartbeat interval"},
+    {"flow-control", 0, "", "push: flow control"},
+    {"inactive-threshold", 0, "DURATION", "delete the consumer after this long without interest"},
+    {"defaults", 0, "", "pull, deliver all, ack explicit and server defaults for the rest"},
+    {"json", 0, "", "print the server's JSON instead of the summary"},
+};
+
+constexpr FlagSpec consumer_next_flags[] = {
+    {"count", 0, "N", "fetch N messages, one at a time (default 1)"},
+    {"ack", 0, "", "acknowledge each message (the default)"},
+    {"no-ack", 0, "", "do not acknowledge"},
+    {"wait", 0, "DURATION", "how long to wait for each message (default --timeout)"},
+    {"raw", 0, "", "print only message bodies"},
+};
+
+constexpr std::string_view stream_add_details =
+    "Creates a stream. There are no prompts: every value natscli would ask for (--subjects,\n"
+    "--storage, --replicas, --retention, --discard, --max-msgs, --max-msgs-per-subject,\n"
+    "--max-bytes, --max-age, --max-msg-size, --dupe-window) must be given, or --defaults takes\n"
+    "the defaults (subjects = NAME, file, limits, old, unlimited). --config FILE sends a JSON\n"
+    "configuration as it is (its name is set to NAME). Prints the stream's information.";
+constexpr std::string_view stream_edit_details =
+    "Changes the given settings of an existing stream (STREAM.UPDATE with the current\n"
+    "configuration and these flags), or replaces it with --config FILE. The server refuses\n"
+    "changes it does not allow (storage, retention ...) and its error is printed (exit 1).";
+constexpr std::string_view stream_backup_details =
+    "Saves the stream's configuration and every message stored now (subject, headers, data,\n"
+    "sequence, time) to DIR: backup.json and messages.jsonl. Done by the client, one\n"
+    "STREAM.MSG.GET per message (Herald has no STREAM.SNAPSHOT); messages stored after the\n"
+    "backup started are left out. Consumers are not saved. DIR must not hold a backup.";
+constexpr std::string_view stream_restore_details =
+    "Recreates a stream saved by 'stream backup' and publishes its messages again. The stream\n"
+    "must not exist. Sequence numbers are kept: the first sequence is set with a purge, and\n"
+    "each deleted sequence between stored messages is recreated as a deletion (an empty\n"
+    "message, then MSG.DELETE). Not kept: the stored times (the server stamps new ones, so\n"
+    "max-age counts from the restore), deleted sequences after the last message, consumers.\n"
+    "Nats-Expected-* headers are dropped; a message whose Nats-Msg-Id is taken for a duplicate\n"
+    "stops the restore with an error. Streams with a mirror or sources are refused.";
+constexpr std::string_view consumer_add_details =
+    "Creates a durable consumer NAME on STREAM. There are no prompts: give --pull or --target,\n"
+    "--deliver, --ack, --filter, --max-deliver, --max-pending (and --replay for push), or\n"
+    "--defaults (pull, deliver all, ack explicit, server defaults for the rest).";
+constexpr std::string_view consumer_next_details =
+    "Fetches messages from a pull consumer, one request per message, and acknowledges each\n"
+    "(the acknowledgement is confirmed by a flush before 'Acknowledged message' is printed).\n"
+    "No message within --wait is a failure (exit 1).";
+
 constexpr std::string_view pub_details =
     "Publishes BODY (or standard input when BODY is omitted) to SUBJECT. The body and header\n"
     "values are templates: {{Count}} is the 1-based message number; also {{TimeStamp}},\n"
@@ -168,6 +295,151 @@ constexpr Command command_table[] = {
      1,
      1,
      run_bench},
+    {"stream add",
+     "NAME",
+     "create a stream",
+     stream_add_details,
+     stream_add_flags,
+     "  herald stream add ORDERS --subjects 'orders.*' --defaults\n"
+     "  herald stream add ORDERS --subjects 'orders.*' --storage memory --retention limits \\\n"
+     "      --discard old --replicas 1 --max-msgs 1000000 --max-msgs-per-subject -1 \\\n"
+     "      --max-bytes 1GB --max-age 7d --max-msg-size 1MB --dupe-window 2m\n"
+     "  herald stream add ORDERS --config orders.json",
+     1,
+     1,
+     run_stream_add},
+    {"stream ls",
+     "",
+     "list the streams",
+     "A table of the streams (name, description, created, messages, size, last message).",
+     stream_ls_flags,
+     "  herald stream ls\n"
+     "  herald stream ls --names\n"
+     "  herald stream ls --subject 'orders.new' --json",
+     0,
+     0,
+     run_stream_ls},
+    {"stream info",
+     "NAME",
+     "show a stream's configuration and state",
+     "The stream's configuration and state as natscli prints them; --json prints the server's reply.",
+     json_flag,
+     "  herald stream info ORDERS\n"
+     "  herald stream info ORDERS --json",
+     1,
+     1,
+     run_stream_info},
+    {"stream edit",
+     "NAME",
+     "change a stream's configuration",
+     stream_edit_details,
+     stream_edit_flags,
+     "  herald stream edit ORDERS --max-msgs 5000 --subjects 'orders.*,returns.*'\n"
+     "  herald stream edit ORDERS --config orders.json",
+     1,
+     1,
+     run_stream_edit},
+    {"stream rm",
+     "NAME",
+     "delete a stream and its messages",
+     "Deletes the stream. Needs --force (there are no prompts).",
+     force_flag,
+     "  herald stream rm ORDERS -f",
+     1,
+     1,
+     run_stream_rm},
+    {"stream purge",
+     "NAME",
+     "remove messages from a stream",
+     "Removes all messages, or those on --subject, below --seq, or all but the last --keep.\n"
+     "Needs --force. Prints how many went and the stream's information.",
+     stream_purge_flags,
+     "  herald stream purge ORDERS -f\n"
+     "  herald stream purge ORDERS -f --subject orders.old --keep 10",
+     1,
+     1,
+     run_stream_purge},
+    {"stream get",
+     "NAME [SEQ]",
+     "show one stored message",
+     "Reads the message at SEQ, or the last one on --last-for SUBJECT (STREAM.MSG.GET).",
+     stream_get_flags,
+     "  herald stream get ORDERS 12\n"
+     "  herald stream get ORDERS --last-for orders.new --json",
+     1,
+     2,
+     run_stream_get},
+    {"stream backup",
+     "NAME DIR",
+     "save a stream's configuration and messages to a directory",
+     stream_backup_details,
+     {},
+     "  herald stream backup ORDERS /backups/orders",
+     2,
+     2,
+     run_stream_backup},
+    {"stream restore",
+     "DIR",
+     "recreate a stream from a backup directory",
+     stream_restore_details,
+     {},
+     "  herald stream restore /backups/orders",
+     1,
+     1,
+     run_stream_restore},
+    {"consumer add",
+     "STREAM NAME",
+     "create a durable consumer",
+     consumer_add_details,
+     consumer_add_flags,
+     "  herald consumer add ORDERS NEW --defaults\n"
+     "  herald consumer add ORDERS NEW --pull --filter orders.new --deliver all --ack explicit \\\n"
+     "      --max-deliver -1 --max-pending 1000 --wait 30s\n"
+     "  herald consumer add ORDERS MONITOR --target monitor.orders --deliver new --ack none \\\n"
+     "      --replay instant --filter '' --max-deliver -1 --max-pending 0",
+     2,
+     2,
+     run_consumer_add},
+    {"consumer ls",
+     "STREAM",
+     "list a stream's consumers",
+     "A table of the stream's consumers; --names or --json for the names only.",
+     consumer_ls_flags,
+     "  herald consumer ls ORDERS\n"
+     "  herald consumer ls ORDERS --names",
+     1,
+     1,
+     run_consumer_ls},
+    {"consumer info",
+     "STREAM NAME",
+     "show a consumer's configuration and state",
+     "The consumer's configuration and state as natscli prints them; --json prints the server's reply.",
+     json_flag,
+     "  herald consumer info ORDERS NEW\n"
+     "  herald consumer info ORDERS NEW --json",
+     2,
+     2,
+     run_consumer_info},
+    {"consumer rm",
+     "STREAM NAME",
+     "delete a consumer",
+     "Deletes the consumer. Needs --force (there are no prompts).",
+     force_flag,
+     "  herald consumer rm ORDERS NEW -f",
+     2,
+     2,
+     run_consumer_rm},
+    {"consumer next",
+     "STREAM NAME",
+     "fetch messages from a pull consumer",
+     consumer_next_details,
+     consumer_next_flags,
+     "  herald consumer next ORDERS NEW\n"
+     "  herald consumer next ORDERS NEW --count 10 --raw\n"
+     "  herald consumer next ORDERS NEW --no-ack --wait 1s",
+     2,
+     2,
+     run_consumer_next},
 };
 
 }  // namespace

@@ -61,5 +61,19 @@ int run_reply(const GlobalOptions& global, const ParsedArgs& args);
 int run_server_ping(const GlobalOptions& global, const ParsedArgs& args);
 int run_server_info(const GlobalOptions& global, const ParsedArgs& args);
 int run_bench(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_add(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_ls(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_info(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_rm(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_purge(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_get(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_edit(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_backup(const GlobalOptions& global, const ParsedArgs& args);
+int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args);
+int run_consumer_add(const GlobalOptions& global, const ParsedArgs& args);
+int run_consumer_ls(const GlobalOptions& global, const ParsedArgs& args);
+int run_consumer_info(const GlobalOptions& global, const ParsedArgs& args);
+int run_consumer_rm(const GlobalOptions& global, const ParsedArgs& args);
+int run_consumer_next(const GlobalOptions& global, const ParsedArgs& args);
 
 }  // namespace herald::cli

@@ -64,6 +64,37 @@ void print_command_help(const Command& command) {
     std::fputs(out.c_str(), stdout);
 }
 
+// Command words that open a group: "stream add", "kv put", ...
+bool is_group(std::string_view word) {
+    for (const Command& command : commands()) {
+        const auto space = command.name.find(' ');
+        if (space != std::string_view::npos && command.name.substr(0, space) == word) return true;
+    }
+    return false;
+}
+
+// "herald stream --help": the group's commands, one line each.
+void print_group_help(std::string_view group) {
+    std::string out = fmt::format("Usage: herald {} <command> [flags] [args]\n\nCommands:\n", group);
+    for (const Command& command : commands()) {
+        if (!command.name.starts_with(std::string(group) + " ")) continue;
+        out += fmt::format(
+            "  {:<40} {}\n", fmt::format("{} {}", command.name, command.synopsis), command.summary);
+    }
+    out += fmt::format("\nRun 'herald {} <command> --help' for a command's flags and examples.\n", group);
+    std::fputs(out.c_str(), stdout);
+}
+
+std::string group_commands(std::string_view group) {
+    std::string out;
+    for (const Command& command : commands()) {
+        if (!command.name.starts_with(std::string(group) + " ")) continue;
+        if (!out.empty()) out += ", ";
+        out += command.name.substr(group.size() + 1);
+    }
+    return out;
+}
+
 const Command* find_command(std::string_view name) {
     for (const Command& command : commands()) {
         if (command.name == name) return &command;
@@ -110,7 +141,7 @@ int run_main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     // Find the command words: the first positionals, skipping global flags and their values.
     std::vector<std::size_t> word_indexes;
-    for (std::size_t i = 0; i < args.size() && word_indexes.size() < 2; ++i) {
+    for (std::size_t i = 0; i < args.size() && word_indexes.size() < 3; ++i) {
         const std::string& arg = args[i];
         if (arg == "--") break;
         if (arg.size() >= 2 && arg[0] == '-') {
@@ -122,7 +153,12 @@ int run_main(int argc, char** argv) {
             continue;
         }
         word_indexes.push_back(i);
-        if (word_indexes.size() == 1 && arg != "server" && arg != "help") break;
+        // "help stream add" has three words, "stream add" two, "pub" one.
+        const bool help = args[word_indexes.front()] == "help";
+        const std::size_t group_position = help ? 2 : 1;
+        if (word_indexes.size() == group_position && !is_group(arg)) break;
+        if (word_indexes.size() == 1 && help) continue;
+        if (word_indexes.size() > group_position) break;
     }
     std::string name;
     for (const std::size_t index : word_indexes)
@@ -134,9 +170,10 @@ int run_main(int argc, char** argv) {
     if (name.starts_with("help")) {
         const std::string topic = name.size() > 5 ? name.substr(5) : "";
         const Command* command = find_command(topic);
-        if (command == nullptr && topic == "server") command = find_command("server ping");
         if (command != nullptr) {
             print_command_help(*command);
+        } else if (is_group(topic)) {
+            print_group_help(topic);
         } else {
             print_main_help();
         }
@@ -150,18 +187,25 @@ int run_main(int argc, char** argv) {
             std::printf("%s\n", std::string(version_text).c_str());
             return exit_ok;
         }
-        if (name.empty() || (name != "server" && globals && globals->has("help"))) {
+        if (name.empty() || (!is_group(name) && globals && globals->has("help"))) {
             print_main_help();
             return name.empty() && !(globals && globals->has("help")) ? exit_usage : exit_ok;
         }
-        if (name == "server" && globals && globals->has("help")) {
-            print_command_help(*find_command("server ping"));
-            std::fputs("\n", stdout);
-            print_command_help(*find_command("server info"));
+        if (is_group(name) && globals && globals->has("help")) {
+            print_group_help(name);
             return exit_ok;
         }
-        if (name == "server") {
-            std::fprintf(stderr, "herald: 'server' needs a subcommand: ping or info\n");
+        if (is_group(name)) {
+            std::fprintf(stderr,
+                         "herald: '%s' needs a subcommand: %s\n",
+                         name.c_str(),
+                         group_commands(name).c_str());
+        } else if (is_group(name.substr(0, name.find(' ')))) {
+            std::fprintf(stderr,
+                         "herald: unknown command '%s' (%s has: %s)\n",
+                         name.c_str(),
+                         name.substr(0, name.find(' ')).c_str(),
+                         group_commands(name.substr(0, name.find(' '))).c_str());
         } else {
             std::fprintf(stderr, "herald: unknown command '%s'\n", name.c_str());
         }
