@@ -92,23 +92,37 @@ Status Stream::subscribe_all() {
         }
         subscriptions_.push_back(*id);
     }
-    if (config_.allow_direct) {
-        // Matches nats-server: direct gets are served by a queue group so that replicas and
-        // mirrors share them.
-        auto on_direct = [this](const protocol::MessageArgs& message, std::string_view payload) {
-            on_direct_get(message, payload);
-        };
-        const std::string direct = "$JS.API.DIRECT.GET." + config_.name;
-        for (const std::string& subject : {direct, direct + ".>"}) {
-            auto id = broker_.subscribe_internal(account_, subject, "_sys_", on_direct);
-            if (!id) {
-                stop();
-                return id.error();
-            }
-            subscriptions_.push_back(*id);
-        }
+    Status direct = ok();
+    if (config_.allow_direct) direct = subscribe_direct(config_.name);
+    if (direct && serving_mirror_direct_)
+        direct = subscribe_direct(config_.mirror["name"].get<std::string>());
+    if (!direct) stop();
+    return direct;
+}
+
+Status Stream::subscribe_direct(const std::string& stream_name) {
+    // Matches nats-server: direct gets are served by a queue group so that replicas and
+    // mirrors share them.
+    auto on_direct = [this](const protocol::MessageArgs& message, std::string_view payload) {
+        on_direct_get(message, payload);
+    };
+    const std::string direct = "$JS.API.DIRECT.GET." + stream_name;
+    for (const std::string& subject : {direct, direct + ".>"}) {
+        auto id = broker_.subscribe_internal(account_, subject, "_sys_", on_direct);
+        if (!id) return id.error();
+        subscriptions_.push_back(*id);
     }
     return ok();
+}
+
+void Stream::serve_mirror_direct() {
+    // Matches nats-server subscribeToMirrorDirect: a mirror whose origin allows direct gets
+    // answers them for the origin too, once it has caught up.
+    if (serving_mirror_direct_ || !config_.mirror_direct || !config_.mirror.is_object()) return;
+    COVER("jetstream: a mirror serves its origin's direct gets");
+    serving_mirror_direct_ = true;
+    const Status subscribed = subscribe_direct(config_.mirror["name"].get<std::string>());
+    MAYBE(subscribed.has_value());
 }
 
 void Stream::rebuild_dedup(std::function<void()> on_done) {
@@ -508,7 +522,11 @@ void Stream::forget_expired_ids() {
 void Stream::on_direct_get(const protocol::MessageArgs& message, std::string_view payload) {
     if (message.reply.empty()) return;
     const std::string_view body = payload.substr(message.headers ? message.header_size : 0);
-    const std::string prefix = "$JS.API.DIRECT.GET." + config_.name;
+    // "$JS.API.DIRECT.GET.<stream>[.<subject>]": the stream is this one or, for a mirror, its
+    // origin.
+    constexpr std::string_view direct_prefix = "$JS.API.DIRECT.GET.";
+    const std::size_t name_end = message.subject.find('.', direct_prefix.size());
+    const std::string_view prefix = message.subject.substr(0, name_end);
     const std::string reply_subject(message.reply);
     if (message.subject.size() > prefix.size()) {
         // $JS.API.DIRECT.GET.<stream>.<subject>: the last message on that subject.

@@ -89,6 +89,8 @@ public:
     // one (`seq` 0) passes the Nats-Msg-Id window and the size limits. `retry` means a long gap
     // is being skipped: call again with the same message on a later turn.
     enum class FedResult : std::uint8_t { stored, duplicate, refused, retry };
+    // A mirror with mirror_direct that caught up starts answering its origin's direct gets.
+    void serve_mirror_direct();
     FedResult store_fed(std::string_view subject,
                         std::string_view headers,
                         std::string_view body,
@@ -137,6 +139,7 @@ private:
                     std::string next_for,
                     std::string reply_subject);
     Status subscribe_all();
+    Status subscribe_direct(const std::string& stream_name);
     void configure();  // Derived state of config_: PubAck prefix, republish transform.
     void republish(std::string_view destination,
                    std::string_view subject,
@@ -163,6 +166,7 @@ private:
     std::function<void()> destroyed_hook_;
     std::function<void()> appended_hook_;
     store::Seq acked_seq_ = 0;
+    bool serving_mirror_direct_ = false;
     std::vector<std::uint64_t> subscriptions_;
     std::map<std::string, DedupEntry, std::less<>> dedup_;  // By Nats-Msg-Id.
     std::deque<std::string> dedup_order_;                   // Ids, oldest first.

@@ -538,6 +538,7 @@ void StreamFeeds::on_loaded(const Key& key,
         feed->lag = 0;
         feed->last_active_ns = now_ns;
         feed->error.reset();
+        if (feed->mirror) feed->target->serve_mirror_direct();
         if (feed->wake_pending) pump(key);
         return;
     }
@@ -589,6 +590,7 @@ void StreamFeeds::on_loaded(const Key& key,
     feed->lag = origin_state.last_seq > loaded->seq
                     ? std::min(origin_state.last_seq - loaded->seq, origin_state.messages)
                     : 0;
+    if (feed->mirror && feed->lag < mirror_direct_lag_max) feed->target->serve_mirror_direct();
     pump(key);
 }
 

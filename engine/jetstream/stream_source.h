@@ -33,6 +33,8 @@ inline constexpr Duration source_health_check_interval = Duration::seconds(1);
 inline constexpr std::uint64_t source_scan_max = 1'000'000;
 // Loads of the origin's store a search by opt_start_time may make (a binary search).
 inline constexpr std::uint32_t time_seek_steps_max = 128;
+// nats-server dgetCaughtUpThresh: a mirror this close to its origin serves its direct gets.
+inline constexpr std::uint64_t mirror_direct_lag_max = 10;
 
 // nats-server StreamSource, as json.Unmarshal reads it.
 struct StreamSource {

@@ -140,6 +140,33 @@ TEST_CASE("jetstream mirror: keeps the origin's sequences and times, follows it 
     CHECK(listed);
 }
 
+TEST_CASE("jetstream mirror: with mirror_direct a caught-up mirror answers its origin's direct gets",
+          "[jetstream][mirror][sim]") {
+    // Goal: nats-server subscribeToMirrorDirect. Method: an origin with allow_direct, its mirror;
+    // delete the origin so that only the mirror can answer $JS.API.DIRECT.GET.<origin>.
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"allow_direct", true}});
+    f.create_stream(json{{"name", "PLAIN"}, {"subjects", {"plain"}}});
+    f.publish("orders.a", "one");
+    f.publish("orders.b", "two");
+    CHECK(f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}})["config"]["mirror_direct"] == true);
+    CHECK(f.create_stream(json{{"name", "N"}, {"mirror", {{"name", "PLAIN"}}}})["config"]["mirror_direct"] == false);
+    REQUIRE(wait_messages(f, "M", 2));
+    CHECK(f.request("$JS.API.STREAM.DELETE.ORDERS")["success"] == true);
+
+    const auto by_seq = f.publish_raw("$JS.API.DIRECT.GET.ORDERS", R"({"seq":1})");
+    CHECK(by_seq.payload == "one");
+    CHECK(by_seq.headers.find("Nats-Stream: M\r\n") != std::string::npos);
+    CHECK(by_seq.headers.find("Nats-Sequence: 1\r\n") != std::string::npos);
+    const auto by_subject = f.publish_raw("$JS.API.DIRECT.GET.ORDERS.orders.b", "");
+    CHECK(by_subject.payload == "two");
+    CHECK(by_subject.headers.find("Nats-Subject: orders.b\r\n") != std::string::npos);
+    // A mirror without mirror_direct does not answer for its origin (nor does anyone else).
+    bool replied = true;
+    f.publish_raw("$JS.API.DIRECT.GET.PLAIN", R"({"seq":1})", "", &replied);
+    CHECK_FALSE(replied);
+}
+
 TEST_CASE("jetstream mirror: opt_start_seq, opt_start_time and filter_subject choose what is copied",
           "[jetstream][mirror][sim]") {
     JetStreamFixture f;
