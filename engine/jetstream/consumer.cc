@@ -226,6 +226,12 @@ void Consumer::stop(bool deleted) {
     }
 }
 
+void Consumer::flush(std::function<void()> on_flushed) {
+    ASSERT(stopped_);
+    state_store_->save(state_store_->state(),
+                       [on_flushed = std::move(on_flushed)](Status) { on_flushed(); });
+}
+
 void Consumer::update(ConsumerConfig config) {
     const bool filter_changed = config.filter_subject != config_.filter_subject;
     config_ = std::move(config);
@@ -1023,7 +1029,11 @@ void Consumer::nak(store::Seq seq, store::Seq consumer_seq, std::string_view arg
         if (delay) {
             COVER("jetstream: a nak with a delay");
             std::erase(redeliver_, seq);
+            // Matches nats-server processNak: the stored delivery time is moved so that ack_wait
+            // from it ends after the delay, and saved, so the delay survives a restart.
+            it->second.delivered_ns = env_.clock.realtime_ns() - config_.ack_wait_ns + *delay;
             start_ack_timer(seq, it->second, *delay);
+            save_state();
             return;
         }
     }
@@ -1041,6 +1051,7 @@ void Consumer::progress(store::Seq seq) {
     if (it == pending_.end()) return;
     it->second.delivered_ns = env_.clock.realtime_ns();
     start_ack_timer(seq, it->second, config_.ack_wait_ns);
+    save_state();  // Matches nats-server progressUpdate: the new time survives a restart.
 }
 
 void Consumer::term(store::Seq seq, store::Seq consumer_seq) {

@@ -69,6 +69,9 @@ public:
     // selectStartingSeqNo).
     Status start(bool recovered = false);
     void stop(bool deleted);
+    // After stop(): `on_flushed` runs once the newest saved state is written, so a clean
+    // shutdown keeps the last acks and deliveries (keep the consumer alive until then).
+    void flush(std::function<void()> on_flushed);
     void update(ConsumerConfig config);
 
     const std::string& name() const { return name_; }
@@ -199,7 +202,8 @@ public:
     void on_api(std::string_view account,
                 const protocol::MessageArgs& message,
                 std::string_view body);
-    void shutdown();
+    // Stops every consumer; `on_done` once their state stores have written what they saved.
+    void shutdown(std::function<void()> on_done = {});
     // Durable consumers of file streams keep their config and state under
     // <store_dir>/<account>/streams/<stream>/obs/<name>/ (meta.inf, o.dat), as nats-server.
     void set_store_dir(std::string store_dir) { store_dir_ = std::move(store_dir); }

@@ -107,13 +107,29 @@ Consumers::~Consumers() {
     shutdown();
 }
 
-void Consumers::shutdown() {
+void Consumers::shutdown(std::function<void()> on_done) {
+    auto pending = std::make_shared<std::size_t>(1);
+    auto finish = std::make_shared<std::function<void()>>(std::move(on_done));
+    auto one_done = [pending, finish] {
+        if (--*pending == 0 && *finish) (*finish)();
+    };
+    io::Env& env = env_;
     for (auto& [key, entry] : streams_) {
-        for (auto& [name, consumer] : entry->consumers)
+        for (auto& [name, consumer] : entry->consumers) {
             consumer->stop(false);
+            // The consumer and its state store live until the save is written (a store
+            // destroyed with a write queued dropped the last acks of a clean shutdown).
+            std::shared_ptr<Consumer> held(std::move(consumer));
+            *pending += 1;
+            held->flush([&env, held, one_done] {
+                env.loop.post([held] {});  // Destroyed after the store's callback returns.
+                one_done();
+            });
+        }
         entry->consumers.clear();
     }
     streams_.clear();
+    one_done();
 }
 
 Consumer* Consumers::find(std::string_view account,

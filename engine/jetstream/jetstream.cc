@@ -373,19 +373,20 @@ void JetStream::run_next_operation() {
 void JetStream::shutdown(std::function<void()> on_done) {
     shutting_down_ = true;
     ready_ = false;
+    auto pending = std::make_shared<std::size_t>(1);
+    auto finish = std::make_shared<std::function<void()>>(std::move(on_done));
+    auto one_done = [pending, finish] {
+        if (--*pending == 0 && *finish) (*finish)();
+    };
     feeds_->shutdown();
-    consumers_->shutdown();
+    *pending += 1;
+    consumers_->shutdown(one_done);  // Their last state written before the node stops.
     for (const auto& account : accounts_) {
         if (account->api_subscription != 0) broker_.unsubscribe_internal(account->api_subscription);
         account->api_subscription = 0;
     }
     for (const std::uint64_t id : disabled_subscriptions_) broker_.unsubscribe_internal(id);
     disabled_subscriptions_.clear();
-    auto pending = std::make_shared<std::size_t>(1);
-    auto finish = std::make_shared<std::function<void()>>(std::move(on_done));
-    auto one_done = [pending, finish] {
-        if (--*pending == 0 && *finish) (*finish)();
-    };
     for (const auto& account : accounts_) {
         for (auto& [name, stream] : account->streams) {
             *pending += 1;

@@ -738,3 +738,39 @@ TEST_CASE("jetstream consumer: a durable restarted before its first delivery kee
     REQUIRE(got.size() == 1);
     CHECK(got[0].payload == "m3");
 }
+
+// Found by the consumer property test: a nak delay and a +WPI lived only in the timer, so after a
+// restart the message came back ack_wait after its delivery, too early. nats-server moves the
+// stored delivery time (processNak, progressUpdate) and the restart keeps the wait.
+TEST_CASE("jetstream consumer: a nak delay and +WPI survive a restart",
+          "[jetstream][consumer][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 2);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"ack_wait", 2000000000}}).dump());
+    const auto got = pull(f, "D1", R"({"batch":2})", "_INBOX.t.w1", 2);
+    REQUIRE(got.size() == 2);
+    f.world.run_for(Duration::milliseconds(1500));
+    send(f, got[0].reply, "", "-NAK {\"delay\":6000000000}");  // m1: due at 7.5 s.
+    send(f, got[1].reply, "", "+WPI");                         // m2: due at 3.5 s.
+    f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
+    f.restart_server();
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.w2",
+         R"({"batch":2,"expires":30000000000})");
+    f.world.run_for(Duration::milliseconds(1500));  // 3 s after the deliveries: nothing yet.
+    CHECK(to(f, "_INBOX.t.w2").empty());
+    f.world.run_for(Duration::milliseconds(1000));  // 4 s: m2 (+WPI at 1.5 s + 2 s).
+    auto again = to(f, "_INBOX.t.w2");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].payload == "m2");
+    send(f, again[0].reply, "", "+ACK");
+    f.world.run_for(Duration::milliseconds(3000));  // 7 s: m1 still waits for its delay.
+    CHECK(to(f, "_INBOX.t.w2").size() == 1);
+    f.world.run_for(Duration::milliseconds(1000));  // 8 s: m1.
+    again = to(f, "_INBOX.t.w2");
+    REQUIRE(again.size() == 2);
+    CHECK(again[1].payload == "m1");
+}
