@@ -3,6 +3,7 @@
 // message get/delete, pull fetch with its status messages, acks, push and ordered push
 // subscriptions. Every wait is bounded in simulation steps; no real time.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -637,4 +638,77 @@ TEST_CASE("jetstream client: an ordered subscription answers flow control and ge
     // heartbeat (5s) each window.
     CHECK(f.world.now().since(start) < Duration::seconds(5));
     CHECK(sub->resets() == 0);
+}
+
+TEST_CASE("jetstream client: with a domain the API prefix is $JS.<domain>.API and PubAcks name it", "[client][jetstream][sim]") {
+    herald::client::JetStreamOptions options;
+    options.domain = "hub";
+    ClientJsFixture f(1, options, "hub");
+    CHECK(f.js->api_prefix() == "$JS.hub.API.");
+    auto account = f.await<herald::client::AccountInfo>([&](auto cb) { f.js->account_info(std::move(cb)); });
+    REQUIRE(account);
+    CHECK(account->domain == "hub");
+    f.add_stream(orders());
+    PubAck ack = f.publish("orders.a", "x");
+    CHECK(ack.domain == "hub");
+    PullSubscription sub = pull(f, "D");
+    auto got = fetch(f, sub, FetchOptions{1, Duration::seconds(1), false, 0});
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].data() == "x");
+    // A JetStream context without the domain on the same server still works ($JS.API).
+    herald::client::JetStream plain(f.client_node->env(), *f.connection);
+    auto names = f.await<std::vector<std::string>>([&](auto cb) { plain.stream_names("", std::move(cb)); });
+    REQUIRE(names);
+    CHECK(*names == std::vector<std::string>{"ORDERS"});
+    // A domain nobody serves: no responders means JetStream is not enabled there.
+    herald::client::JetStreamOptions elsewhere;
+    elsewhere.domain = "leaf";
+    herald::client::JetStream other(f.client_node->env(), *f.connection, elsewhere);
+    auto none = f.await<herald::client::AccountInfo>([&](auto cb) { other.account_info(std::move(cb)); });
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == JsErrc::not_enabled);
+}
+
+TEST_CASE("jetstream client: a push subscription with a queue group spreads the messages", "[client][jetstream][sim]") {
+    ClientJsFixture f;
+    f.add_stream(orders());
+    ConsumerConfig config;
+    config.durable_name = "GROUPED";
+    config.deliver_subject = "deliver.grouped";
+    config.deliver_group = "workers";
+    REQUIRE(f.await<ConsumerInfo>([&](auto cb) { f.js->add_consumer("ORDERS", config, std::move(cb)); }));
+    std::vector<std::string> a;
+    std::vector<std::string> b;
+    SubscribeOptions options;
+    options.stream = "ORDERS";
+    options.consumer = "GROUPED";
+    auto first = f.await<PushSubscription>([&](auto cb) {
+        f.js->subscribe(options, [&](JsMsg& m) { a.push_back(m.data()); }, std::move(cb));
+    });
+    REQUIRE(first);
+    auto second = f.await<PushSubscription>([&](auto cb) {
+        f.js->subscribe(options, [&](JsMsg& m) { b.push_back(m.data()); }, std::move(cb));
+    });
+    REQUIRE(second);
+    for (int i = 0; i < 20; ++i) f.publish("orders.a", std::to_string(i));
+    REQUIRE(f.wait([&] { return a.size() + b.size() == 20; }));
+    CHECK_FALSE(a.empty());
+    CHECK_FALSE(b.empty());
+    std::vector<std::string> all = a;
+    all.insert(all.end(), b.begin(), b.end());
+    std::sort(all.begin(), all.end());
+    CHECK(std::unique(all.begin(), all.end()) == all.end());
+}
+
+TEST_CASE("jetstream client: fetch with max_bytes stops at the byte budget", "[client][jetstream][sim]") {
+    ClientJsFixture f;
+    f.add_stream(orders());
+    for (int i = 0; i < 5; ++i) f.publish("orders.a", std::string(100, static_cast<char>('a' + i)));
+    PullSubscription sub = pull(f, "B");
+    auto some = fetch(f, sub, FetchOptions{5, Duration::seconds(1), false, 350});
+    CHECK(!some.empty());
+    CHECK(some.size() < 5);
+    for (auto& m : some) REQUIRE(m.ack());
+    auto rest = fetch(f, sub, FetchOptions{5, Duration::seconds(1), false, 0});
+    CHECK(some.size() + rest.size() == 5);
 }

@@ -21,7 +21,9 @@ namespace herald::testing {
 constexpr std::uint64_t client_js_steps_max = 2'000'000;
 
 struct ClientJsFixture {
-    explicit ClientJsFixture(std::uint64_t seed = 1, client::JetStreamOptions js_options = {}) : world(seed) {
+    explicit ClientJsFixture(std::uint64_t seed = 1, client::JetStreamOptions js_options = {},
+                             std::string domain = {})
+        : world(seed) {
         server_node = &world.add_node();
         client_node = &world.add_node();
         config::Options options;
@@ -29,6 +31,7 @@ struct ClientJsFixture {
         options.port = 4222;
         options.jetstream = true;
         options.store_dir = "/data";
+        options.jetstream_domain = std::move(domain);
         server = std::make_unique<server::Server>(server_node->env(), options, base::Logger());
         REQUIRE(server->start());
         REQUIRE(wait([&] { return server->jetstream_ready(); }));
