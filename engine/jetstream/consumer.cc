@@ -158,10 +158,17 @@ Status Consumer::start(bool recovered) {
         for (const auto& [seq, pending] : saved.pending) {
             Pending& entry = pending_[seq];
             entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
+            // With backoff, the wait of the delivery it is in (nats-server checkPending:
+            // BackOff[redeliveries so far], the last entry repeating).
+            std::int64_t wait = config_.ack_wait_ns;
+            if (!config_.backoff_ns.empty()) {
+                const auto counted = redelivered_.find(seq);
+                const std::uint64_t redeliveries = counted == redelivered_.end() ? 0 : counted->second;
+                wait = config_.backoff_ns[std::min<std::size_t>(
+                    static_cast<std::size_t>(redeliveries), config_.backoff_ns.size() - 1)];
+            }
             start_ack_timer(
-                seq,
-                entry,
-                std::max<std::int64_t>(0, pending.timestamp_ns + config_.ack_wait_ns - now));
+                seq, entry, std::max<std::int64_t>(0, pending.timestamp_ns + wait - now));
         }
     } else {
         select_start();

@@ -774,3 +774,32 @@ TEST_CASE("jetstream consumer: a nak delay and +WPI survive a restart",
     REQUIRE(again.size() == 2);
     CHECK(again[1].payload == "m1");
 }
+
+// Found by the consumer property test: after a restart every pending message waited ack_wait
+// (backoff[0]) again, so a message in its second delivery came back before its backoff[1].
+TEST_CASE("jetstream consumer: backoff keeps its step across a restart",
+          "[jetstream][consumer][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 1);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"backoff", {1000000000, 4000000000}}, {"max_deliver", 3}}).dump());
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.b1",
+         R"({"batch":2,"expires":1500000000})");
+    f.world.run_for(Duration::milliseconds(1200));  // Delivered at 0 s and again at 1 s.
+    REQUIRE(to(f, "_INBOX.t.b1").size() == 2);
+    CHECK(ack_token(to(f, "_INBOX.t.b1")[1].reply, 2) == "2");
+    f.restart_server();
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.b2",
+         R"({"batch":1,"expires":30000000000})");
+    f.world.run_for(Duration::milliseconds(3000));  // 4.2 s: backoff[1] from 1 s is not over.
+    CHECK(to(f, "_INBOX.t.b2").empty());
+    f.world.run_for(Duration::milliseconds(1000));  // 5.2 s.
+    const auto got = to(f, "_INBOX.t.b2");
+    REQUIRE(got.size() == 1);
+    CHECK(ack_token(got[0].reply, 2) == "3");
+}
