@@ -1,7 +1,7 @@
 // herald-sim: the deterministic simulator as a command.
 //
 //   herald-sim run SCENARIO --seed N [--swarm] [--log FILE]
-//   herald-sim swarm SCENARIO --seeds A..B [--report FILE]
+//   herald-sim swarm SCENARIO --seeds A..B [--report FILE] [--json FILE [--shrink N] [--runs N]]
 //   herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]
 //   herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]
 //   herald-sim check SCENARIO --seeds A..B [--canary]
@@ -17,7 +17,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -45,7 +47,7 @@ constexpr std::uint64_t shrink_runs_default = 200;
 const char* const usage_text =
     "usage:\n"
     "  herald-sim run SCENARIO --seed N [--swarm] [--log FILE]\n"
-    "  herald-sim swarm SCENARIO --seeds A..B [--report FILE]\n"
+    "  herald-sim swarm SCENARIO --seeds A..B [--report FILE] [--json FILE [--shrink N] [--runs N]]\n"
     "  herald-sim replay SCENARIO --seed N [--swarm] [--trace HASH] [--log FILE]\n"
     "  herald-sim shrink SCENARIO --seed N [--swarm] [--out FILE] [--runs N]\n"
     "  herald-sim check SCENARIO --seeds A..B [--canary]\n"
@@ -62,6 +64,8 @@ struct Args {
     std::string log_path;
     std::string out_path;
     std::string report_path;
+    std::string json_path;
+    std::uint64_t shrink_failures = 0;  // swarm --json: failures to shrink (first ones).
     std::optional<std::uint64_t> trace;
     std::uint64_t runs = shrink_runs_default;
     std::uint64_t clients = 50;
@@ -130,6 +134,10 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
             args.out_path = value();
         } else if (flag == "--report") {
             args.report_path = value();
+        } else if (flag == "--json") {
+            args.json_path = value();
+        } else if (flag == "--shrink") {
+            number(args.shrink_failures);
         } else if (flag == "--trace") {
             std::string text = value();
             if (text.starts_with("0x")) text = text.substr(2);
@@ -225,8 +233,54 @@ int command_replay(const Args& args, const Scenario& scenario) {
     return same && expected ? exit_pass : exit_fail;
 }
 
+// The swarm as JSON ("herald-sim-swarm/1", reports/README.md) for reports/chaos_report.py: per
+// seed the verdict, trace, simulated time, faults by type, each checker's verdict, COVER hits,
+// every violation and the replay command; the first `shrink_failures` failures are shrunk (each
+// bounded by --runs) and written next to the JSON file.
+nlohmann::json swarm_run_json(const Args& args, const Scenario& scenario, const RunResult& result) {
+    using herald::chaos::checker_type_name;
+    nlohmann::json run = {{"seed", result.seed},
+                          {"passed", result.passed},
+                          {"swarm", true},
+                          {"trace", fmt::format("{:016x}", result.trace_hash)},
+                          {"simulated_s", static_cast<double>(result.end.ns) / 1e9}};
+    nlohmann::json faults = nlohmann::json::object();
+    for (std::size_t i = 0; i < herald::chaos::fault_type_count; ++i) {
+        if (result.faults[i] > 0) {
+            faults[std::string(herald::chaos::fault_type_name(static_cast<herald::chaos::FaultType>(i)))] = result.faults[i];
+        }
+    }
+    run["faults"] = faults;
+    nlohmann::json checks = nlohmann::json::object();
+    for (const auto checker : scenario.checkers) checks[std::string(checker_type_name(checker))] = "pass";
+    nlohmann::json violations = nlohmann::json::array();
+    for (const auto& v : result.violations) {
+        checks[std::string(checker_type_name(v.checker))] = "fail";
+        violations.push_back({{"checker", checker_type_name(v.checker)}, {"message", v.message},
+                              {"at_s", static_cast<double>(v.at.ns) / 1e9}});
+    }
+    run["checks"] = checks;
+    run["cover"] = result.cover;
+    run["violations"] = violations;
+    if (!result.passed) run["replay"] = fmt::format("herald-sim run {} --seed {} --swarm", args.scenario_path, result.seed);
+    return run;
+}
+
+void shrink_into(const Args& args, const Scenario& scenario, nlohmann::json& run) {
+    const std::uint64_t seed = run["seed"].get<std::uint64_t>();
+    set_context(args.scenario_path, seed);
+    const auto shrunk = herald::chaos::shrink(scenario, {seed, true, false}, args.runs, [](const std::string&) {});
+    if (!shrunk.reproduced) return;
+    const std::filesystem::path directory = std::filesystem::path(args.json_path).parent_path();
+    const std::string name = fmt::format("{}-seed{}-shrunk.json", scenario.name, seed);
+    const std::string text = herald::chaos::scenario_to_json(shrunk.smallest);
+    if (!write_file((directory / name).string(), text)) std::cerr << "herald-sim: cannot write " << name << "\n";
+    run["shrunk"] = {{"path", name}, {"runs", shrunk.runs}, {"scenario", nlohmann::json::parse(text, nullptr, false)}};
+}
+
 int command_swarm(const Args& args, const Scenario& scenario) {
     std::uint64_t failures = 0;
+    nlohmann::json runs = nlohmann::json::array();
     std::string summary = fmt::format("# herald-sim swarm {} seeds {}..{} commit {}\n", args.scenario_path,
                                       args.seed_first, args.seed_last, HERALD_COMMIT);
     const auto start = std::chrono::steady_clock::now();
@@ -235,6 +289,7 @@ int command_swarm(const Args& args, const Scenario& scenario) {
         set_context(args.scenario_path, seed);
         const RunResult result = herald::chaos::run(scenario, {seed, true, false});
         simulated += static_cast<double>(result.end.ns) / 1e9;
+        if (!args.json_path.empty()) runs.push_back(swarm_run_json(args, scenario, result));
         std::string fired;
         for (std::size_t i = 0; i < herald::chaos::fault_type_count; ++i) {
             if (result.faults[i] > 0) {
@@ -261,6 +316,26 @@ int command_swarm(const Args& args, const Scenario& scenario) {
     summary += tail;
     if (!args.report_path.empty() && !write_file(args.report_path, summary)) {
         std::cerr << "herald-sim: cannot write " << args.report_path << "\n";
+    }
+    if (!args.json_path.empty()) {
+        std::uint64_t shrunk = 0;
+        for (auto& run : runs) {
+            if (run["passed"].get<bool>() || shrunk >= args.shrink_failures) continue;
+            shrink_into(args, scenario, run);
+            ++shrunk;
+        }
+        nlohmann::json checkers = nlohmann::json::array();
+        for (const auto checker : scenario.checkers) checkers.push_back(herald::chaos::checker_type_name(checker));
+        const nlohmann::json out = {{"schema", "herald-sim-swarm/1"},
+                                    {"scenario", args.scenario_path},
+                                    {"scenario_name", scenario.name},
+                                    {"commit", HERALD_COMMIT},
+                                    {"seeds", {{"first", args.seed_first}, {"last", args.seed_last}}},
+                                    {"wall_s", wall},
+                                    {"simulated_s", simulated},
+                                    {"checkers", checkers},
+                                    {"runs", runs}};
+        if (!write_file(args.json_path, out.dump(1) + "\n")) std::cerr << "herald-sim: cannot write " << args.json_path << "\n";
     }
     return failures == 0 ? exit_pass : exit_fail;
 }
