@@ -63,6 +63,15 @@ constexpr FlagSpec bench_flags[] = {
     {"warmup", 0, "N", "untimed requests per requester first, with --request (default 100)"},
     {"json", 0, "", "print one JSON object for reports (no progress bar)"},
     {"no-progress", 0, "", "no progress bar even on a terminal"},
+    {"js", 0, "", "JetStream: publish into a stream (PubAcks), --sub pullers consume it"},
+    {"syncpub", 0, "", "--js: wait for each PubAck before the next publish"},
+    {"pubbatch", 0, "N", "--js: async PubAcks outstanding per publisher (default 100)"},
+    {"pull", 0, "", "--js: pull consumers (the only kind; accepted as in nats bench)"},
+    {"pullbatch", 0, "N", "--js: messages per pull request (default 100)"},
+    {"stream", 0, "NAME", "--js: the stream (default benchstream; created on SUBJECT)"},
+    {"storage", 0, "file|memory", "--js: the stream's storage (default file)"},
+    {"replicas", 0, "N", "--js: the stream's replicas (default 1)"},
+    {"purge", 0, "", "--js: purge the stream first if it holds messages"},
 };
 
 
@@ -218,7 +227,14 @@ constexpr std::string_view bench_details =
     "rate counts every message received by every subscriber up to the last one. MB is 10^6 B.\n"
     "Latency (--request): --sub responders in a queue group answer --pub requesters making\n"
     "sequential requests of --size bytes; prints percentiles of the round trip.\n"
-    "A progress bar is shown when standard output is a terminal; otherwise a plain summary.";
+    "A progress bar is shown when standard output is a terminal; otherwise a plain summary.\n"
+    "JetStream (--js): creates the stream --stream on SUBJECT (an existing one must be empty,\n"
+    "or --purge), then --pub publishers publish --msgs messages in total, async with --pubbatch\n"
+    "PubAcks outstanding (or --syncpub: one at a time), while --sub pullers share one durable\n"
+    "pull consumer (ack explicit), fetching --pullbatch at a time and acking each message. The\n"
+    "publish rate counts to the last PubAck; the pull rate to the last message pulled. Every\n"
+    "PubAck is checked, and after the run the stream must hold --msgs messages and the\n"
+    "consumer's ack floor must be the last one. No progress bar with --js.";
 
 constexpr Command command_table[] = {
     {"pub",
@@ -291,7 +307,9 @@ constexpr Command command_table[] = {
      bench_flags,
      "  herald bench test --pub 1 --msgs 1000000 --size 16\n"
      "  herald bench test --pub 2 --sub 2 --msgs 1000000 --size 128\n"
-     "  herald bench test --request --msgs 10000 --size 16 --json",
+     "  herald bench test --request --msgs 10000 --size 16 --json\n"
+     "  herald bench js.test --js --pub 1 --sub 1 --pull --msgs 100000 --size 128 --storage memory\n"
+     "  herald bench js.test --js --syncpub --msgs 10000 --stream SYNCBENCH --purge --json",
      1,
      1,
      run_bench},

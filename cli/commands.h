@@ -61,6 +61,7 @@ int run_reply(const GlobalOptions& global, const ParsedArgs& args);
 int run_server_ping(const GlobalOptions& global, const ParsedArgs& args);
 int run_server_info(const GlobalOptions& global, const ParsedArgs& args);
 int run_bench(const GlobalOptions& global, const ParsedArgs& args);
+int run_js_bench(const GlobalOptions& global, const ParsedArgs& args);
 int run_stream_add(const GlobalOptions& global, const ParsedArgs& args);
 int run_stream_ls(const GlobalOptions& global, const ParsedArgs& args);
 int run_stream_info(const GlobalOptions& global, const ParsedArgs& args);
