@@ -200,6 +200,17 @@ void JetStream::on_api(Account& account,
     };
     if (is({"INFO"}, 1)) return account_info(account, reply);
     if (tokens.empty()) return;
+    // Matches nats-server jsStreamLeaderStepDownRequest, jsConsumerLeaderStepDownRequest and
+    // jsStreamRemovePeerRequest: without clustering they fail before looking at the names.
+    if (is({"STREAM", "LEADER", "STEPDOWN"}, 4))
+        return respond_error(account, reply, "stream_leader_stepdown_response",
+                             api_failure(ApiError::cluster_required));
+    if (is({"CONSUMER", "LEADER", "STEPDOWN"}, 5))
+        return respond_error(account, reply, "consumer_leader_stepdown_response",
+                             api_failure(ApiError::cluster_required));
+    if (is({"STREAM", "PEER", "REMOVE"}, 4))
+        return respond_error(account, reply, "stream_remove_peer_response",
+                             api_failure(ApiError::cluster_required));
     if (tokens[0] == "CONSUMER") {
         if (!consumer_api_) return;
         // In order with the stream operations before it (a create after a delete must see the

@@ -335,3 +335,30 @@ TEST_CASE("jetstream api: with a domain, $JS.<domain>.API maps to $JS.API and Pu
     // Other subjects under the domain prefix are not mapped.
     CHECK(f.publish_raw("$JS.hub.API.OTHER", "").headers == "NATS/1.0 503\r\n\r\n");
 }
+
+TEST_CASE("jetstream api: leader stepdown and peer remove answer 10010 without clustering",
+          "[jetstream][api][sim]") {
+    // Goal: nats CLI's `stream cluster step-down` / `consumer cluster step-down` / `stream cluster
+    // peer-remove` get nats-server's standalone answer instead of a timeout. Method: the exact
+    // JSON of jsStreamLeaderStepDownRequest, jsConsumerLeaderStepDownRequest and
+    // jsStreamRemovePeerRequest when !JetStreamIsClustered (checked before the names).
+    JetStreamFixture f;
+    f.create_stream(orders_config);
+    const auto expected = [](std::string_view type) {
+        return json{{"type", "io.nats.jetstream.api.v1." + std::string(type)},
+                    {"error",
+                     {{"code", 503},
+                      {"err_code", 10010},
+                      {"description", "JetStream clustering support required"}}}};
+    };
+    CHECK(f.request("$JS.API.STREAM.LEADER.STEPDOWN.ORDERS")
+          == expected("stream_leader_stepdown_response"));
+    CHECK(f.request("$JS.API.STREAM.LEADER.STEPDOWN.NOPE")
+          == expected("stream_leader_stepdown_response"));
+    CHECK(f.request("$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.C")
+          == expected("consumer_leader_stepdown_response"));
+    CHECK(f.request("$JS.API.STREAM.PEER.REMOVE.ORDERS", R"({"peer":"n2"})")
+          == expected("stream_remove_peer_response"));
+    const json info = f.request("$JS.API.INFO");
+    CHECK(info["api"] == json{{"total", 5}, {"errors", 4}});
+}
