@@ -421,3 +421,21 @@ test("interop (nats.js) os: put/get/info/list/delete a multi-chunk object", () =
     const status = await os.status();
     assert.equal(status.bucket, "files");
   }));
+
+test("interop (nats.js) js: cluster-only requests fail with 10010 on a standalone server", () =>
+  withJetStream(async ({ nc, jsm }) => {
+    await jsm.streams.add({ name: "SOLO", subjects: ["solo.*"] });
+    await jsm.consumers.add("SOLO", { durable_name: "C", ack_policy: AckPolicy.Explicit });
+    const requests = [
+      ["$JS.API.STREAM.LEADER.STEPDOWN.SOLO", "stream_leader_stepdown_response"],
+      ["$JS.API.CONSUMER.LEADER.STEPDOWN.SOLO.C", "consumer_leader_stepdown_response"],
+      ["$JS.API.STREAM.PEER.REMOVE.SOLO", "stream_remove_peer_response"],
+    ];
+    for (const [subject, type] of requests) {
+      const reply = await nc.request(subject, sc.encode(""), { timeout: wait_ms });
+      assert.deepEqual(JSON.parse(sc.decode(reply.data)), {
+        type: `io.nats.jetstream.api.v1.${type}`,
+        error: { code: 503, err_code: 10010, description: "JetStream clustering support required" },
+      });
+    }
+  }));
