@@ -114,6 +114,14 @@ std::uint64_t as_u64(std::int64_t value) {
     return value > 0 ? static_cast<std::uint64_t>(value) : 0;
 }
 
+// The ack wait of a message redelivered `redeliveries` times so far: with backoff its step (the
+// last entry repeating), as nats-server checkPending takes BackOff[rdc].
+std::int64_t ack_wait_of(const ConsumerConfig& config, std::uint64_t redeliveries) {
+    if (config.backoff_ns.empty()) return config.ack_wait_ns;
+    return config.backoff_ns[std::min<std::size_t>(static_cast<std::size_t>(redeliveries),
+                                                   config.backoff_ns.size() - 1)];
+}
+
 }  // namespace
 
 Consumer::Consumer(io::Env& env,
@@ -152,21 +160,27 @@ Status Consumer::start(bool recovered) {
         next_consumer_seq_ = saved.delivered.consumer_seq + 1;
         ack_floor_ = saved.ack_floor;
         redelivered_ = saved.redelivered;
+        // A power loss can take messages the consumer was given before the stream made them
+        // durable (its state fsync finished first); new messages then reuse their sequences.
+        // Resume at the stream's end, not past it, or those new messages are never delivered.
+        const store::Seq stream_last = stream_.store().state().last_seq;
+        if (next_seq_ > stream_last + 1) {
+            COVER("jetstream: a consumer resumes past the stream's end and steps back");
+            next_seq_ = stream_last + 1;
+            ack_floor_.stream_seq = std::min(ack_floor_.stream_seq, stream_last);
+            std::erase_if(redelivered_, [stream_last](const auto& entry) { return entry.first > stream_last; });
+        }
         // Each pending message is redelivered when its ack_wait runs out, counted from its
         // delivery before the restart.
         const std::int64_t now = env_.clock.realtime_ns();
         for (const auto& [seq, pending] : saved.pending) {
+            if (seq > stream_last) continue;
             Pending& entry = pending_[seq];
             entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
-            // With backoff, the wait of the delivery it is in (nats-server checkPending:
-            // BackOff[redeliveries so far], the last entry repeating).
-            std::int64_t wait = config_.ack_wait_ns;
-            if (!config_.backoff_ns.empty()) {
-                const auto counted = redelivered_.find(seq);
-                const std::uint64_t redeliveries = counted == redelivered_.end() ? 0 : counted->second;
-                wait = config_.backoff_ns[std::min<std::size_t>(
-                    static_cast<std::size_t>(redeliveries), config_.backoff_ns.size() - 1)];
-            }
+            // With backoff, the wait of the delivery it is in.
+            const auto counted = redelivered_.find(seq);
+            const std::int64_t wait =
+                ack_wait_of(config_, counted == redelivered_.end() ? 0 : counted->second);
             start_ack_timer(
                 seq, entry, std::max<std::int64_t>(0, pending.timestamp_ns + wait - now));
         }
@@ -460,6 +474,7 @@ void Consumer::kick_once() {
             COVER("jetstream: a message reached max_deliver");
             env_.loop.cancel(it->second.timer);
             pending_.erase(it);
+            save_state();  // Else a restart brings it back as pending.
             continue;
         }
         loading_ = true;
@@ -1057,7 +1072,11 @@ void Consumer::progress(store::Seq seq) {
     const auto it = pending_.find(seq);
     if (it == pending_.end()) return;
     it->second.delivered_ns = env_.clock.realtime_ns();
-    start_ack_timer(seq, it->second, config_.ack_wait_ns);
+    // The wait starts again from now, with backoff the step of this delivery (nats-server
+    // progressUpdate moves the delivery time; checkPending applies BackOff[rdc]).
+    const auto counted = redelivered_.find(seq);
+    start_ack_timer(
+        seq, it->second, ack_wait_of(config_, counted == redelivered_.end() ? 0 : counted->second));
     save_state();  // Matches nats-server progressUpdate: the new time survives a restart.
 }
 

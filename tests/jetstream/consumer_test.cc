@@ -803,3 +803,32 @@ TEST_CASE("jetstream consumer: backoff keeps its step across a restart",
     REQUIRE(got.size() == 1);
     CHECK(ack_token(got[0].reply, 2) == "3");
 }
+
+// Found by the consumer property test: +WPI restarted the wait with ack_wait (backoff[0]) even
+// in a later delivery, so backoff was cut short; and a message dropped at max_deliver was not
+// saved, so a restart brought it back as pending.
+TEST_CASE("jetstream consumer: +WPI waits the backoff step; a max_deliver drop is saved",
+          "[jetstream][consumer][restart][sim]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 1);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.B",
+              durable("B", {{"backoff", {1000000000, 3000000000}}, {"max_deliver", 3}}).dump());
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.B", "_INBOX.t.p1", R"({"batch":3,"expires":20000000000})");
+    f.world.run_for(Duration::milliseconds(1500));  // Delivered at 0 s and again at 1 s.
+    REQUIRE(to(f, "_INBOX.t.p1").size() == 2);
+    send(f, to(f, "_INBOX.t.p1")[1].reply, "", "+WPI");  // Due 3 s from now (backoff[1]).
+    f.world.run_for(Duration::milliseconds(2700));
+    CHECK(to(f, "_INBOX.t.p1").size() == 2);
+    f.world.run_for(Duration::milliseconds(600));
+    CHECK(to(f, "_INBOX.t.p1").size() == 3);
+
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.ONCE",
+              durable("ONCE", {{"ack_wait", 500000000}, {"max_deliver", 1}}).dump());
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.ONCE", "_INBOX.t.o1", R"({"batch":2,"expires":2000000000})");
+    f.world.run_for(Duration::milliseconds(1000));  // Delivered once, dropped at 0.5 s.
+    CHECK(to(f, "_INBOX.t.o1").size() == 1);
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.ONCE")["num_ack_pending"] == 0);
+    f.restart_server();
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.ONCE")["num_ack_pending"] == 0);
+}
