@@ -1625,13 +1625,24 @@ void JetStream::subscribe(const SubscribeOptions& options, JsMsgHandler handler,
         sub.state_ = state;
         callback(std::move(sub));
     };
-    if (options.consumer.empty()) {
+    // A queue subscription shares one durable (named after the queue unless given), as nats.go:
+    // the first member creates it, the others bind to its deliver subject.
+    if (!options.queue.empty() && options.consumer.empty() && state->options.config.name.empty() &&
+        state->options.config.durable_name.empty()) {
+        state->options.config.durable_name = options.queue;
+    }
+    const std::string& durable = state->options.config.durable_name;
+    if (options.consumer.empty() && (options.queue.empty() || durable.empty())) {
         state->start(std::move(done));
         return;
     }
     // Bind to an existing push consumer: subscribe its deliver subject (and group).
-    consumer_info(options.stream, options.consumer,
-                  [state, done = std::move(done)](JsResult<ConsumerInfo> info) mutable {
+    const bool create_if_missing = options.consumer.empty();
+    consumer_info(options.stream, create_if_missing ? durable : options.consumer,
+                  [state, create_if_missing, done = std::move(done)](JsResult<ConsumerInfo> info) mutable {
+                      if (!info && create_if_missing && info.error().code == JsErrc::consumer_not_found) {
+                          return state->start(std::move(done));
+                      }
                       if (!info) return done(info.error());
                       const std::string& deliver = info->config.deliver_subject;
                       if (deliver.empty()) return done(JsErrc::invalid_argument);
@@ -1652,6 +1663,9 @@ Status PushSubscription::unsubscribe() {
     state_->active = false;
     state_->ctx->env.loop.cancel(state_->heartbeat_timer);
     const Status status = state_->subscription.unsubscribe();
+    // Drop the handler (and what it captured: watchers and object reads keep their own state in
+    // it) once off the call stack: unsubscribe() may run inside that very handler.
+    state_->ctx->env.loop.post([state = state_] { state->handler = nullptr; });
     if (state_->created && !state_->consumer.empty()) {
         // nats.go deletes the consumer it created; nobody waits for the answer.
         delete_consumer_quietly(state_->ctx, state_->options.stream, state_->consumer);

@@ -402,7 +402,9 @@ struct SubscribeOptions {
     std::string stream;    // required (nats.go finds it by subject; we bind explicitly)
     std::string consumer;  // bind to this existing consumer (its deliver subject) instead of creating
     ConsumerConfig config;  // for a new consumer; deliver_subject is filled with a new inbox
-    std::string queue;      // deliver group (also set in config.deliver_group)
+    // Deliver group (also set in config.deliver_group). As nats.go, the members share one durable
+    // (config.durable_name, or the queue name): the first creates it, the others bind to it.
+    std::string queue;
     // nats.go OrderedConsumer(): ephemeral, ack none, flow control, 5s heartbeats, memory, R1;
     // on a consumer sequence gap or 3 missed heartbeats it recreates the consumer from the last
     // stream sequence + 1 on a new inbox.

@@ -324,6 +324,11 @@ struct WatchState {
     std::uint64_t received = 0;
     bool stopped = false;
 
+    // The last KeyWatcher handle gone stops the watch.
+    ~WatchState() {
+        if (!stopped) (void)subscription.unsubscribe();
+    }
+
     void mark_done() {
         if (init_done) return;
         init_done = true;
@@ -385,8 +390,14 @@ void KeyValue::watch(std::string_view pattern, const WatchOptions& options, KeyW
         sub.config.deliver_policy = DeliverPolicy::last_per_subject;
     }
     sub.config.headers_only = options.meta_only;
+    // The consumer's handler holds the state weakly: the KeyWatcher handles own it (a strong
+    // reference here would make a cycle through state->subscription).
+    std::weak_ptr<detail::WatchState> weak = state;
     js_->subscribe(
-        sub, [state](JsMsg& msg) { state->on_message(msg); },
+        sub,
+        [weak](JsMsg& msg) {
+            if (auto self = weak.lock()) self->on_message(msg);
+        },
         [state, callback = std::move(callback)](JsResult<PushSubscription> subscription) {
             if (!subscription) return callback(subscription.error());
             state->subscription = *subscription;
@@ -406,8 +417,11 @@ void KeyValue::watch(std::string_view pattern, const WatchOptions& options, KeyW
 namespace {
 
 // Collects a watch until its initial values are done, then stops it.
+// It owns the watcher until then (the watcher's handler owns the collector: a cycle that the
+// finish breaks, off the call stack since it runs inside that handler).
 template <class Item>
-struct Collector {
+struct Collector : std::enable_shared_from_this<Collector<Item>> {
+    io::Env* env = nullptr;
     std::vector<Item> items;
     KeyWatcher watcher;
     bool done = false;
@@ -417,6 +431,7 @@ struct Collector {
     void finish() {
         if (!done || !have_watcher || !callback) return;
         watcher.stop();
+        env->loop.post([self = this->shared_from_this()] { self->watcher = KeyWatcher(); });
         auto take = std::move(callback);
         callback = nullptr;
         take(std::move(items));
@@ -427,6 +442,7 @@ struct Collector {
 
 void KeyValue::keys(JsCallback<std::vector<std::string>> callback) const {
     auto collector = std::make_shared<Collector<std::string>>();
+    collector->env = &js_->env();
     collector->callback = std::move(callback);
     WatchOptions options;
     options.ignore_deletes = true;
@@ -459,6 +475,7 @@ void KeyValue::history(std::string_view key, JsCallback<std::vector<KeyValueEntr
         return;
     }
     auto collector = std::make_shared<Collector<KeyValueEntry>>();
+    collector->env = &js_->env();
     collector->callback = [callback = std::move(callback)](JsResult<std::vector<KeyValueEntry>> entries) {
         if (entries && entries->empty()) return callback(JsErrc::key_not_found);
         callback(std::move(entries));

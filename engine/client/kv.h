@@ -68,6 +68,8 @@ namespace detail {
 struct WatchState;
 }  // namespace detail
 
+// A watch handle; copies share the watch. The watch runs until stop() or until the last copy is
+// gone (a dropped watcher stops, it does not leak).
 class KeyWatcher {
 public:
     KeyWatcher() = default;

@@ -467,6 +467,11 @@ struct ObjectWatchState {
     bool init_done = false;
     bool stopped = false;
 
+    // The last ObjectWatcher handle gone stops the watch.
+    ~ObjectWatchState() {
+        if (!stopped) (void)subscription.unsubscribe();
+    }
+
     void mark_done() {
         if (init_done || stopped) return;
         init_done = true;
@@ -511,8 +516,12 @@ void ObjectStore::watch(const ObjectWatchOptions& options, ObjectWatchHandler ha
     } else if (!options.include_history) {
         sub.config.deliver_policy = DeliverPolicy::last_per_subject;
     }
+    std::weak_ptr<detail::ObjectWatchState> weak = state;  // the ObjectWatcher handles own it
     js_->subscribe(
-        sub, [state](JsMsg& msg) { state->on_message(msg); },
+        sub,
+        [weak](JsMsg& msg) {
+            if (auto self = weak.lock()) self->on_message(msg);
+        },
         [state, callback = std::move(callback)](JsResult<PushSubscription> subscription) {
             if (!subscription) return callback(subscription.error());
             state->subscription = *subscription;
@@ -528,7 +537,9 @@ void ObjectStore::watch(const ObjectWatchOptions& options, ObjectWatchHandler ha
 }
 
 void ObjectStore::list(bool show_deleted, JsCallback<std::vector<ObjectInfo>> callback) const {
-    struct Collector {
+    // Owns the watcher until the marker; the release runs off the call stack (see kv.cc).
+    struct Collector : std::enable_shared_from_this<Collector> {
+        io::Env* env = nullptr;
         std::vector<ObjectInfo> items;
         ObjectWatcher watcher;
         bool done = false;
@@ -537,12 +548,14 @@ void ObjectStore::list(bool show_deleted, JsCallback<std::vector<ObjectInfo>> ca
         void finish() {
             if (!done || !have_watcher || !callback) return;
             watcher.stop();
+            env->loop.post([self = shared_from_this()] { self->watcher = ObjectWatcher(); });
             auto take = std::move(callback);
             callback = nullptr;
             take(std::move(items));
         }
     };
     auto collector = std::make_shared<Collector>();
+    collector->env = &js_->env();
     collector->callback = std::move(callback);
     ObjectWatchOptions options;
     options.ignore_deletes = !show_deleted;

@@ -84,6 +84,7 @@ namespace detail {
 struct ObjectWatchState;
 }  // namespace detail
 
+// A watch handle; copies share it; the watch stops with stop() or the last copy.
 class ObjectWatcher {
 public:
     ObjectWatcher() = default;

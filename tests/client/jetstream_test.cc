@@ -712,3 +712,36 @@ TEST_CASE("jetstream client: fetch with max_bytes stops at the byte budget", "[c
     auto rest = fetch(f, sub, FetchOptions{5, Duration::seconds(1), false, 0});
     CHECK(some.size() + rest.size() == 5);
 }
+
+TEST_CASE("jetstream client: queue subscribers share one durable named after the queue", "[client][jetstream][sim]") {
+    // Goal: nats.go's QueueSubscribe: the first member creates the durable, the second binds to
+    // its deliver subject (creating again would move the deliver subject away from the first).
+    ClientJsFixture f;
+    f.add_stream(orders());
+    std::vector<std::string> a;
+    std::vector<std::string> b;
+    SubscribeOptions options;
+    options.stream = "ORDERS";
+    options.queue = "workers";
+    auto first = f.await<PushSubscription>([&](auto cb) {
+        f.js->subscribe(options, [&](JsMsg& m) { a.push_back(m.data()); }, std::move(cb));
+    });
+    REQUIRE(first);
+    CHECK(first->consumer() == "workers");
+    auto second = f.await<PushSubscription>([&](auto cb) {
+        f.js->subscribe(options, [&](JsMsg& m) { b.push_back(m.data()); }, std::move(cb));
+    });
+    REQUIRE(second);
+    CHECK(second->consumer() == "workers");
+    for (int i = 0; i < 20; ++i) f.publish("orders.a", std::to_string(i));
+    REQUIRE(f.wait([&] { return a.size() + b.size() == 20; }));
+    CHECK_FALSE(a.empty());
+    CHECK_FALSE(b.empty());
+    auto names = f.await<std::vector<std::string>>([&](auto cb) { f.js->consumer_names("ORDERS", std::move(cb)); });
+    REQUIRE(names);
+    CHECK(*names == std::vector<std::string>{"workers"});
+    auto info = f.await<ConsumerInfo>([&](auto cb) { f.js->consumer_info("ORDERS", "workers", std::move(cb)); });
+    REQUIRE(info);
+    CHECK(info->config.deliver_group == "workers");
+    CHECK(info->num_ack_pending == 0);
+}

@@ -41,6 +41,10 @@ struct ClientJsFixture {
     ~ClientJsFixture() {
         js.reset();
         clients.clear();
+        // A clean shutdown, so the server's stores and consumers are closed before it goes.
+        bool stopped = false;
+        server->shutdown([&] { stopped = true; });
+        (void)wait([&] { return stopped; });
         server.reset();
     }
 
