@@ -479,7 +479,7 @@ bool Stream::skip_sequences(store::Seq first, store::Seq last) {
     const store::Seq end = std::min(last, first + mirror_skips_per_turn_max - 1);
     for (store::Seq seq = first; seq <= end; ++seq) {
         store::StoreRequest request;
-        request.subject = "_HERALD.mirror.skipped";
+        request.subject = mirror_skip_subject;
         request.seq = seq;
         store_->store(request, [](Result<store::StoreAck>) {});
         if (store_->state().last_seq != seq) return false;

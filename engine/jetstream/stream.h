@@ -29,6 +29,9 @@ inline constexpr std::uint64_t header_size_max = 65535;    // nats-server math.M
 inline constexpr std::size_t dedup_entries_max = 1 << 20;  // Bound on remembered Nats-Msg-Ids.
 inline constexpr std::size_t lost_sequences_max = 10'000;  // Of state.lost.msgs in StreamInfo.
 inline constexpr std::uint64_t mirror_skips_per_turn_max = 10'000;  // Gap sequences used per call.
+// The subject of the placeholders a mirror stores (and deletes at once) to skip sequences; a
+// crash between the two may leave some at the tail, removed when the mirror starts again.
+inline constexpr std::string_view mirror_skip_subject = "_HERALD.mirror.skipped";
 
 // Lifecycle: built by JetStream around an open store, then start() subscribes its subjects;
 // stop() unsubscribes; close() closes the store (the stream is then destroyed). Runs on the

@@ -357,6 +357,13 @@ void StreamFeeds::start_positions(std::string_view account, Stream& target, bool
     const store::StreamState state = target.store().state();
     for (auto& [key, feed] : feeds_) {
         if (feed->account != account || feed->target != &target || !feed->mirror) continue;
+        if (!target.store().subjects_state(mirror_skip_subject).empty()) {
+            // A crash kept placeholders of a skipped gap without their delete markers.
+            COVER("jetstream: a mirror removes placeholders a crash left behind");
+            store::PurgeRequest purge;
+            purge.filter = mirror_skip_subject;
+            target.store().purge(purge, [](Result<std::uint64_t>) {});
+        }
         // Matches nats-server setupMirrorConsumer: the start options count only for a mirror
         // that never stored anything; otherwise it goes on after its last sequence.
         if (state.last_seq == 0 && state.messages == 0) {
