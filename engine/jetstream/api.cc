@@ -126,6 +126,24 @@ std::string_view response_type_of(const std::vector<std::string_view>& tokens) {
     return {};
 }
 
+// Go marshals the fields of a response struct that have no omitempty even beside an error:
+// JSApiStreamPurgeResponse's "purged", the ApiPaged fields of the info/names/list responses and
+// their "streams" (a nil slice for names, an empty one for list).
+void add_error_zero_fields(std::string_view type, Json& response) {
+    if (type == "stream_purge_response") {
+        response["purged"] = 0;
+        return;
+    }
+    const bool names = type == "stream_names_response";
+    const bool list = type == "stream_list_response";
+    if (type != "stream_info_response" && !names && !list) return;
+    response["total"] = 0;
+    response["offset"] = 0;
+    response["limit"] = 0;
+    if (names) response["streams"] = nullptr;
+    if (list) response["streams"] = Json::array();
+}
+
 std::vector<std::string_view> api_tokens(std::string_view subject) {
     std::vector<std::string_view> tokens;
     if (!subject.starts_with(api_prefix)) return tokens;
@@ -144,6 +162,7 @@ void JetStream::on_disabled_api(const std::string& account, const protocol::Mess
     if (type.empty() || message.reply.empty()) return;
     Json response = response_of(type);
     response["error"] = api_error_json(api_failure(ApiError::not_enabled_for_account));
+    add_error_zero_fields(type, response);
     const std::string reply(message.reply);
     const Status status = broker_.publish_internal(account, reply, "", "", response.dump());
     MAYBE(status.has_value());
@@ -170,6 +189,7 @@ void JetStream::respond_error(Account& account,
                               bool error_counts) {
     Json response = response_of(type);
     response["error"] = api_error_json(failure);
+    add_error_zero_fields(type, response);
     respond(account.name, reply, response, error_counts);
 }
 
