@@ -393,3 +393,25 @@ TEST_CASE("kv: behind a JetStream domain, writes go through $JS.<domain>.API.$KV
     REQUIRE(history);
     CHECK(history->size() == 2);
 }
+
+TEST_CASE("kv: dropping the last watcher handle stops the watch and deletes its consumer", "[client][kv][sim]") {
+    ClientJsFixture f;
+    KeyValue kv = make_bucket(f, "drop");
+    put(f, kv, "k", "v");
+    std::size_t seen = 0;
+    {
+        auto watcher = f.await<KeyWatcher>([&](auto cb) {
+            kv.watch_all({}, [&](const KeyValueEntry*) { ++seen; }, std::move(cb));
+        });
+        REQUIRE(watcher);
+        REQUIRE(f.wait([&] { return seen == 2; }));  // the entry and the marker
+        auto names = f.await<std::vector<std::string>>([&](auto cb) { f.js->consumer_names("KV_drop", std::move(cb)); });
+        REQUIRE(names);
+        CHECK(names->size() == 1);
+    }
+    put(f, kv, "k", "w");
+    auto names = f.await<std::vector<std::string>>([&](auto cb) { f.js->consumer_names("KV_drop", std::move(cb)); });
+    REQUIRE(names);
+    CHECK(names->empty());
+    CHECK(seen == 2);
+}
