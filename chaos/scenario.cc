@@ -133,7 +133,7 @@ void fail_at(std::string& error, const std::string& path, std::string_view messa
 void read_nodes(const json& element, const std::string& path, Scenario& scenario, std::string& error) {
     Reader reader(element, path, error);
     reader.only({"count", "ping_interval", "ping_max", "max_pending", "write_deadline", "max_payload", "jetstream",
-                 "sync_latency"});
+                 "sync_latency", "sync_jitter"});
     std::uint64_t count = 1;
     reader.unsigned_integer("count", count, 1, nodes_max);
     sim::NodeSpec node;
@@ -153,6 +153,7 @@ void read_nodes(const json& element, const std::string& path, Scenario& scenario
     reader.duration("write_deadline", node.options.write_deadline);
     reader.boolean("jetstream", node.options.jetstream);
     reader.duration("sync_latency", node.sync_latency);
+    reader.duration("sync_jitter", node.sync_latency_jitter, true);
     if (node.options.jetstream) node.options.store_dir = "/herald";
     if (!reader.ok()) return;
     for (std::uint64_t i = 0; i < count; ++i) scenario.cluster.nodes.push_back(node);
@@ -532,6 +533,7 @@ std::string scenario_to_json(const Scenario& scenario) {
                          {"write_deadline", format_duration(node.options.write_deadline)}});
         if (node.options.jetstream) nodes.back()["jetstream"] = true;
         nodes.back()["sync_latency"] = format_duration(node.sync_latency);
+        nodes.back()["sync_jitter"] = format_duration(node.sync_latency_jitter);
     }
     root["nodes"] = nodes;
     const auto& network = scenario.cluster.world.network;

@@ -76,7 +76,9 @@ Cluster::Cluster(std::uint64_t seed, ClusterSpec spec)
     log_backend_->timestamps = false;  // The sink prefixes simulated time itself.
     log_backend_->sink = [this](base::LogLevel, std::string_view line) { log_line(line); };
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-        world_->add_node().file_system().options().sync_latency = spec_.nodes[i].sync_latency;
+        SimDiskOptions& disk = world_->add_node().file_system().options();
+        disk.sync_latency = spec_.nodes[i].sync_latency;
+        disk.sync_latency_jitter = spec_.nodes[i].sync_latency_jitter;
     }
     servers_.resize(spec_.nodes.size());
     server_generations_.resize(spec_.nodes.size());

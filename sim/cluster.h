@@ -99,7 +99,8 @@ struct ClientSpec {
 
 struct NodeSpec {
     config::Options options;  // host and port are set by the Cluster.
-    Duration sync_latency = Duration::milliseconds(1);  // Of its disk's fsyncs.
+    Duration sync_latency = Duration::milliseconds(1);  // Of its disk's fsyncs,
+    Duration sync_latency_jitter{};                      // plus uniform [0, jitter].
 };
 
 struct ClusterSpec {

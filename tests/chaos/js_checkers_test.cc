@@ -194,3 +194,15 @@ TEST_CASE("js regression: a stream created over files a failed recovery left kee
     REQUIRE(result.passed);
     REQUIRE(result.faults[static_cast<std::size_t>(herald::chaos::FaultType::disk_errors)] > 0);
 }
+
+TEST_CASE("js regression: a consumer saved past the stream's end resumes at the end", "[chaos][jetstream][sim]") {
+    // Before the fix the consumer resumed at its saved seq 1241 while the power loss had cut the
+    // stream to 1239; the new message at seq 1240 was never delivered (js_consumer).
+    const Scenario scenario = load("tests/chaos/js-consumer-past-stream-end.json");
+    const auto result = herald::chaos::run(scenario, {18, false, false});
+    std::string found;
+    for (const auto& v : result.violations) found += v.message + "\n";
+    INFO(found);
+    REQUIRE(result.passed);
+    REQUIRE(result.cover.contains("jetstream: a consumer resumes past the stream's end and steps back"));
+}
