@@ -142,7 +142,7 @@ private:
     Status roll_if_needed(std::uint64_t length, Seq last_seq_before);
     void enqueue(std::span<const std::byte> bytes, std::function<void(Status)> done, Seq last_seq);
     void flush();
-    void on_batch_written(Status status);
+    void on_batch_written(const std::shared_ptr<io::File>& file, Status status);
     void complete_front_batch();
     void fail(std::error_code error);
     void when_drained(std::function<void()> task);

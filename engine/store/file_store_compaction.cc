@@ -91,6 +91,9 @@ void FileStore::maybe_compact() {
     if (compacting_ || closed_ || failed_) return;
     for (const auto& [id, block] : blocks_) {
         if (id == active_block_) break;
+        // Not while a batch for it is queued or in flight (it rolled since): removing or
+        // rewriting it then would lose the batch's records. Blocks after it wait too.
+        if (written_end(id) < block.size) break;
         if (block.live_bytes == 0 && id == blocks_.begin()->first) return remove_first_block(id);
         ASSERT(block.size >= record::block_header_size + block.live_bytes + block.erase_bytes);
         const std::uint64_t dead = block.size - record::block_header_size - block.live_bytes - block.erase_bytes;

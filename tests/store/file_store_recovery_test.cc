@@ -322,3 +322,62 @@ TEST_CASE("file store: group commit shares one fsync among waiting stores", "[st
         }
     }
 }
+
+// Goal: the lazy mode is exactly as lazy as documented, and only when configured: with
+// sync_interval a publish is acknowledged before its record is written or synced (nats-server
+// acks before write(2) too), so a power loss right after the ack loses it; the durable default
+// never acknowledges what a power loss can take.
+TEST_CASE("file store: lazy (interval) mode acks before the write; the default acks after fsync",
+          "[store][sim][crash]") {
+    for (const Kind kind : {Kind::file_interval, Kind::file}) {
+        Harness h(kind);
+        std::uint64_t syncs_at_ack = 0;
+        bool acked = false;
+        h.store().store(StoreRequest{"s", "", "lazy?"}, [&](Result<StoreAck> ack) {
+            REQUIRE(ack);
+            acked = true;
+            syncs_at_ack = h.file_store().stats().syncs;
+        });
+        const std::uint64_t syncs_before = h.file_store().stats().syncs;
+        h.run([&] { return acked; });
+        h.crash(herald::sim::DiskCrash::lose_unsynced);
+        if (kind == Kind::file_interval) {
+            CHECK(syncs_at_ack == syncs_before);
+            CHECK(h.store().state().messages == 0);  // Acked, then lost with the unsynced data.
+            CHECK(h.store().durability().mode == herald::store::SyncMode::interval);
+        } else {
+            CHECK(syncs_at_ack == syncs_before + 1);
+            CHECK(h.store().state().messages == 1);
+            CHECK(h.load(1)->payload == "lazy?");
+        }
+    }
+}
+
+// Regression (found by the FileStore-vs-MemStore property test, seed 5431129191705334415):
+// lowering max_msgs emptied a sealed block whose last batch was still being written; compaction
+// removed the block and the write's completion looked it up (map::at). A block with a queued or
+// in-flight batch is now left alone until the batch is done.
+TEST_CASE("file store: a block still being written is not compacted away", "[store][sim][compaction]") {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        Harness h(Kind::file, {}, seed, 4096);
+        std::uint64_t acked = 0;
+        for (std::uint64_t i = 1; i <= 60; ++i) {
+            h.store().store(StoreRequest{"s", "", std::string(40 + (i * 37) % 230, 'p')},
+                            [&](Result<StoreAck> ack) {
+                                REQUIRE(ack);
+                                acked += 1;
+                            });
+            if (i % 20 == 0) {
+                herald::store::StoreLimits limits;
+                limits.max_msgs = 1;
+                h.update_limits(limits);
+            }
+        }
+        h.run([&] { return acked == 60; });
+        h.advance(Duration::seconds(1));
+        CHECK(h.store().state().messages == 1);
+        h.restart();
+        CHECK(h.store().state().messages == 1);
+        CHECK(h.store().state().last_seq == 60);
+    }
+}
