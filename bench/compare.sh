@@ -9,7 +9,7 @@
 #
 # Usage: bench/compare.sh [--reps R] [--herald PATH] [--nats PATH] [--tool bench|load]
 #                         [--bench PATH] [--load PATH] [--out DIR] [--json FILE]
-#                         [--timeout SECONDS] [--scale F]
+#                         [--timeout SECONDS] [--scale F] [--cases REGEX]
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +23,7 @@ out_dir="$repo_root/reports/bench"
 json_path=""       # Default: $out_dir/compare-<date>-<commit>.json.
 run_timeout_s=20   # Per herald-load run; a server that times out on a case skips its later reps.
 scale=1            # Multiplies every message count (0.1 for a smoke run).
+case_filter=.      # Only the cases whose name matches this (bash regex), e.g. '^js'.
 start_timeout_s=10
 
 usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -38,6 +39,7 @@ while [[ $# -gt 0 ]]; do
         --json) json_path=$2; shift 2 ;;
         --timeout) run_timeout_s=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
+        --cases) case_filter=$2; shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "unknown option: $1" >&2; usage 1 ;;
     esac
@@ -108,6 +110,10 @@ declare -A case_args=(
     [jspubasync]="--mode jspub-async --outstanding 1000 --msgs 200000 --size 128"
     [jspull]="--mode jspull --batch 500 --msgs 100000 --size 128"
 )
+selected=()
+for case_name in "${case_names[@]}"; do [[ "$case_name" =~ $case_filter ]] && selected+=("$case_name"); done
+(( ${#selected[@]} > 0 )) || { echo "no case matches --cases $case_filter" >&2; exit 1; }
+case_names=("${selected[@]}")
 lazy_sync_interval=2m  # nats-server's default sync interval (it does not fsync before acking).
 
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/herald-compare.XXXXXX")

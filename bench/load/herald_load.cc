@@ -423,7 +423,10 @@ void report(const Options& options, const Results& results) {
                         results.stream.c_str(), options.storage.c_str(),
                         static_cast<unsigned long long>(results.stream_messages));
             if (options.mode == "jspub-async") std::printf(",\"outstanding\":%zu", options.outstanding);
-            if (options.mode == "jspull") std::printf(",\"batch\":%zu", options.batch);
+            if (options.mode == "jspull") {
+                std::printf(",\"batch\":%zu,\"fill_elapsed_s\":%.6f", options.batch,
+                            results.publish_elapsed_s);
+            }
         }
         if (options.mode == "reqrep") {
             std::printf(",\"requests\":%llu,\"elapsed_s\":%.6f,\"requests_per_s\":%.1f",
@@ -475,6 +478,7 @@ void report(const Options& options, const Results& results) {
                     static_cast<unsigned long long>(results.received), results.receive_elapsed_s,
                     recv_rate, recv_rate * size / megabyte);
     }
+    if (options.mode == "jspull") std::printf(" (filled in %.3f s)", results.publish_elapsed_s);
     if (options.mode == "jspub-sync") {
         std::printf("; PubAck latency us p50 %.1f p99 %.1f", percentile(results.latencies_us, 0.50),
                     percentile(results.latencies_us, 0.99));

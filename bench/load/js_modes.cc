@@ -409,8 +409,10 @@ bool run_jetstream(const Options& options, const ServerAddress& address, RunCont
         ok = publish_window(session, options, names, options.msgs, options.outstanding, failures);
         results.publish_elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();
     } else {  // jspull: fill untimed, then drain.
-        ok = publish_window(session, options, names, options.msgs, 1000, failures) &&
-             pull_all(session, options, names, failures, results);
+        const Clock::time_point t0 = Clock::now();
+        ok = publish_window(session, options, names, options.msgs, 1000, failures);
+        results.publish_elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        ok = ok && pull_all(session, options, names, failures, results);
     }
     if (!ok) return false;
     results.published = options.msgs;
