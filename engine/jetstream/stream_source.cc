@@ -156,8 +156,7 @@ std::optional<ApiFailure> check_sources_config(const StreamConfig& config) {
             return invalid_config(mirror ? "stream mirror name is not valid"
                                          : "stream source name is not valid");
         }
-        if (!source.filter_subject.empty()
-            && !protocol::is_valid_subject(source.filter_subject)) {
+        if (!source.filter_subject.empty() && !protocol::is_valid_subject(source.filter_subject)) {
             return invalid_config(fmt::format("stream {} filter subject '{}' is not valid",
                                               mirror ? "mirror" : "source",
                                               source.filter_subject));
@@ -256,7 +255,8 @@ void StreamFeeds::on_started(std::string_view account, Stream& stream) {
     const StreamConfig& config = stream.config();
     const bool mirror = !config.mirror.is_null();
     const std::vector<StreamSource> sources = stream_sources_of(config);
-    for (const StreamSource& source : sources) add_feed(account, stream, source, mirror);
+    for (const StreamSource& source : sources)
+        add_feed(account, stream, source, mirror);
     if (!sources.empty()) start_positions(account, stream, true);
     // Feeds that waited for this stream as their origin go on.
     wake(account, stream.name());
@@ -300,7 +300,8 @@ void StreamFeeds::on_updated(std::string_view account, Stream& stream) {
         });
         if (!kept) gone.push_back(key);
     }
-    for (const Key& key : gone) remove_feed(key);
+    for (const Key& key : gone)
+        remove_feed(key);
     bool added = false;
     for (const StreamSource& source : sources) {
         const Key key{std::string(account), stream.name(), source.name};
@@ -340,7 +341,8 @@ void StreamFeeds::on_removed(std::string_view account, Stream& stream) {
             set_missing(*feed);
         }
     }
-    for (const Key& key : gone) remove_feed(key);
+    for (const Key& key : gone)
+        remove_feed(key);
     stream.set_appended_hook({});
     check_invariants();
 }
@@ -449,7 +451,8 @@ void StreamFeeds::scan_done(const std::string& account,
         feed->phase = Phase::copying;
         ready.push_back(key);
     }
-    for (const Key& key : ready) pump(key);
+    for (const Key& key : ready)
+        pump(key);
 }
 
 void StreamFeeds::wake(std::string_view account, std::string_view origin) {
@@ -479,18 +482,17 @@ void StreamFeeds::pump(const Key& key) {
     if (feed->seek_time_ns) {
         feed->phase = Phase::seeking;
         const store::StreamState state = origin->store().state();
-        return seek_step(key, generation, std::max<store::Seq>(state.first_seq, 1),
-                         state.last_seq + 1, 0);
+        return seek_step(
+            key, generation, std::max<store::Seq>(state.first_seq, 1), state.last_seq + 1, 0);
     }
     feed->phase = Phase::copying;
     std::weak_ptr<int> life = life_;
-    origin->store().load_next(
-        feed->source.filter_subject,
-        feed->next_seq,
-        [this, life, key, generation](Result<store::StoredMessage> loaded) {
-            if (life.expired()) return;
-            on_loaded(key, generation, std::move(loaded));
-        });
+    origin->store().load_next(feed->source.filter_subject,
+                              feed->next_seq,
+                              [this, life, key, generation](Result<store::StoredMessage> loaded) {
+                                  if (life.expired()) return;
+                                  on_loaded(key, generation, std::move(loaded));
+                              });
 }
 
 void StreamFeeds::seek_step(const Key& key,
@@ -515,16 +517,15 @@ void StreamFeeds::seek_step(const Key& key,
     const store::Seq middle = low + (high - low) / 2;
     const std::int64_t wanted_ns = *feed->seek_time_ns;
     std::weak_ptr<int> life = life_;
-    origin->store().load_next(
-        "",
-        middle,
-        [this, life, key, generation, low, high, middle, steps, wanted_ns](
-            Result<store::StoredMessage> loaded) {
-            if (life.expired()) return;
-            if (!loaded || loaded->timestamp_ns >= wanted_ns)
-                return seek_step(key, generation, low, middle, steps + 1);
-            seek_step(key, generation, loaded->seq + 1, high, steps + 1);
-        });
+    origin->store().load_next("",
+                              middle,
+                              [this, life, key, generation, low, high, middle, steps, wanted_ns](
+                                  Result<store::StoredMessage> loaded) {
+                                  if (life.expired()) return;
+                                  if (!loaded || loaded->timestamp_ns >= wanted_ns)
+                                      return seek_step(key, generation, low, middle, steps + 1);
+                                  seek_step(key, generation, loaded->seq + 1, high, steps + 1);
+                              });
 }
 
 void StreamFeeds::on_loaded(const Key& key,
@@ -571,24 +572,32 @@ void StreamFeeds::on_loaded(const Key& key,
     feed = find(key);
     if (feed == nullptr || feed->generation != generation) return;
     switch (result) {
-    case Stream::FedResult::stored: stats_.copied += 1; break;
-    case Stream::FedResult::duplicate: stats_.duplicates += 1; break;
-    case Stream::FedResult::refused:
-        // Matches nats-server: a message the target refuses is skipped (a restart fetches it
-        // again, since the position comes from what the target kept).
-        stats_.refused += 1;
-        LOG_DEBUG(log_, "'{} > {}' did not take message {} of '{}'", feed->account,
-                  feed->target_name, loaded->seq, feed->source.name);
-        break;
-    case Stream::FedResult::retry: {
-        // A long gap is being skipped: the same message again on the next turn.
-        std::weak_ptr<int> life = life_;
-        feed->phase = Phase::waiting;
-        env_.loop.post([this, life, key] {
-            if (!life.expired()) pump(key);
-        });
-        return;
-    }
+        case Stream::FedResult::stored:
+            stats_.copied += 1;
+            break;
+        case Stream::FedResult::duplicate:
+            stats_.duplicates += 1;
+            break;
+        case Stream::FedResult::refused:
+            // Matches nats-server: a message the target refuses is skipped (a restart fetches it
+            // again, since the position comes from what the target kept).
+            stats_.refused += 1;
+            LOG_DEBUG(log_,
+                      "'{} > {}' did not take message {} of '{}'",
+                      feed->account,
+                      feed->target_name,
+                      loaded->seq,
+                      feed->source.name);
+            break;
+        case Stream::FedResult::retry: {
+            // A long gap is being skipped: the same message again on the next turn.
+            std::weak_ptr<int> life = life_;
+            feed->phase = Phase::waiting;
+            env_.loop.post([this, life, key] {
+                if (!life.expired()) pump(key);
+            });
+            return;
+        }
     }
     feed->next_seq = loaded->seq + 1;
     feed->last_active_ns = now_ns;
@@ -631,9 +640,9 @@ Json StreamFeeds::info_of(const Feed& feed) const {
     info["name"] = feed.source.name;
     info["lag"] = feed.lag;
     info["active"] =
-        feed.last_active_ns == 0 ? std::int64_t{-1}
-                                 : std::max<std::int64_t>(0, env_.clock.realtime_ns()
-                                                                 - feed.last_active_ns);
+        feed.last_active_ns == 0
+            ? std::int64_t{-1}
+            : std::max<std::int64_t>(0, env_.clock.realtime_ns() - feed.last_active_ns);
     if (feed.error) info["error"] = api_error_json(*feed.error);
     return info;
 }

@@ -106,10 +106,10 @@ private:
         bool mirror = false;
         StreamSource source;
         Phase phase = Phase::scanning;
-        store::Seq next_seq = 1;                 // Next origin sequence to copy.
+        store::Seq next_seq = 1;                   // Next origin sequence to copy.
         std::optional<std::int64_t> seek_time_ns;  // Start at the first message this young.
-        bool in_flight = false;                  // An origin load is outstanding.
-        bool wake_pending = false;               // The origin grew while it was.
+        bool in_flight = false;                    // An origin load is outstanding.
+        bool wake_pending = false;                 // The origin grew while it was.
         std::uint64_t generation = 0;
         std::uint64_t lag = 0;
         std::int64_t last_active_ns = 0;  // 0 = never heard from the origin.
@@ -118,16 +118,24 @@ private:
     };
     using Key = std::tuple<std::string, std::string, std::string>;  // Account, target, origin.
 
-    void add_feed(std::string_view account, Stream& target, const StreamSource& source,
+    void add_feed(std::string_view account,
+                  Stream& target,
+                  const StreamSource& source,
                   bool mirror);
     void remove_feed(const Key& key);
     void start_positions(std::string_view account, Stream& target, bool time_fallback);
-    void scan_step(std::string account, std::string target, store::Seq seq, std::uint64_t scanned,
+    void scan_step(std::string account,
+                   std::string target,
+                   store::Seq seq,
+                   std::uint64_t scanned,
                    bool time_fallback);
     void scan_done(const std::string& account, const std::string& target, bool time_fallback);
     void pump(const Key& key);
     void on_loaded(const Key& key, std::uint64_t generation, Result<store::StoredMessage> loaded);
-    void seek_step(const Key& key, std::uint64_t generation, store::Seq low, store::Seq high,
+    void seek_step(const Key& key,
+                   std::uint64_t generation,
+                   store::Seq low,
+                   store::Seq high,
                    std::uint32_t steps);
     void wake(std::string_view account, std::string_view origin);
     void set_missing(Feed& feed);

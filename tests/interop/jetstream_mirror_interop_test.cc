@@ -2,10 +2,6 @@
 // a mirror keeps the origin's sequences, sourced messages carry Nats-Stream-Source, both follow
 // new messages and go on after a server restart. The same binary runs against nats-server
 // (`-js -sd <temp dir>`) and herald-server; a case that fails against nats-server is a wrong test.
-#include <nats/nats.h>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -13,6 +9,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
+#include <nats/nats.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/interop/js_support.h"
 #include "tests/interop/nats_support.h"
@@ -65,11 +65,13 @@ struct MirrorSetup {
         server.restart();
         connection = interop::connect(server.url());
         js = make_context(connection);
-        for (const char* stream : streams) CHECK(info(stream) != nullptr);
+        for (const char* stream : streams)
+            CHECK(info(stream) != nullptr);
     }
 
     // js_AddStream; returns the error code (0 when created).
-    jsErrCode add(const char* name, std::vector<const char*> subjects,
+    jsErrCode add(const char* name,
+                  std::vector<const char*> subjects,
                   const std::function<void(jsStreamConfig&)>& tweak = {}) {
         jsStreamConfig config;
         REQUIRE_OK(jsStreamConfig_Init(&config));
@@ -88,8 +90,8 @@ struct MirrorSetup {
     void publish(const char* subject, const std::string& data) {
         jsPubAck* ack = nullptr;
         jsErrCode error = static_cast<jsErrCode>(0);
-        REQUIRE_OK(js_Publish(&ack, js.get(), subject, data.data(), static_cast<int>(data.size()),
-                              nullptr, &error));
+        REQUIRE_OK(js_Publish(
+            &ack, js.get(), subject, data.data(), static_cast<int>(data.size()), nullptr, &error));
         jsPubAck_Destroy(ack);
     }
 
@@ -123,18 +125,22 @@ struct MirrorSetup {
 
 // A raw $JS.API request and its JSON reply (for fields nats.c does not expose, such as errors
 // of a StreamSourceInfo).
-nlohmann::json api_request(const Connection& connection, const std::string& subject,
+nlohmann::json api_request(const Connection& connection,
+                           const std::string& subject,
                            const std::string& body) {
     natsMsg* raw = nullptr;
-    REQUIRE_OK(natsConnection_RequestString(&raw, connection.get(), subject.c_str(), body.c_str(), wait_ms));
+    REQUIRE_OK(natsConnection_RequestString(
+        &raw, connection.get(), subject.c_str(), body.c_str(), wait_ms));
     const Msg reply(raw);
-    const nlohmann::json json = nlohmann::json::parse(interop::data_of(reply.get()), nullptr, false);
+    const nlohmann::json json =
+        nlohmann::json::parse(interop::data_of(reply.get()), nullptr, false);
     REQUIRE(json.is_object());
     return json;
 }
 
 // Polls STREAM.INFO until `done` holds for it or catch_up_max passed; returns the last reply.
-nlohmann::json wait_info(const Connection& connection, const std::string& stream,
+nlohmann::json wait_info(const Connection& connection,
+                         const std::string& stream,
                          const std::function<bool(const nlohmann::json&)>& done) {
     const auto deadline = std::chrono::steady_clock::now() + catch_up_max;
     nlohmann::json last = api_request(connection, "$JS.API.STREAM.INFO." + stream, "");
@@ -149,7 +155,8 @@ nlohmann::json wait_info(const Connection& connection, const std::string& stream
 
 std::set<std::string> keys_of(const nlohmann::json& object) {
     std::set<std::string> keys;
-    for (const auto& item : object.items()) keys.insert(item.key());
+    for (const auto& item : object.items())
+        keys.insert(item.key());
     return keys;
 }
 
@@ -175,7 +182,8 @@ TEST_CASE("interop js mirror: a mirror keeps the origin's sequences and follows 
     REQUIRE_OK(jsStreamSource_Init(&mirror));
     mirror.Name = "ORDERS";
     // A mirror with subjects is refused (10034).
-    CHECK(s.add("BAD", {"bad"}, [&](jsStreamConfig& c) { c.Mirror = &mirror; }) == JSMirrorWithSubjectsErr);
+    CHECK(s.add("BAD", {"bad"}, [&](jsStreamConfig& c) { c.Mirror = &mirror; })
+          == JSMirrorWithSubjectsErr);
     REQUIRE(s.add("M", {}, [&](jsStreamConfig& c) { c.Mirror = &mirror; }) == 0);
 
     const StreamInfo copied = s.wait_messages("M", 2);
@@ -237,10 +245,12 @@ TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new
     const StreamInfo merged = s.wait_messages("ALL", 2);
     REQUIRE(merged->SourcesLen == 2);
     std::set<std::string> names;
-    for (int i = 0; i < merged->SourcesLen; ++i) names.insert(merged->Sources[i]->Name);
+    for (int i = 0; i < merged->SourcesLen; ++i)
+        names.insert(merged->Sources[i]->Name);
     CHECK(names == std::set<std::string>{"A", "B"});
     std::set<std::string> headers;
-    for (std::uint64_t seq = 1; seq <= 2; ++seq) headers.insert(source_of(s.get("ALL", seq).get()));
+    for (std::uint64_t seq = 1; seq <= 2; ++seq)
+        headers.insert(source_of(s.get("ALL", seq).get()));
     CHECK(headers == std::set<std::string>{"A 1", "B 2"});
 
     s.publish("a.2", "a-two");
@@ -253,14 +263,16 @@ TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new
     s.publish("a.3", "a-three");
     s.wait_messages("ALL", 5);
     std::set<std::string> after;
-    for (std::uint64_t seq = 4; seq <= 5; ++seq) after.insert(source_of(s.get("ALL", seq).get()));
+    for (std::uint64_t seq = 4; seq <= 5; ++seq)
+        after.insert(source_of(s.get("ALL", seq).get()));
     CHECK(after == std::set<std::string>{"A 3", "B 3"});
 }
 
 TEST_CASE("interop js mirror: STREAM.INFO shows mirror and sources info as nats-server does",
           "[interop][js][mirror][sources]") {
     MirrorSetup s;
-    const nlohmann::json created = api_request(s.connection, "$JS.API.STREAM.CREATE.EARLY",
+    const nlohmann::json created = api_request(s.connection,
+                                               "$JS.API.STREAM.CREATE.EARLY",
                                                R"({"name":"EARLY","mirror":{"name":"LATER"}})");
     INFO(created.dump());
     CHECK_FALSE(created.contains("error"));
@@ -269,14 +281,16 @@ TEST_CASE("interop js mirror: STREAM.INFO shows mirror and sources info as nats-
     CHECK_FALSE(created.contains("mirror"));  // The create response has no source info.
 
     // The origin does not exist yet: the mirror waits with the error of its consumer create.
-    const nlohmann::json waiting =
-        wait_info(s.connection, "EARLY", [](const nlohmann::json& info) { return info["mirror"].contains("error"); });
+    const nlohmann::json waiting = wait_info(s.connection, "EARLY", [](const nlohmann::json& info) {
+        return info["mirror"].contains("error");
+    });
     CHECK(keys_of(waiting["mirror"]) == std::set<std::string>{"name", "lag", "active", "error"});
     CHECK(waiting["mirror"]["name"] == "LATER");
     CHECK(waiting["mirror"]["active"] == -1);  // Never heard from.
     CHECK(waiting["mirror"]["lag"] == 0);
-    CHECK(waiting["mirror"]["error"] ==
-          nlohmann::json{{"code", 404}, {"err_code", 10059}, {"description", "stream not found"}});
+    CHECK(
+        waiting["mirror"]["error"]
+        == nlohmann::json{{"code", 404}, {"err_code", 10059}, {"description", "stream not found"}});
 
     REQUIRE(s.add("LATER", {"later"}) == 0);
     s.publish("later", "x");
@@ -289,12 +303,14 @@ TEST_CASE("interop js mirror: STREAM.INFO shows mirror and sources info as nats-
     CHECK_FALSE(running.contains("sources"));
 
     const nlohmann::json sourcing = api_request(
-        s.connection, "$JS.API.STREAM.CREATE.SRC",
+        s.connection,
+        "$JS.API.STREAM.CREATE.SRC",
         R"({"name":"SRC","subjects":["src"],"sources":[{"name":"LATER","filter_subject":"later"}]})");
-    CHECK(sourcing["config"]["sources"] ==
-          nlohmann::json::array({{{"name", "LATER"}, {"filter_subject", "later"}}}));
-    const nlohmann::json merged = wait_info(
-        s.connection, "SRC", [](const nlohmann::json& info) { return info["state"]["messages"] == 1; });
+    CHECK(sourcing["config"]["sources"]
+          == nlohmann::json::array({{{"name", "LATER"}, {"filter_subject", "later"}}}));
+    const nlohmann::json merged = wait_info(s.connection, "SRC", [](const nlohmann::json& info) {
+        return info["state"]["messages"] == 1;
+    });
     REQUIRE(merged["sources"].size() == 1);
     CHECK(keys_of(merged["sources"][0]) == std::set<std::string>{"name", "lag", "active"});
     CHECK(merged["sources"][0]["name"] == "LATER");

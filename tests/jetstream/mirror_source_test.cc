@@ -2,11 +2,11 @@
 // errors of nats-server 2.9 checkStreamCfg, a mirror keeping the origin's sequences and times, the
 // Nats-Stream-Source header of sourced messages, filters and start options, the StreamSourceInfo
 // of STREAM.INFO, a lost and re-created origin, and positions that survive restarts and crashes.
-#include <catch2/catch.hpp>
-
 #include <map>
 #include <random>
 #include <set>
+
+#include <catch2/catch.hpp>
 
 #include "engine/base/assert.h"
 #include "engine/jetstream/api_json.h"
@@ -43,7 +43,8 @@ bool wait_messages(JetStreamFixture& f, const std::string& stream, std::uint64_t
 }
 
 std::string source_header(const std::string& origin, std::uint64_t seq) {
-    return base64_encode(header_block({"Nats-Stream-Source: " + origin + " " + std::to_string(seq)}));
+    return base64_encode(
+        header_block({"Nats-Stream-Source: " + origin + " " + std::to_string(seq)}));
 }
 
 }  // namespace
@@ -52,61 +53,82 @@ TEST_CASE("jetstream mirror: config rules and errors follow nats-server checkStr
           "[jetstream][mirror][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"max_msg_size", 1000}});
-    const auto error = [&](const json& config) { return f.create_stream(config)["error"]; };
+    const auto error = [&](const json& config) {
+        return f.create_stream(config)["error"];
+    };
 
-    CHECK(error(json{{"name", "M"}, {"subjects", {"m"}}, {"mirror", {{"name", "ORDERS"}}}}) ==
-          error_of(400, 10034, "stream mirrors can not contain subjects"));
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}, {"sources", {{{"name", "X"}}}}}) ==
-          error_of(400, 10031, "stream mirrors can not also contain other sources"));
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}, {"max_msg_size", 10}}) ==
-          error_of(400, 10030, "stream mirror must have max message size >= source"));
-    CHECK(error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}}}}, {"max_msg_size", 10}}) ==
-          error_of(400, 10046, "stream source must have max message size >= target"));
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"filter_subject", "other.>"}}}}) ==
-          error_of(500, 10052,
-                   "mirror 'ORDERS' filter subject 'other.>' does not overlap with any origin stream subject"));
-    CHECK(error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}, {"filter_subject", "x"}}}}}) ==
-          error_of(500, 10052,
-                   "source 'ORDERS' filter subject 'x' does not overlap with any origin stream subject"));
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "M"}}}}) == error_of(500, 10052, "detected cycle"));
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"external", {{"api", "$JS.x.API"}}}}}})
-              ["err_code"] == 10052);
-    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", "1"}}}}) ==
-          error_of(400, 10025, "invalid JSON"));
-    CHECK(error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}}, {{"name", "ORDERS"}}}}}) ==
-          error_of(500, 10052, "duplicate source configuration detected"));
-    CHECK(error(json{{"name", "M"}, {"mirror_direct", true}}) ==
-          error_of(500, 10052, "stream has no mirror but does have mirror direct"));
+    CHECK(error(json{{"name", "M"}, {"subjects", {"m"}}, {"mirror", {{"name", "ORDERS"}}}})
+          == error_of(400, 10034, "stream mirrors can not contain subjects"));
+    CHECK(
+        error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}, {"sources", {{{"name", "X"}}}}})
+        == error_of(400, 10031, "stream mirrors can not also contain other sources"));
+    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}, {"max_msg_size", 10}})
+          == error_of(400, 10030, "stream mirror must have max message size >= source"));
+    CHECK(error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}}}}, {"max_msg_size", 10}})
+          == error_of(400, 10046, "stream source must have max message size >= target"));
+    CHECK(
+        error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"filter_subject", "other.>"}}}})
+        == error_of(500,
+                    10052,
+                    "mirror 'ORDERS' filter subject 'other.>' does not overlap with any origin "
+                    "stream subject"));
+    CHECK(
+        error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}, {"filter_subject", "x"}}}}})
+        == error_of(
+            500,
+            10052,
+            "source 'ORDERS' filter subject 'x' does not overlap with any origin stream subject"));
+    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "M"}}}})
+          == error_of(500, 10052, "detected cycle"));
+    CHECK(error(json{
+              {"name", "M"},
+              {"mirror", {{"name", "ORDERS"}, {"external", {{"api", "$JS.x.API"}}}}}})["err_code"]
+          == 10052);
+    CHECK(error(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", "1"}}}})
+          == error_of(400, 10025, "invalid JSON"));
+    CHECK(error(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}}, {{"name", "ORDERS"}}}}})
+          == error_of(500, 10052, "duplicate source configuration detected"));
+    CHECK(error(json{{"name", "M"}, {"mirror_direct", true}})
+          == error_of(500, 10052, "stream has no mirror but does have mirror direct"));
 
     // Accepted: no subjects of its own, the mirror echoed as nats-server marshals StreamSource.
-    const json created =
-        f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", 0}, {"x", 1}}}});
+    const json created = f.create_stream(
+        json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", 0}, {"x", 1}}}});
     INFO(created.dump());
     CHECK_FALSE(created.contains("error"));
     CHECK_FALSE(created["config"].contains("subjects"));
     CHECK(created["config"]["mirror"] == json{{"name", "ORDERS"}});
     CHECK_FALSE(created["config"].contains("duplicate_window"));
     // Sources form a cycle through an existing stream; an empty sources list is none.
-    CHECK(error(json{{"name", "ORDERS2"}, {"sources", {{{"name", "M"}}}}, {"subjects", {"x"}}}).is_null());
+    CHECK(error(json{{"name", "ORDERS2"}, {"sources", {{{"name", "M"}}}}, {"subjects", {"x"}}})
+              .is_null());
     CHECK(f.request("$JS.API.STREAM.UPDATE.ORDERS",
-                    json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"max_msg_size", 1000},
+                    json{{"name", "ORDERS"},
+                         {"subjects", {"orders.*"}},
+                         {"max_msg_size", 1000},
                          {"sources", {{{"name", "ORDERS2"}}}}}
-                        .dump())["error"] == error_of(500, 10052, "detected cycle"));
+                        .dump())["error"]
+          == error_of(500, 10052, "detected cycle"));
     const json plain = f.create_stream(json{{"name", "P"}, {"sources", json::array()}});
     CHECK_FALSE(plain["config"].contains("sources"));
     CHECK(plain["config"]["subjects"] == json{"P"});
     // A mirror may not change (10055).
-    CHECK(f.request("$JS.API.STREAM.UPDATE.M", json{{"name", "M"}, {"mirror", {{"name", "P"}}}}.dump())["error"] ==
-          error_of(400, 10055, "stream mirror configuration can not be updated"));
+    CHECK(f.request("$JS.API.STREAM.UPDATE.M",
+                    json{{"name", "M"}, {"mirror", {{"name", "P"}}}}.dump())["error"]
+          == error_of(400, 10055, "stream mirror configuration can not be updated"));
 }
 
-TEST_CASE("jetstream mirror: keeps the origin's sequences and times, follows it and refuses publishes",
-          "[jetstream][mirror][sim]") {
+TEST_CASE(
+    "jetstream mirror: keeps the origin's sequences and times, follows it and refuses publishes",
+    "[jetstream][mirror][sim]") {
     // Goal: a mirror is a copy by sequence. Method: store 4, delete seq 2 in the origin, create the
     // mirror, publish more, and compare every sequence and timestamp; publish to the mirror's name.
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"allow_direct", true}});
-    for (int i = 1; i <= 4; ++i) f.publish("orders.a", "m" + std::to_string(i), header_block({"Nats-Msg-Id: id" + std::to_string(i)}));
+    for (int i = 1; i <= 4; ++i)
+        f.publish("orders.a",
+                  "m" + std::to_string(i),
+                  header_block({"Nats-Msg-Id: id" + std::to_string(i)}));
     CHECK(f.request("$JS.API.STREAM.MSG.DELETE.ORDERS", R"({"seq":2})")["success"] == true);
 
     const json created = f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}});
@@ -142,8 +164,9 @@ TEST_CASE("jetstream mirror: keeps the origin's sequences and times, follows it 
     CHECK(listed);
 }
 
-TEST_CASE("jetstream mirror: with mirror_direct a caught-up mirror answers its origin's direct gets",
-          "[jetstream][mirror][sim]") {
+TEST_CASE(
+    "jetstream mirror: with mirror_direct a caught-up mirror answers its origin's direct gets",
+    "[jetstream][mirror][sim]") {
     // Goal: nats-server subscribeToMirrorDirect. Method: an origin with allow_direct, its mirror;
     // delete the origin so that only the mirror can answer $JS.API.DIRECT.GET.<origin>.
     JetStreamFixture f;
@@ -151,8 +174,12 @@ TEST_CASE("jetstream mirror: with mirror_direct a caught-up mirror answers its o
     f.create_stream(json{{"name", "PLAIN"}, {"subjects", {"plain"}}});
     f.publish("orders.a", "one");
     f.publish("orders.b", "two");
-    CHECK(f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}})["config"]["mirror_direct"] == true);
-    CHECK(f.create_stream(json{{"name", "N"}, {"mirror", {{"name", "PLAIN"}}}})["config"]["mirror_direct"] == false);
+    CHECK(f.create_stream(
+              json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}})["config"]["mirror_direct"]
+          == true);
+    CHECK(f.create_stream(
+              json{{"name", "N"}, {"mirror", {{"name", "PLAIN"}}}})["config"]["mirror_direct"]
+          == false);
     REQUIRE(wait_messages(f, "M", 2));
     CHECK(f.request("$JS.API.STREAM.DELETE.ORDERS")["success"] == true);
 
@@ -169,19 +196,25 @@ TEST_CASE("jetstream mirror: with mirror_direct a caught-up mirror answers its o
     CHECK_FALSE(replied);
 }
 
-TEST_CASE("jetstream mirror: opt_start_seq, opt_start_time and filter_subject choose what is copied",
-          "[jetstream][mirror][sim]") {
+TEST_CASE(
+    "jetstream mirror: opt_start_seq, opt_start_time and filter_subject choose what is copied",
+    "[jetstream][mirror][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
-    for (int i = 1; i <= 3; ++i) f.publish("orders.a", "early");
+    for (int i = 1; i <= 3; ++i)
+        f.publish("orders.a", "early");
     f.world.run_for(herald::Duration::seconds(5));
     const std::string middle_time = rfc3339_nano(f.node->env().clock.realtime_ns());
     f.world.run_for(herald::Duration::seconds(5));
-    for (int i = 4; i <= 6; ++i) f.publish(i % 2 == 0 ? "orders.b" : "orders.a", "late");
+    for (int i = 4; i <= 6; ++i)
+        f.publish(i % 2 == 0 ? "orders.b" : "orders.a", "late");
 
-    f.create_stream(json{{"name", "BYSEQ"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", 3}}}});
-    f.create_stream(json{{"name", "BYTIME"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_time", middle_time}}}});
-    f.create_stream(json{{"name", "FILTERED"}, {"mirror", {{"name", "ORDERS"}, {"filter_subject", "orders.b"}}}});
+    f.create_stream(
+        json{{"name", "BYSEQ"}, {"mirror", {{"name", "ORDERS"}, {"opt_start_seq", 3}}}});
+    f.create_stream(json{{"name", "BYTIME"},
+                         {"mirror", {{"name", "ORDERS"}, {"opt_start_time", middle_time}}}});
+    f.create_stream(json{{"name", "FILTERED"},
+                         {"mirror", {{"name", "ORDERS"}, {"filter_subject", "orders.b"}}}});
     REQUIRE(wait_messages(f, "BYSEQ", 4));
     REQUIRE(wait_messages(f, "BYTIME", 3));
     REQUIRE(wait_messages(f, "FILTERED", 2));
@@ -205,9 +238,11 @@ TEST_CASE("jetstream sources: messages get new sequences and a Nats-Stream-Sourc
     f.publish("b.x", "b-skipped");
     f.publish("b.y", "b-two", header_block({"Nats-Msg-Id: dup"}));
     const json created = f.create_stream(
-        json{{"name", "ALL"}, {"subjects", {"all"}},
+        json{{"name", "ALL"},
+             {"subjects", {"all"}},
              {"sources", {{{"name", "A"}}, {{"name", "B"}, {"filter_subject", "b.y"}}}}});
-    CHECK(created["config"]["sources"] == json{{{"name", "A"}}, {{"name", "B"}, {"filter_subject", "b.y"}}});
+    CHECK(created["config"]["sources"]
+          == json{{{"name", "A"}}, {{"name", "B"}, {"filter_subject", "b.y"}}});
     REQUIRE(wait_messages(f, "ALL", 2));
     f.publish("a.2", "a-three", header_block({"Nats-Msg-Id: dup"}));  // Same id as B's: dropped.
     f.publish("a.3", "a-four");
@@ -280,7 +315,8 @@ TEST_CASE("jetstream mirror: a deleted origin shows an error; a re-created one r
 
     // As nats-server: the feeds go on after the position they reached (origin sequence 2).
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
-    for (int i = 1; i <= 3; ++i) f.publish("orders.a", "new" + std::to_string(i));
+    for (int i = 1; i <= 3; ++i)
+        f.publish("orders.a", "new" + std::to_string(i));
     REQUIRE(wait_messages(f, "M", 3));
     REQUIRE(wait_messages(f, "S", 3));
     const json back = info(f, "M");
@@ -301,19 +337,22 @@ TEST_CASE("jetstream mirror: a deleted origin shows an error; a re-created one r
     REQUIRE(wait_messages(f, "EARLY", 1));
 }
 
-TEST_CASE("jetstream mirror: file mirrors and sources resume after a restart, nothing lost or doubled",
-          "[jetstream][mirror][sources][restart][sim]") {
+TEST_CASE(
+    "jetstream mirror: file mirrors and sources resume after a restart, nothing lost or doubled",
+    "[jetstream][mirror][sources][restart][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}});
     f.create_stream(json{{"name", "S"}, {"subjects", {"s"}}, {"sources", {{{"name", "ORDERS"}}}}});
-    for (int i = 1; i <= 5; ++i) f.publish("orders.a", std::to_string(i));
+    for (int i = 1; i <= 5; ++i)
+        f.publish("orders.a", std::to_string(i));
     f.publish("s", "own");  // A message of S's own after the sourced ones.
     REQUIRE(wait_messages(f, "M", 5));
     REQUIRE(wait_messages(f, "S", 6));
 
     f.restart_server();
-    for (int i = 6; i <= 8; ++i) f.publish("orders.a", std::to_string(i));
+    for (int i = 6; i <= 8; ++i)
+        f.publish("orders.a", std::to_string(i));
     REQUIRE(wait_messages(f, "M", 8));
     REQUIRE(wait_messages(f, "S", 9));
     // Nothing more arrives later (no duplicates).
@@ -337,7 +376,8 @@ TEST_CASE("jetstream mirror: a feed copies only what its origin's store acknowle
     f.create_stream(json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}});
     f.create_stream(json{{"name", "S"}, {"sources", {{{"name", "ORDERS"}}}}});
     auto& jetstream = *f.server->jetstream();
-    for (int i = 0; i < 20; ++i) f.client->send("PUB orders.a _INBOX.t.x 1\r\nx\r\n");
+    for (int i = 0; i < 20; ++i)
+        f.client->send("PUB orders.a _INBOX.t.x 1\r\nx\r\n");
     bool ahead = false;
     bool visible_before_ack = false;
     for (std::uint64_t step = 0; step < herald::testing::js_steps_max; ++step) {
@@ -346,7 +386,8 @@ TEST_CASE("jetstream mirror: a feed copies only what its origin's store acknowle
         const auto* source = jetstream.find_stream("$G", "S");
         const std::uint64_t acked = origin->acked_seq();
         if (origin->store().state().last_seq > acked) visible_before_ack = true;
-        if (mirror->store().state().last_seq > acked || source->store().state().messages > acked) ahead = true;
+        if (mirror->store().state().last_seq > acked || source->store().state().messages > acked)
+            ahead = true;
         if (mirror->store().state().messages == 20 && source->store().state().messages == 20) break;
         REQUIRE(f.world.step());
     }
@@ -356,8 +397,9 @@ TEST_CASE("jetstream mirror: a feed copies only what its origin's store acknowle
     CHECK(wait_messages(f, "S", 20));
 }
 
-TEST_CASE("jetstream mirror: after a power loss a mirror and a source end with each origin message once",
-          "[jetstream][mirror][sources][restart][sim]") {
+TEST_CASE(
+    "jetstream mirror: after a power loss a mirror and a source end with each origin message once",
+    "[jetstream][mirror][sources][restart][sim]") {
     // Goal: positions derived from what the target kept survive losing unsynced writes. Method:
     // pipeline publishes while the feeds copy, crash (unsynced data lost) mid-way, restart, and
     // compare the mirror and the source with the origin message by message.
@@ -369,21 +411,24 @@ TEST_CASE("jetstream mirror: after a power loss a mirror and a source end with e
         constexpr int count = 150;
         for (int i = 0; i < count; ++i) {
             const std::string payload = "p" + std::to_string(i);
-            f.client->send("PUB orders.a _INBOX.t.p" + std::to_string(i) + " " + std::to_string(payload.size()) +
-                           "\r\n" + payload + "\r\n");
+            f.client->send("PUB orders.a _INBOX.t.p" + std::to_string(i) + " "
+                           + std::to_string(payload.size()) + "\r\n" + payload + "\r\n");
         }
         const auto acks = [&] {
             std::size_t out = 0;
-            for (const auto& message : f.client->messages()) out += message.subject.starts_with("_INBOX.t.p");
+            for (const auto& message : f.client->messages())
+                out += message.subject.starts_with("_INBOX.t.p");
             return out;
         };
         REQUIRE(f.wait([&] {
             auto* mirror = f.server->jetstream()->find_stream("$G", "M");
-            return acks() >= 20 + 5 * seed && mirror != nullptr && mirror->store().state().messages >= 10 + 5 * seed;
+            return acks() >= 20 + 5 * seed && mirror != nullptr
+                   && mirror->store().state().messages >= 10 + 5 * seed;
         }));
         const std::size_t acknowledged = acks();
-        f.world.crash_node(f.node->index(), herald::sim::CrashOptions{.disk = herald::sim::DiskCrash::lose_unsynced,
-                                                                      .peers = herald::sim::PeerView::reset});
+        f.world.crash_node(f.node->index(),
+                           herald::sim::CrashOptions{.disk = herald::sim::DiskCrash::lose_unsynced,
+                                                     .peers = herald::sim::PeerView::reset});
         f.clients.clear();
         f.client = nullptr;
         f.server.reset();
@@ -407,8 +452,10 @@ TEST_CASE("jetstream mirror: after a power loss a mirror and a source end with e
     }
 }
 
-TEST_CASE("jetstream mirror: random publishes, deletes, restarts and crashes keep mirror and source exact",
-          "[jetstream][mirror][sources][restart][sim]") {
+TEST_CASE(
+    "jetstream mirror: random publishes, deletes, restarts and crashes keep mirror and source "
+    "exact",
+    "[jetstream][mirror][sources][restart][sim]") {
     // Goal: whatever happens to the node, a mirror ends equal to its origin by sequence and a
     // source holds each surviving origin message exactly once. Method: per seed, a random mix of
     // pipelined publishes, origin message deletes (gaps to skip), clean restarts and power losses,
@@ -427,18 +474,23 @@ TEST_CASE("jetstream mirror: random publishes, deletes, restarts and crashes kee
                 const std::uint64_t burst = 1 + random() % 8;
                 for (std::uint64_t i = 0; i < burst; ++i) {
                     const std::string payload = "p" + std::to_string(published++);
-                    f.client->send("PUB orders." + std::string(random() % 2 == 0 ? "a" : "b") + " _INBOX.t.r " +
-                                   std::to_string(payload.size()) + "\r\n" + payload + "\r\n");
+                    f.client->send("PUB orders." + std::string(random() % 2 == 0 ? "a" : "b")
+                                   + " _INBOX.t.r " + std::to_string(payload.size()) + "\r\n"
+                                   + payload + "\r\n");
                 }
             } else if (action < 7) {
-                const std::uint64_t last = info(f, "ORDERS")["state"]["last_seq"].get<std::uint64_t>();
-                if (last > 0) f.request("$JS.API.STREAM.MSG.DELETE.ORDERS", json{{"seq", 1 + random() % last}}.dump());
+                const std::uint64_t last =
+                    info(f, "ORDERS")["state"]["last_seq"].get<std::uint64_t>();
+                if (last > 0)
+                    f.request("$JS.API.STREAM.MSG.DELETE.ORDERS",
+                              json{{"seq", 1 + random() % last}}.dump());
             } else if (action == 7) {
                 f.restart_server();
             } else {
-                f.world.crash_node(f.node->index(),
-                                   herald::sim::CrashOptions{.disk = herald::sim::DiskCrash::lose_unsynced,
-                                                             .peers = herald::sim::PeerView::reset});
+                f.world.crash_node(
+                    f.node->index(),
+                    herald::sim::CrashOptions{.disk = herald::sim::DiskCrash::lose_unsynced,
+                                              .peers = herald::sim::PeerView::reset});
                 f.clients.clear();
                 f.client = nullptr;
                 f.server.reset();
@@ -464,7 +516,8 @@ TEST_CASE("jetstream mirror: random publishes, deletes, restarts and crashes kee
             const std::string header = message["message"]["hdrs"].get<std::string>();
             bool fresh = false;
             for (std::uint64_t origin_seq = 1; origin_seq <= last && !fresh; ++origin_seq) {
-                if (header == source_header("ORDERS", origin_seq)) fresh = sourced.insert(origin_seq).second;
+                if (header == source_header("ORDERS", origin_seq))
+                    fresh = sourced.insert(origin_seq).second;
             }
             CHECK(fresh);  // A known origin sequence, seen once.
         }
@@ -473,7 +526,8 @@ TEST_CASE("jetstream mirror: random publishes, deletes, restarts and crashes kee
             const json copy = message_at(f, "M", seq);
             if (original.contains("error")) {
                 MAYBE(copy.contains("error"));  // Deleted before or after it was copied.
-                if (!copy.contains("error")) CHECK(copy["message"]["subject"] != "_HERALD.mirror.skipped");
+                if (!copy.contains("error"))
+                    CHECK(copy["message"]["subject"] != "_HERALD.mirror.skipped");
                 continue;
             }
             CHECK(copy["message"] == original["message"]);
@@ -482,14 +536,16 @@ TEST_CASE("jetstream mirror: random publishes, deletes, restarts and crashes kee
     }
 }
 
-TEST_CASE("jetstream mirror: placeholders a crash left at the tail are removed when the mirror starts",
-          "[jetstream][mirror][restart][sim]") {
+TEST_CASE(
+    "jetstream mirror: placeholders a crash left at the tail are removed when the mirror starts",
+    "[jetstream][mirror][restart][sim]") {
     // Goal: a skipped gap's placeholder whose delete marker was lost never shows in the mirror.
     // Method: build that disk state by hand (a stream holding one placeholder-subject message at
     // seq 1, its meta.inf then rewritten into a mirror config), restart, and read the mirror.
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
-    for (int i = 1; i <= 3; ++i) f.publish("orders.a", "m" + std::to_string(i));
+    for (int i = 1; i <= 3; ++i)
+        f.publish("orders.a", "m" + std::to_string(i));
     f.create_stream(json{{"name", "M"}, {"subjects", {"_HERALD.mirror.skipped"}}});
     f.publish("_HERALD.mirror.skipped", "");
     bool done = false;
@@ -498,31 +554,34 @@ TEST_CASE("jetstream mirror: placeholders a crash left at the tail are removed w
     f.clients.clear();
     f.client = nullptr;
     f.server.reset();
-    const std::string meta = json{{"config", {{"name", "M"},
-                                              {"retention", "limits"},
-                                              {"max_consumers", -1},
-                                              {"max_msgs", -1},
-                                              {"max_bytes", -1},
-                                              {"max_age", 0},
-                                              {"max_msgs_per_subject", -1},
-                                              {"max_msg_size", -1},
-                                              {"discard", "old"},
-                                              {"storage", "file"},
-                                              {"num_replicas", 1},
-                                              {"mirror", {{"name", "ORDERS"}}}}},
-                                  {"created", 1}}
-                                 .dump();
+    const std::string meta = json{
+        {"config",
+         {{"name", "M"},
+          {"retention", "limits"},
+          {"max_consumers", -1},
+          {"max_msgs", -1},
+          {"max_bytes", -1},
+          {"max_age", 0},
+          {"max_msgs_per_subject", -1},
+          {"max_msg_size", -1},
+          {"discard", "old"},
+          {"storage", "file"},
+          {"num_replicas", 1},
+          {"mirror", {{"name", "ORDERS"}}}}},
+        {"created", 1}}.dump();
     auto file = f.node->env().file_system.open("/data/jetstream/$G/streams/M/meta.inf", true);
     REQUIRE(file);
     std::shared_ptr<herald::io::File> shared = std::move(*file);
     bool written = false;
     shared->truncate(0, [&](herald::Status truncated) {
         REQUIRE(truncated);
-        shared->write_at(0, std::as_bytes(std::span<const char>(meta.data(), meta.size())),
-                         [&](herald::Status status) {
-                             REQUIRE(status);
-                             shared->sync([&](herald::Status synced) { written = synced.has_value(); });
-                         });
+        shared->write_at(
+            0,
+            std::as_bytes(std::span<const char>(meta.data(), meta.size())),
+            [&](herald::Status status) {
+                REQUIRE(status);
+                shared->sync([&](herald::Status synced) { written = synced.has_value(); });
+            });
     });
     REQUIRE(f.wait([&] { return written; }));
     f.start_server();
