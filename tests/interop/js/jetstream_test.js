@@ -20,11 +20,11 @@ const url = process.env.NATS_URL;
 const wait_ms = 5000;
 const sc = StringCodec();
 
-// Rejects after wait_ms unless promise settles first.
-async function within(promise, what) {
+// Rejects after bound_ms (default wait_ms) unless promise settles first.
+async function within(promise, what, bound_ms = wait_ms) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${wait_ms} ms`)), wait_ms);
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${bound_ms} ms`)), bound_ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -40,12 +40,12 @@ function iteratorOf(iterable) {
   return iterators.get(iterable);
 }
 
-// The next count values of an async iterable, each bounded by wait_ms.
-async function take(iterable, count, what) {
+// The next count values of an async iterable, each bounded by bound_ms (default wait_ms).
+async function take(iterable, count, what, bound_ms = wait_ms) {
   const iterator = iteratorOf(iterable);
   const values = [];
   while (values.length < count) {
-    const { value, done } = await within(iterator.next(), what);
+    const { value, done } = await within(iterator.next(), what, bound_ms);
     if (done) break;
     values.push(value);
   }
@@ -438,4 +438,42 @@ test("interop (nats.js) js: cluster-only requests fail with 10010 on a standalon
         error: { code: 503, err_code: 10010, description: "JetStream clustering support required" },
       });
     }
+  }));
+
+test("interop (nats.js) js: ordered consumers recover when their consumer is deleted", () =>
+  withJetStream(async ({ jsm, js }) => {
+    // Goal: the server's side of nats.js's ordered-consumer reset. A pull ordered consumer gets
+    // "409 Consumer Deleted" and makes a new consumer; a push one notices the missing idle
+    // heartbeats (1 s here, reset after a few) and does the same. Either way no sequence is lost
+    // or repeated. The recovery step is bounded by 3 * wait_ms.
+    await jsm.streams.add({ name: "RESET", subjects: ["reset.*"] });
+    for (let i = 1; i <= 10; i++) await js.publish("reset.a", sc.encode(`m${i}`));
+    // Deletes the consumer of the running ordered subscription (the one with `deliver`: a
+    // deliver_subject for push, none for pull; a stopped one may linger until inactive).
+    const deleteCurrent = async (push) => {
+      const consumers = await jsm.consumers.list("RESET").next();
+      const current = consumers.filter((c) => Boolean(c.config.deliver_subject) === push);
+      assert.equal(current.length, 1);
+      await jsm.consumers.delete("RESET", current[0].name);
+    };
+
+    const ordered = await js.consumers.get("RESET");
+    const messages = await ordered.consume({ idle_heartbeat: 1000, expires: 2000 });
+    const first = await take(messages, 10, "ordered pull");
+    await deleteCurrent(false);
+    for (let i = 11; i <= 20; i++) await js.publish("reset.a", sc.encode(`m${i}`));
+    const second = await take(messages, 10, "ordered pull after delete", 3 * wait_ms);
+    assert.deepEqual([...first, ...second].map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+    messages.stop();
+
+    const opts = consumerOpts();
+    opts.orderedConsumer();
+    opts.idleHeartbeat(1000);
+    const sub = await js.subscribe("reset.a", opts);
+    const before = await take(sub, 20, "ordered push");
+    await deleteCurrent(true);
+    for (let i = 21; i <= 25; i++) await js.publish("reset.a", sc.encode(`m${i}`));
+    const after = await take(sub, 5, "ordered push after delete", 3 * wait_ms);
+    assert.deepEqual([...before, ...after].map((m) => m.seq), Array.from({ length: 25 }, (_, i) => i + 1));
+    sub.unsubscribe();
   }));
