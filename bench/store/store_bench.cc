@@ -192,6 +192,69 @@ void BM_FileStore_Load_Real(benchmark::State& state) {
 }
 BENCHMARK(BM_FileStore_Load_Real)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// A consumer reading in order after a restart (nothing cached): load_next_now when the read
+// cache has the message, else load_next, which reads a 256 KiB chunk. 10k messages of 128 B,
+// read round and round; each round starts cold again.
+void BM_FileStore_LoadNext_Cold_Real(benchmark::State& state) {
+    std::string root = "/tmp/herald-store-bench-XXXXXX";
+    if (::mkdtemp(root.data()) == nullptr) {
+        state.SkipWithError("mkdtemp failed");
+        return;
+    }
+    {
+        herald::io::AsioEnv asio;
+        const FileStoreConfig config = config_for(Mode::group_commit, root + "/S");
+        auto open = [&] {
+            std::optional<Result<std::unique_ptr<FileStore>>> opened;
+            FileStore::open(asio.env(), config, [&](auto result) { opened.emplace(std::move(result)); });
+            asio.run_until([&] { return opened.has_value(); }, handlers_max);
+            return std::move(**opened);
+        };
+        auto close = [&](FileStore& store) {
+            std::optional<Status> closed;
+            store.close([&](Status status) { closed.emplace(status); });
+            asio.run_until([&] { return closed.has_value(); }, handlers_max);
+        };
+        auto store = open();
+        const std::string payload(128, 'p');
+        constexpr std::uint64_t count = 10'000;
+        std::uint64_t acked = 0;
+        for (std::uint64_t i = 0; i < count; ++i) {
+            store->store(StoreRequest{"orders.new", "", payload}, [&](Result<StoreAck>) { acked += 1; });
+        }
+        asio.run_until([&] { return acked == count; }, handlers_max);
+        close(*store);
+        store = open();
+        std::uint64_t seq = 1;
+        std::uint64_t loaded = 0;
+        {
+            herald::bench::AllocationCounter allocations(state);
+            for (auto _ : state) {
+                if (seq > count) {  // A new round: cold again.
+                    state.PauseTiming();
+                    close(*store);
+                    store = open();
+                    seq = 1;
+                    state.ResumeTiming();
+                }
+                if (auto now = store->load_next_now("", seq)) {
+                    loaded += *now ? 1U : 0U;
+                } else {
+                    const std::uint64_t target = loaded + 1;
+                    store->load_next("", seq, [&](Result<StoredMessage> message) { loaded += message ? 1U : 0U; });
+                    asio.run_until([&] { return loaded >= target; }, handlers_max);
+                }
+                seq += 1;
+            }
+        }
+        state.SetItemsProcessed(static_cast<std::int64_t>(loaded));
+        state.counters["chunk_reads"] = static_cast<double>(store->stats().chunk_reads);
+        close(*store);
+    }
+    std::filesystem::remove_all(root);
+}
+BENCHMARK(BM_FileStore_LoadNext_Cold_Real)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // MemStore store + ack on the simulated loop: the CPU cost of the shared index and limits.
 void BM_MemStore_Store(benchmark::State& state) {
     herald::sim::SimWorld world(1);
