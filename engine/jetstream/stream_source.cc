@@ -295,8 +295,9 @@ void StreamFeeds::on_updated(std::string_view account, Stream& stream) {
     std::vector<Key> gone;
     for (const auto& [key, feed] : feeds_) {
         if (feed->account != account || feed->target != &stream) continue;
+        const std::string& origin = feed->source.name;
         const bool kept = std::any_of(sources.begin(), sources.end(), [&](const StreamSource& s) {
-            return s.name == feed->source.name;
+            return s.name == origin;
         });
         if (!kept) gone.push_back(key);
     }
