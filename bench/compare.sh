@@ -106,7 +106,7 @@ declare -A case_args=(
     [fanout4]="--mode pubsub --pubs 1 --subs 4 --msgs 500000 --size 128"
     [queue4]="--mode queue --pubs 1 --subs 4 --msgs 1000000 --size 128"
     [reqrep16]="--mode reqrep --msgs 5000 --size 16"
-    [jspubsync]="--mode jspub-sync --msgs 10000 --size 128"
+    [jspubsync]="--mode jspub-sync --msgs 5000 --size 128"
     [jspubasync]="--mode jspub-async --outstanding 1000 --msgs 200000 --size 128"
     [jspull]="--mode jspull --batch 500 --msgs 100000 --size 128"
 )
