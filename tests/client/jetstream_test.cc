@@ -745,3 +745,62 @@ TEST_CASE("jetstream client: queue subscribers share one durable named after the
     CHECK(info->config.deliver_group == "workers");
     CHECK(info->num_ack_pending == 0);
 }
+
+TEST_CASE("jetstream client: an ordered subscription resets on a consumer-sequence gap and on a heartbeat that says so", "[client][jetstream][sim]") {
+    // Goal: both gap detectors of the ordered consumer (nats.go checkOrderedMsgs and the
+    // heartbeat's Nats-Last-Consumer). Method: a second connection injects, on the deliver subject,
+    // a message whose $JS.ACK reply skips consumer sequences, then a heartbeat naming a sequence
+    // the client never saw; each makes the client recreate the consumer after the last stream
+    // sequence it delivered, so nothing is repeated or lost.
+    ClientJsFixture f;
+    f.add_stream(orders());
+    f.publish("orders.a", "1");
+    std::vector<std::string> got;
+    SubscribeOptions options;
+    options.stream = "ORDERS";
+    options.ordered = true;
+    auto sub = f.await<PushSubscription>([&](auto cb) {
+        f.js->subscribe(options, [&](JsMsg& m) { got.push_back(m.data()); }, std::move(cb));
+    });
+    REQUIRE(sub);
+    REQUIRE(f.wait([&] { return got.size() == 1; }));
+    herald::client::Connection& injector = f.connect();
+    const auto deliver_of = [&] {
+        auto info = f.await<ConsumerInfo>([&](auto cb) { f.js->consumer_info("ORDERS", sub->consumer(), std::move(cb)); });
+        REQUIRE(info);
+        return info->config.deliver_subject;
+    };
+    const std::string first = sub->consumer();
+    REQUIRE(injector.publish(deliver_of(), "$JS.ACK.ORDERS." + first + ".1.9.5.1795693361049815094.0", "forged"));
+    REQUIRE(f.wait([&] { return sub->resets() == 1 && sub->consumer() != first; }));
+    f.publish("orders.a", "2");
+    REQUIRE(f.wait([&] { return got.size() == 2; }));
+    CHECK(got == std::vector<std::string>{"1", "2"});
+
+    const std::string second = sub->consumer();
+    Headers heartbeat;
+    heartbeat.set_status("100", "Idle Heartbeat");
+    heartbeat.set("Nats-Last-Consumer", "7");
+    heartbeat.set("Nats-Last-Stream", "7");
+    REQUIRE(injector.publish(deliver_of(), "", heartbeat, ""));
+    REQUIRE(f.wait([&] { return sub->resets() == 2 && sub->consumer() != second; }));
+    f.publish("orders.a", "3");
+    REQUIRE(f.wait([&] { return got.size() == 3; }));
+    CHECK(got == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("jetstream client: a fetch from a consumer that is gone ends at the client's bound", "[client][jetstream][sim]") {
+    // Nobody answers CONSUMER.MSG.NEXT for a deleted consumer (nats-server neither: see the
+    // interop case), so the fetch ends with Errc::timeout after expires + the API timeout.
+    ClientJsFixture f;
+    f.add_stream(orders());
+    PullSubscription sub = pull(f, "LATER");
+    REQUIRE(f.await<Done>([&](auto cb) { f.js->delete_consumer("ORDERS", "LATER", std::move(cb)); }));
+    const auto start = f.world.now();
+    auto result = f.await<std::vector<JsMsg>>([&](auto cb) {
+        sub.fetch(FetchOptions{1, Duration::seconds(1), false, 0}, std::move(cb));
+    });
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == herald::client::Errc::timeout);
+    CHECK(f.world.now().since(start) >= Duration::seconds(6));  // 1s expires + 5s timeout
+}

@@ -406,6 +406,15 @@ TEST_CASE("jetstream interop: our client's publish, fetch, acks and ordered push
     REQUIRE(f.wait([&] { return got.size() == 5; }));
     CHECK(got == std::vector<std::string>{"1", "2", "3", "4", "5"});
     REQUIRE(sub->unsubscribe());
+
+    // A fetch from a consumer that is gone: nobody answers, the fetch ends at its own bound.
+    REQUIRE(f.await<client::Done>([&](auto cb) { f.js->delete_consumer("ORDERS", "PULL", std::move(cb)); }));
+    auto gone = f.await<std::vector<client::JsMsg>>([&](auto cb) {
+        pull->fetch(client::FetchOptions{1, Duration::milliseconds(500), false, 0}, std::move(cb));
+    });
+    REQUIRE_FALSE(gone);
+    INFO(gone.error().message());
+    CHECK(gone.error().code == client::Errc::timeout);
 }
 
 // herald-server lacks nats-server's $JS.<domain>.API.$KV.> -> $KV.> account mapping (see
