@@ -557,18 +557,7 @@ void StreamFeeds::on_loaded(const Key& key,
         if (feed->wake_pending) pump(key);
         return;
     }
-    Stream::FedResult result = Stream::FedResult::refused;
-    if (feed->mirror) {
-        result = feed->target->store_fed(
-            loaded->subject, loaded->headers, loaded->payload, loaded->seq, loaded->timestamp_ns);
-    } else {
-        // Matches nats-server processInboundSourceMsg: a daisy-chained header is replaced.
-        std::string headers = loaded->headers;
-        remove_header(headers, stream_source_header);
-        append_header(
-            headers, stream_source_header, fmt::format("{} {}", feed->source.name, loaded->seq));
-        result = feed->target->store_fed(loaded->subject, headers, loaded->payload, 0, 0);
-    }
+    const Stream::FedResult result = copy(*feed, *loaded);
     // store_fed may have run hooks that changed feeds_: look the feed up again.
     feed = find(key);
     if (feed == nullptr || feed->generation != generation) return;
@@ -609,6 +598,19 @@ void StreamFeeds::on_loaded(const Key& key,
                     : 0;
     if (feed->mirror && feed->lag < mirror_direct_lag_max) feed->target->serve_mirror_direct();
     pump(key);
+}
+
+Stream::FedResult StreamFeeds::copy(Feed& feed, const store::StoredMessage& message) {
+    if (feed.mirror) {
+        return feed.target->store_fed(
+            message.subject, message.headers, message.payload, message.seq, message.timestamp_ns);
+    }
+    // Matches nats-server processInboundSourceMsg: a daisy-chained header is replaced.
+    std::string headers = message.headers;
+    remove_header(headers, stream_source_header);
+    append_header(
+        headers, stream_source_header, fmt::format("{} {}", feed.source.name, message.seq));
+    return feed.target->store_fed(message.subject, headers, message.payload, 0, 0);
 }
 
 void StreamFeeds::arm_timer(const Key& key) {

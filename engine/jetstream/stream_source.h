@@ -132,6 +132,7 @@ private:
     void scan_done(const std::string& account, const std::string& target, bool time_fallback);
     void pump(const Key& key);
     void on_loaded(const Key& key, std::uint64_t generation, Result<store::StoredMessage> loaded);
+    Stream::FedResult copy(Feed& feed, const store::StoredMessage& message);
     void seek_step(const Key& key,
                    std::uint64_t generation,
                    store::Seq low,
