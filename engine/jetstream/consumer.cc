@@ -1005,14 +1005,29 @@ void Consumer::ack(store::Seq seq, store::Seq consumer_seq) {
             redelivered_.erase(s);
             acked_one(s, subject);
         }
-    } else {
-        const auto it = pending_.find(seq);
-        if (it == pending_.end()) return;
+    } else if (const auto it = pending_.find(seq); it != pending_.end()) {
         const std::string subject = it->second.subject;
         env_.loop.cancel(it->second.timer);
         pending_.erase(it);
         redelivered_.erase(seq);
         acked_one(seq, subject);
+    } else if (!redelivered_.contains(seq)) {
+        return;
+    }
+    // Matches nats-server processAckMsg: an ack of a message dropped at max_deliver (no longer
+    // pending, its delivery count kept) still counts: retention removes it, the count goes.
+    std::vector<store::Seq> dropped;
+    for (const auto& [dropped_seq, count] : redelivered_) {
+        if (dropped_seq > seq) break;
+        MAYBE(count);
+        if (pending_.contains(dropped_seq)) continue;
+        if (config_.ack_policy != AckPolicy::all && dropped_seq != seq) continue;
+        dropped.push_back(dropped_seq);
+    }
+    for (const store::Seq s : dropped) {
+        COVER("jetstream: a message dropped at max_deliver is acked late");
+        redelivered_.erase(s);
+        acked_one(s, "");  // The subject comes from the store.
     }
     update_ack_floor();
     save_state_soon();

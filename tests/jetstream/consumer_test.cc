@@ -832,3 +832,28 @@ TEST_CASE("jetstream consumer: +WPI waits the backoff step; a max_deliver drop i
     f.restart_server();
     CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.ONCE")["num_ack_pending"] == 0);
 }
+
+// Found by the consumer property test: an ack that came after its message was dropped at
+// max_deliver was ignored, so a workqueue stream kept the message for ever and the ack floor
+// stayed behind. nats-server processAckMsg still acks it for retention.
+TEST_CASE("jetstream consumer: a late ack of a message dropped at max_deliver removes it from a "
+          "workqueue",
+          "[jetstream][consumer][retention][sim]") {
+    JetStreamFixture f;
+    f.create_stream(
+        json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}, {"retention", "workqueue"}});
+    publish_n(f, 1);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+              durable("W", {{"ack_wait", 500000000}, {"max_deliver", 1}}).dump());
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", "_INBOX.t.l1", R"({"batch":2,"expires":2000000000})");
+    f.world.run_for(Duration::milliseconds(1000));  // Delivered once, dropped at 0.5 s.
+    REQUIRE(to(f, "_INBOX.t.l1").size() == 1);
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.W")["num_ack_pending"] == 0);
+    CHECK(state_of(f)["messages"] == 1);
+    send(f, to(f, "_INBOX.t.l1")[0].reply, "_INBOX.t.l2", "+ACK");
+    f.wait([&] { return !to(f, "_INBOX.t.l2").empty(); });
+    CHECK(state_of(f)["messages"] == 0);
+    const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.W");
+    CHECK(at(info["ack_floor"]) == seqs(1, 1));
+    CHECK(info["num_redelivered"] == 0);
+}
