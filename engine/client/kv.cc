@@ -504,4 +504,74 @@ void KeyValue::history(std::string_view key, JsCallback<std::vector<KeyValueEntr
         });
 }
 
+namespace {
+
+// Purges the markers one after the other, then reports.
+struct MarkerPurge : std::enable_shared_from_this<MarkerPurge> {
+    JetStream* js = nullptr;
+    std::string stream;
+    std::string prefix;
+    std::vector<KeyValueEntry> markers;
+    std::int64_t keep_newer_than_ns = 0;  // created after this: keep the marker (keep 1)
+    bool keep_recent = false;
+    std::size_t next = 0;
+    JsCallback<Done> callback;
+
+    void step() {
+        if (next == markers.size()) return callback(Done{});
+        const KeyValueEntry& marker = markers[next++];
+        PurgeOptions purge;
+        purge.filter = prefix + marker.key;
+        purge.keep = keep_recent && marker.created_ns > keep_newer_than_ns ? 1 : 0;
+        auto self = shared_from_this();
+        js->purge_stream(stream, purge, [self](JsResult<std::uint64_t> purged) {
+            if (!purged) return self->callback(purged.error());
+            self->step();
+        });
+    }
+};
+
+}  // namespace
+
+void KeyValue::purge_deletes(std::optional<Duration> older_than, JsCallback<Done> callback) const {
+    ASSERT(js_ != nullptr);
+    auto purge = std::make_shared<MarkerPurge>();
+    purge->js = js_;
+    purge->stream = stream_;
+    purge->prefix = prefix_;
+    const Duration threshold = older_than.value_or(Duration::seconds(30 * 60));
+    purge->keep_recent = threshold.ns != 0;
+    purge->keep_newer_than_ns = js_->env().clock.realtime_ns() - static_cast<std::int64_t>(threshold.ns);
+    purge->callback = std::move(callback);
+    auto collector = std::make_shared<Collector<KeyValueEntry>>();
+    collector->env = &js_->env();
+    collector->callback = [purge](JsResult<std::vector<KeyValueEntry>> entries) {
+        if (!entries) return purge->callback(entries.error());
+        for (auto& entry : *entries) {
+            if (entry.op != KeyValueOp::put) purge->markers.push_back(std::move(entry));
+        }
+        purge->step();
+    };
+    watch_all(
+        {},
+        [collector](const KeyValueEntry* entry) {
+            if (entry == nullptr) {
+                collector->done = true;
+                collector->finish();
+                return;
+            }
+            collector->items.push_back(*entry);
+        },
+        [collector](JsResult<KeyWatcher> watcher) {
+            if (!watcher) {
+                if (collector->callback) collector->callback(watcher.error());
+                collector->callback = nullptr;
+                return;
+            }
+            collector->watcher = *watcher;
+            collector->have_watcher = true;
+            collector->finish();
+        });
+}
+
 }  // namespace herald::client

@@ -129,6 +129,9 @@ public:
         watch(">", options, std::move(handler), std::move(callback));
     }
     void status(JsCallback<KeyValueStatus> callback) const;
+    // kv.go PurgeDeletes: every key whose last entry is a delete or purge marker is purged from
+    // the stream; a marker younger than `older_than` (default 30 minutes; 0 = all) is kept.
+    void purge_deletes(std::optional<Duration> older_than, JsCallback<Done> callback) const;
 
 private:
     static KeyValue from_info(JetStream& js, const std::string& bucket, const StreamInfo& info);

@@ -3,6 +3,7 @@
 // purge/keys/history, watches (initial values, marker, updates_only, include_history,
 // ignore_deletes), binding, status, DIRECT.GET vs STREAM.MSG.GET. Bounded simulation steps only.
 #include <catch2/catch.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -414,4 +415,31 @@ TEST_CASE("kv: dropping the last watcher handle stops the watch and deletes its 
     REQUIRE(names);
     CHECK(names->empty());
     CHECK(seen == 2);
+}
+
+TEST_CASE("kv: purge_deletes removes old delete markers and keeps recent ones", "[client][kv][sim]") {
+    // Goal: kv.go PurgeDeletes: keys whose last entry is a marker lose their history; a marker
+    // newer than the threshold stays (keep 1). Method: two deleted keys 10 minutes apart in
+    // simulated time, a threshold of 5 minutes, then the stream's per-subject counts.
+    ClientJsFixture f;
+    KeyValue kv = make_bucket(f, "pd", 5);
+    put(f, kv, "old", "1");
+    put(f, kv, "old", "2");
+    REQUIRE(f.await<Done>([&](auto cb) { kv.delete_key("old", std::nullopt, std::move(cb)); }));
+    f.world.run_for(Duration::seconds(600));
+    put(f, kv, "new", "1");
+    REQUIRE(f.await<Done>([&](auto cb) { kv.purge_key("new", std::nullopt, std::move(cb)); }));
+    put(f, kv, "live", "1");
+    REQUIRE(f.await<Done>([&](auto cb) { kv.purge_deletes(Duration::seconds(300), std::move(cb)); }));
+    herald::client::StreamInfoOptions details;
+    details.subjects_filter = ">";
+    auto info = f.await<StreamInfo>([&](auto cb) { f.js->stream_info("KV_pd", details, std::move(cb)); });
+    REQUIRE(info);
+    CHECK(info->state.subjects == std::map<std::string, std::uint64_t>{{"$KV.pd.live", 1}, {"$KV.pd.new", 1}});
+    // With 0, every marker goes.
+    REQUIRE(f.await<Done>([&](auto cb) { kv.purge_deletes(Duration{}, std::move(cb)); }));
+    auto after = f.await<StreamInfo>([&](auto cb) { f.js->stream_info("KV_pd", details, std::move(cb)); });
+    CHECK(after->state.subjects == std::map<std::string, std::uint64_t>{{"$KV.pd.live", 1}});
+    auto keys = f.await<std::vector<std::string>>([&](auto cb) { kv.keys(std::move(cb)); });
+    CHECK(*keys == std::vector<std::string>{"live"});
 }
