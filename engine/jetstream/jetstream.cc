@@ -161,19 +161,29 @@ Status JetStream::subscribe_api() {
         if (id) disabled_subscriptions_.push_back(*id);
     }
     if (config_.domain.empty()) return ok();
-    // Matches nats-server's domain mappings: $JS.<domain>.API.<X> is $JS.API.<X> for these X.
+    // Matches nats-server's domain mappings (generateJSMappingTable): $JS.<domain>.API.<X> is
+    // $JS.API.<X> for the API subjects, and $JS.<domain>.API.$KV.> / .$OBJ.> are $KV.> / $OBJ.>
+    // (nats.js KV with a domain puts under its API prefix).
     const std::string domain_prefix = fmt::format("$JS.{}.API.", config_.domain);
-    static constexpr std::string_view mapped[] = {"INFO", "STREAM.>", "CONSUMER.>", "DIRECT.>",
-                                                  "META.>", "SERVER.>", "ACCOUNT.>"};
+    struct Mapping {
+        std::string_view suffix;
+        std::string_view target_prefix;
+    };
+    static constexpr Mapping mapped[] = {
+        {"INFO", api_prefix},       {"STREAM.>", api_prefix}, {"CONSUMER.>", api_prefix},
+        {"DIRECT.>", api_prefix},   {"META.>", api_prefix},   {"SERVER.>", api_prefix},
+        {"ACCOUNT.>", api_prefix},  {"$KV.>", ""},            {"$OBJ.>", ""},
+    };
     for (const auto& account : accounts_) {
         const std::string name = account->name;
-        for (const std::string_view suffix : mapped) {
+        for (const Mapping& mapping : mapped) {
             auto id = broker_.subscribe_internal(
-                name, domain_prefix + std::string(suffix), "",
-                [this, name, domain_prefix](const protocol::MessageArgs& message, std::string_view payload) {
+                name, domain_prefix + std::string(mapping.suffix), "",
+                [this, name, domain_prefix, target_prefix = mapping.target_prefix](
+                    const protocol::MessageArgs& message, std::string_view payload) {
                     const std::size_t header_size = message.headers ? message.header_size : 0;
                     const std::string subject =
-                        std::string(api_prefix) + std::string(message.subject.substr(domain_prefix.size()));
+                        std::string(target_prefix) + std::string(message.subject.substr(domain_prefix.size()));
                     const std::string reply(message.reply);
                     const std::string headers(payload.substr(0, header_size));
                     const std::string body(payload.substr(header_size));

@@ -479,4 +479,20 @@ TEST_CASE("interop js: a JetStream domain: nats.c's Domain option and PubAck.Dom
     REQUIRE(account->Domain != nullptr);
     CHECK(std::string(account->Domain) == "hub");
     jsAccountInfo_Destroy(account);
+
+    // KV through the domain: nats.c (like nats.go and nats.js) puts to $JS.hub.API.$KV.<b>.<key>,
+    // which the server maps to $KV.<b>.<key>.
+    kvConfig kv_config;
+    REQUIRE_OK(kvConfig_Init(&kv_config));
+    kv_config.Bucket = "dkv";
+    kvStore* raw_kv = nullptr;
+    REQUIRE_OK(js_CreateKeyValue(&raw_kv, js.get(), &kv_config));
+    std::unique_ptr<kvStore, void (*)(kvStore*)> kv(raw_kv, kvStore_Destroy);
+    std::uint64_t revision = 0;
+    REQUIRE_OK(kvStore_PutString(&revision, kv.get(), "color", "red"));
+    CHECK(revision == 1);
+    kvEntry* entry = nullptr;
+    REQUIRE_OK(kvStore_Get(&entry, kv.get(), "color"));
+    CHECK(std::string(kvEntry_ValueString(entry)) == "red");
+    kvEntry_Destroy(entry);
 }

@@ -338,6 +338,24 @@ TEST_CASE("jetstream api: with a domain, $JS.<domain>.API maps to $JS.API and Pu
     CHECK(f.publish_raw("$JS.hub.API.OTHER", "").headers == "NATS/1.0 503\r\n\r\n");
 }
 
+TEST_CASE("jetstream api: with a domain, $JS.<domain>.API.$KV and .$OBJ map to $KV and $OBJ",
+          "[jetstream][api][sim]") {
+    // Goal: nats.js KV with a domain puts to $JS.<domain>.API.$KV.<bucket>.<key> (its put prefix
+    // is the API prefix), which nats-server's generateJSMappingTable maps to $KV.<bucket>.<key>.
+    // Method: a KV-shaped stream, a publish through the prefixed subject, the PubAck and the
+    // stored subject.
+    JetStreamFixture f(1, "hub");
+    CHECK(f.request("$JS.hub.API.STREAM.CREATE.KV_b",
+                    R"({"name":"KV_b","subjects":["$KV.b.>"],"max_msgs_per_subject":1})")["did_create"] == true);
+    CHECK(f.publish_raw("$JS.hub.API.$KV.b.color", "red").payload
+          == R"({"stream":"KV_b", "domain":"hub", "seq":1})");
+    CHECK(f.request("$JS.API.STREAM.MSG.GET.KV_b", R"({"seq":1})")["message"]["subject"] == "$KV.b.color");
+    CHECK(f.request("$JS.hub.API.STREAM.CREATE.OBJ",
+                    R"({"name":"OBJ","subjects":["$OBJ.>"]})")["did_create"] == true);
+    CHECK(f.publish_raw("$JS.hub.API.$OBJ.x", "chunk").payload
+          == R"({"stream":"OBJ", "domain":"hub", "seq":1})");
+}
+
 TEST_CASE("jetstream api: leader stepdown and peer remove answer 10010 without clustering",
           "[jetstream][api][sim]") {
     // Goal: nats CLI's `stream cluster step-down` / `consumer cluster step-down` / `stream cluster
