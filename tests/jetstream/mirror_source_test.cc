@@ -595,3 +595,53 @@ TEST_CASE(
     for (std::uint64_t seq : {2U, 3U})
         CHECK(message_at(f, "M", seq)["message"] == message_at(f, "ORDERS", seq)["message"]);
 }
+
+TEST_CASE("jetstream sources: start options, and a filter changed by an update",
+          "[jetstream][sources][sim]") {
+    // Goal: nats-server setSourceConsumer's start choices and stream.update's filter rule. Method:
+    // sources with opt_start_seq / opt_start_time; then widen a filter (goes on from the same
+    // position) and switch it to an unrelated one (starts with messages stored from then on).
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "A"}, {"subjects", {"a.*"}}});
+    f.publish("a.x", "1");
+    f.publish("a.y", "2");
+    f.world.run_for(herald::Duration::seconds(5));
+    const std::string later = rfc3339_nano(f.node->env().clock.realtime_ns());
+    f.publish("a.x", "3");
+
+    f.create_stream(json{{"name", "BYSEQ"}, {"sources", {{{"name", "A"}, {"opt_start_seq", 2}}}}});
+    f.create_stream(
+        json{{"name", "BYTIME"}, {"sources", {{{"name", "A"}, {"opt_start_time", later}}}}});
+    f.create_stream(json{{"name", "F"}, {"sources", {{{"name", "A"}, {"filter_subject", "a.x"}}}}});
+    REQUIRE(wait_messages(f, "BYSEQ", 2));
+    REQUIRE(wait_messages(f, "BYTIME", 1));
+    REQUIRE(wait_messages(f, "F", 2));
+    CHECK(message_at(f, "BYSEQ", 1)["message"]["hdrs"] == source_header("A", 2));
+    CHECK(message_at(f, "BYTIME", 1)["message"]["hdrs"] == source_header("A", 3));
+    CHECK(message_at(f, "F", 2)["message"]["hdrs"] == source_header("A", 3));
+
+    // Wider filter: the position stays, nothing before it comes again (a.y at 2 was passed).
+    f.publish("a.y", "4");
+    const json widened = f.request(
+        "$JS.API.STREAM.UPDATE.F",
+        json{{"name", "F"}, {"sources", {{{"name", "A"}, {"filter_subject", "a.*"}}}}}.dump());
+    CHECK_FALSE(widened.contains("error"));
+    REQUIRE(wait_messages(f, "F", 3));
+    CHECK(message_at(f, "F", 3)["message"]["hdrs"] == source_header("A", 4));
+
+    // Narrow again (overlaps: goes on), then an unrelated filter: only what is stored from then on.
+    const auto update = [&](const std::string& filter) {
+        return f.request(
+            "$JS.API.STREAM.UPDATE.F",
+            json{{"name", "F"}, {"sources", {{{"name", "A"}, {"filter_subject", filter}}}}}.dump());
+    };
+    CHECK_FALSE(update("a.x").contains("error"));
+    f.publish("a.y", "5");  // Not a.x: not copied.
+    f.world.run_for(herald::Duration::seconds(1));
+    CHECK_FALSE(update("a.y").contains("error"));
+    f.world.run_for(herald::Duration::seconds(2));
+    CHECK(messages(f, "F") == 3);  // a.y at 5 was stored before the switch.
+    f.publish("a.y", "6");
+    REQUIRE(wait_messages(f, "F", 4));
+    CHECK(message_at(f, "F", 4)["message"]["hdrs"] == source_header("A", 6));
+}
