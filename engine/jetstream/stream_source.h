@@ -5,7 +5,10 @@
 // `Nats-Stream-Source: <origin> <origin seq>` header. Herald needs no internal consumer for a local
 // origin: a feed reads the origin's store from its position and then follows its appends. The
 // position is derived from the target's own store (a mirror's last sequence, the last
-// Nats-Stream-Source header of each source), so it survives restarts with the messages.
+// Nats-Stream-Source header of each source), so it survives restarts with the messages. Every
+// copy enters the target through Stream::store_fed: with RAFT, only a leader would run feeds and
+// store_fed would become a proposal carrying the origin's sequence and time, as nats-server
+// proposes mirrored messages.
 #pragma once
 
 #include <cstdint>
