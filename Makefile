@@ -51,16 +51,19 @@ test-san: deps
 	ctest --test-dir $(BUILD_SAN) -j $(JOBS) --output-on-failure -LE interop
 
 # Micro benchmarks (bench/micro.sh) and the side-by-side matrix against nats-server
-# (bench/compare.sh), then one HTML page and a Markdown summary compared with the committed
-# baseline: reports/bench/latest.{html,md} (reports/README.md). About 3 minutes on 2 cores.
+# (bench/compare.sh: core NATS, queue group, JetStream with Herald durable and lazy), then one
+# HTML page and a Markdown summary compared with the committed baseline:
+# reports/bench/latest.{html,md} (reports/README.md). About 4 minutes on 2 cores.
 # bench-check: the same, then exit 1 when a benchmark's best repetition falls more than
 # BENCH_MARGIN below reports/baseline/bench.json (micro ones must fall again in a second run);
 # BENCH_RUN=0 checks the newest results instead.
 BENCH_REPS   ?= 5
 BENCH_MARGIN ?= 0.30
 BENCH_RUN    ?= 1
+# A shared build directory is built under this lock (the project's rule); empty without flock.
+BUILD_LOCK   ?= $(shell command -v flock >/dev/null 2>&1 && echo flock /tmp/herald-build.lock)
 bench: deps $(BUILD)/build.ninja
-	cmake --build $(BUILD) -j $(JOBS) --target herald-server herald herald-load herald_micro_bench
+	$(BUILD_LOCK) cmake --build $(BUILD) -j $(JOBS) --target herald-server herald herald-load herald_micro_bench
 	cd reports && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; }
 	@set -e; stamp=$$(date -u +%Y%m%d-%H%M%S)-$$(git rev-parse --short HEAD); \
 	micro=$$(bench/micro.sh --out reports/bench/$$stamp.json); \
