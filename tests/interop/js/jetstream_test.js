@@ -16,6 +16,11 @@ const {
   StorageType,
 } = require("nats");
 
+const child_process = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
 const url = process.env.NATS_URL;
 const wait_ms = 5000;
 const sc = StringCodec();
@@ -477,3 +482,85 @@ test("interop (nats.js) js: ordered consumers recover when their consumer is del
     assert.deepEqual([...before, ...after].map((m) => m.seq), Array.from({ length: 25 }, (_, i) => i + 1));
     sub.unsubscribe();
   }));
+
+// A server of our own (HERALD_SERVER_BINARY, set by run_js_interop.sh) with -js in dir, on port
+// (-1: a free one), found through its ports file like run_js_interop.sh. Bounded: 10 s.
+async function startServer(dir, port) {
+  const binary = process.env.HERALD_SERVER_BINARY;
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", path.join(dir, "store"),
+    "--ports_file_dir", dir];
+  const log = fs.openSync(path.join(dir, "server.log"), "a");
+  const child = child_process.spawn(binary, args, { stdio: ["ignore", log, log] });
+  fs.closeSync(log);
+  const portsFile = path.join(dir, `${path.basename(binary)}_${child.pid}.ports`);
+  for (let step = 0; step < 1000; step++) {
+    try {
+      const found = JSON.parse(fs.readFileSync(portsFile, "utf8")).nats.find((u) => u.startsWith("nats://"));
+      if (found) return { child, url: found, port: Number(new URL(found).port) };
+    } catch (e) {
+      // Not written yet, or half written.
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`no ports file from ${binary}: ${fs.readFileSync(path.join(dir, "server.log"), "utf8")}`);
+}
+
+// SIGTERM, at most 5 s, then SIGKILL; resolves once the process is gone.
+async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+test("interop (nats.js) js: KV values and a durable's position survive a server restart", {
+  skip: !process.env.HERALD_SERVER_BINARY && "HERALD_SERVER_BINARY not set (run through run_js_interop.sh)",
+}, async () => {
+  // Goal: what nats.js reads back after the server restarts on the same port and the client
+  // reconnects: the KV value and the durable's next message (acked ones are not redelivered).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-js-restart-"));
+  let server = await startServer(dir, -1);
+  let nc;
+  try {
+    nc = await connect({ servers: server.url, timeout: wait_ms, reconnectTimeWait: 50, maxReconnectAttempts: 200 });
+    const js = nc.jetstream({ timeout: wait_ms });
+    const jsm = await nc.jetstreamManager({ timeout: wait_ms });
+    const kv = await js.views.kv("kept");
+    await kv.put("color", sc.encode("red"));
+    await jsm.streams.add({ name: "KEEP", subjects: ["keep.*"] });
+    for (let i = 1; i <= 5; i++) await js.publish("keep.a", sc.encode(`m${i}`));
+    await jsm.consumers.add("KEEP", { durable_name: "D", ack_policy: AckPolicy.Explicit });
+    const consumer = await js.consumers.get("KEEP", "D");
+    for (let i = 1; i <= 3; i++) {
+      const m = await consumer.next({ expires: 2000 });
+      assert.equal(m.seq, i);
+      assert.equal(await within(m.ackAck(), "ackAck"), true);
+    }
+
+    const reconnected = (async () => {
+      for await (const s of nc.status()) if (s.type === "reconnect") return true;
+      return false;
+    })();
+    await stopServer(server.child);
+    server = await startServer(dir, server.port);
+    assert.equal(await within(reconnected, "reconnect", 3 * wait_ms), true);
+
+    const entry = await kv.get("color");
+    assert.equal(sc.decode(entry.value), "red");
+    assert.equal(entry.revision, 1);
+    const after = await js.consumers.get("KEEP", "D");
+    const next = await after.next({ expires: 2000 });
+    assert.equal(next.seq, 4);
+    assert.equal(next.info.redeliveryCount, 1);
+    const info = await after.info();
+    assert.equal(info.ack_floor.stream_seq, 3);
+  } finally {
+    if (nc) await nc.close();
+    await stopServer(server.child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

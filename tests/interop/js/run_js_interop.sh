@@ -54,7 +54,8 @@ if [[ -z "$url" ]]; then
 fi
 
 echo "nats.js interop ($test_file) against $server at $url"
-cd "$here" && NATS_URL="$url" node --test "$test_file"
+# HERALD_SERVER_BINARY lets a test start (and restart) a server of its own.
+cd "$here" && NATS_URL="$url" HERALD_SERVER_BINARY="$server" node --test "$test_file"
 status=$?
 [[ $status -ne 0 ]] && { echo "--- server log ---"; cat "$dir/server.log"; }
 exit $status
