@@ -169,6 +169,55 @@ constexpr FlagSpec consumer_next_flags[] = {
     {"raw", 0, "", "print only message bodies"},
 };
 
+
+constexpr FlagSpec kv_add_flags[] = {
+    {"history", 0, "N", "revisions kept per key, 1 to 64 (default 1)"},
+    {"ttl", 0, "DURATION", "how long a value lives, e.g. 1h (default forever)"},
+    {"max-value-size", 0, "SIZE", "largest value, -1 unlimited (default)"},
+    {"max-bucket-size", 0, "SIZE", "most bytes in the bucket, -1 unlimited (default)"},
+    {"storage", 0, "file|memory", "storage backend (default file)"},
+    {"replicas", 0, "N", "replicas (default 1)"},
+    {"description", 0, "TEXT", "description"},
+};
+
+constexpr FlagSpec kv_get_flags[] = {
+    {"revision", 0, "N", "this revision instead of the latest"},
+    {"raw", 0, "", "print only the value"},
+};
+
+constexpr FlagSpec kv_del_flags[] = {
+    {"force", 'f', "", "do it (required: there are no prompts)"},
+    {"purge", 0, "", "purge: also remove the key's earlier revisions"},
+};
+
+constexpr FlagSpec kv_watch_flags[] = {
+    {"count", 0, "N", "exit after N entries"},
+    {"history", 0, "", "every stored revision first, not only the latest"},
+    {"updates-only", 0, "", "only changes made after the watch started"},
+};
+
+constexpr FlagSpec names_flag[] = {
+    {"names", 'n', "", "names only, one a line"},
+};
+
+constexpr FlagSpec object_add_flags[] = {
+    {"ttl", 0, "DURATION", "how long an object lives (default forever)"},
+    {"max-bucket-size", 0, "SIZE", "most bytes in the bucket, -1 unlimited (default)"},
+    {"storage", 0, "file|memory", "storage backend (default file)"},
+    {"replicas", 0, "N", "replicas (default 1)"},
+    {"description", 0, "TEXT", "description"},
+};
+
+constexpr FlagSpec object_put_flags[] = {
+    {"name", 0, "NAME", "the object's name (default: the file's base name; required for stdin)"},
+    {"description", 0, "TEXT", "description"},
+};
+
+constexpr FlagSpec object_get_flags[] = {
+    {"output", 'O', "FILE", "write here (default: the object's base name; - for stdout)"},
+    {"force", 'f', "", "overwrite an existing file"},
+};
+
 constexpr std::string_view stream_add_details =
     "Creates a stream. There are no prompts: every value natscli would ask for (--subjects,\n"
     "--storage, --replicas, --retention, --discard, --max-msgs, --max-msgs-per-subject,\n"
@@ -458,6 +507,154 @@ constexpr Command command_table[] = {
      2,
      2,
      run_consumer_next},
+    {"kv add",
+     "BUCKET",
+     "create a key-value bucket",
+     "Creates the bucket (stream KV_BUCKET on $KV.BUCKET.>, as nats.go) and prints its status.",
+     kv_add_flags,
+     "  herald kv add CONFIG\n"
+     "  herald kv add CONFIG --history 5 --ttl 1h --storage memory",
+     1,
+     1,
+     run_kv_add},
+    {"kv info",
+     "BUCKET",
+     "show a bucket's status",
+     "The bucket's configuration and size; --json prints the stream info reply.",
+     json_flag,
+     "  herald kv info CONFIG",
+     1,
+     1,
+     run_kv_info},
+    {"kv put",
+     "BUCKET KEY [VALUE]",
+     "store a value",
+     "Stores VALUE (or standard input) under KEY and prints it; the revision goes to stderr.",
+     {},
+     "  herald kv put CONFIG username bob\n"
+     "  echo -n secret | herald kv put CONFIG password",
+     2,
+     3,
+     run_kv_put},
+    {"kv get",
+     "BUCKET KEY",
+     "show a key's value",
+     "The latest value (or --revision N). A deleted or missing key is a failure (exit 1).",
+     kv_get_flags,
+     "  herald kv get CONFIG username\n"
+     "  herald kv get CONFIG username --raw --revision 3",
+     2,
+     2,
+     run_kv_get},
+    {"kv del",
+     "BUCKET KEY",
+     "delete a key",
+     "Writes a delete marker (history kept), or with --purge a purge marker. Needs --force.",
+     kv_del_flags,
+     "  herald kv del CONFIG username -f",
+     2,
+     2,
+     run_kv_del},
+    {"kv history",
+     "BUCKET KEY",
+     "show every stored revision of a key",
+     "A table of the key's revisions, deletes and purges included; --json for a list.",
+     json_flag,
+     "  herald kv history CONFIG username",
+     2,
+     2,
+     run_kv_history},
+    {"kv watch",
+     "BUCKET [KEY]",
+     "print changes to a bucket",
+     "Prints the latest value of each matching key (KEY may hold * and >), then every change,\n"
+     "until Ctrl-C or --count entries. 'Watching BUCKET > KEY' on stderr once it is set up.",
+     kv_watch_flags,
+     "  herald kv watch CONFIG\n"
+     "  herald kv watch CONFIG 'user.*' --count 10",
+     1,
+     2,
+     run_kv_watch},
+    {"kv ls",
+     "[BUCKET]",
+     "list the buckets, or a bucket's keys",
+     "Without BUCKET a table of the buckets (--names: names only); with BUCKET its keys.",
+     names_flag,
+     "  herald kv ls\n"
+     "  herald kv ls CONFIG",
+     0,
+     1,
+     run_kv_ls},
+    {"kv rm",
+     "BUCKET",
+     "delete a bucket",
+     "Deletes the bucket and its values. Needs --force.",
+     force_flag,
+     "  herald kv rm CONFIG -f",
+     1,
+     1,
+     run_kv_rm},
+    {"object add",
+     "BUCKET",
+     "create an object store bucket",
+     "Creates the bucket (stream OBJ_BUCKET, as nats.go) and prints its status.",
+     object_add_flags,
+     "  herald object add FILES\n"
+     "  herald object add FILES --storage memory --max-bucket-size 1GB",
+     1,
+     1,
+     run_object_add},
+    {"object info",
+     "BUCKET [NAME]",
+     "show a bucket's status or an object's information",
+     "The bucket's status, or with NAME the object's size, chunks, digest and time.",
+     {},
+     "  herald object info FILES\n"
+     "  herald object info FILES report.pdf",
+     1,
+     2,
+     run_object_info},
+    {"object put",
+     "BUCKET [FILE]",
+     "store a file",
+     "Stores FILE (or standard input with --name) in 128 KiB chunks with its SHA-256 digest.",
+     object_put_flags,
+     "  herald object put FILES ./report.pdf\n"
+     "  tar c dir | herald object put FILES --name dir.tar",
+     1,
+     2,
+     run_object_put},
+    {"object get",
+     "BUCKET NAME",
+     "fetch an object to a file",
+     "Reads the object, checks its size and digest, and writes it to --output (default: its\n"
+     "base name; an existing file needs --force; - writes to standard output).",
+     object_get_flags,
+     "  herald object get FILES report.pdf\n"
+     "  herald object get FILES report.pdf -O - > copy.pdf",
+     2,
+     2,
+     run_object_get},
+    {"object ls",
+     "[BUCKET]",
+     "list the object stores, or a bucket's objects",
+     "Without BUCKET the buckets' names; with BUCKET a table of its objects (--names: names only).",
+     names_flag,
+     "  herald object ls\n"
+     "  herald object ls FILES",
+     0,
+     1,
+     run_object_ls},
+    {"object rm",
+     "BUCKET [NAME]",
+     "delete an object, or a whole bucket",
+     "Deletes the object NAME (its chunks are purged), or without NAME the bucket. Needs --force.",
+     force_flag,
+     "  herald object rm FILES report.pdf -f\n"
+     "  herald object rm FILES -f",
+     1,
+     2,
+     run_object_rm},
 };
 
 }  // namespace

@@ -76,5 +76,20 @@ int run_consumer_ls(const GlobalOptions& global, const ParsedArgs& args);
 int run_consumer_info(const GlobalOptions& global, const ParsedArgs& args);
 int run_consumer_rm(const GlobalOptions& global, const ParsedArgs& args);
 int run_consumer_next(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_add(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_info(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_put(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_get(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_del(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_history(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_watch(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_ls(const GlobalOptions& global, const ParsedArgs& args);
+int run_kv_rm(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_add(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_info(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_put(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_get(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_ls(const GlobalOptions& global, const ParsedArgs& args);
+int run_object_rm(const GlobalOptions& global, const ParsedArgs& args);
 
 }  // namespace herald::cli

@@ -27,8 +27,11 @@ JsClient::JsClient(const GlobalOptions& global, std::size_t max_pending_async) :
 JsClient::~JsClient() {
     js_.reset();
     if (!connection_->closed() && connection_->state() != client::State::idle) connection_->close();
-    // Let the close's own callbacks run before the Connection goes.
-    asio_.run_until([] { return false; }, 64);
+    // Let the callbacks that are ready (the close's own) run before the Connection goes; not
+    // longer: timers and the signal set would keep the loop busy for ever.
+    auto reached = std::make_shared<bool>(false);
+    env().loop.post([reached] { *reached = true; });
+    asio_.run_until([&] { return *reached; }, handlers_unbounded);
     connection_.reset();
 }
 
