@@ -524,13 +524,16 @@ void Consumer::kick_once() {
         });
         return;
     }
-    if (next_seq_ > stream_.store().state().last_seq) {
+    // Only what the stream acknowledged (durable): a message a power loss may still take must
+    // not be processed (its publisher retries it) nor its seq skipped when a new one reuses it.
+    const store::Seq deliverable = std::min(stream_.store().state().last_seq, stream_.acked_seq());
+    if (next_seq_ > deliverable) {
         end_no_wait_requests();
         return;
     }
     loading_ = true;
     const store::Seq from = next_seq_;
-    const store::Seq last_at_call = stream_.store().state().last_seq;
+    const store::Seq last_at_call = deliverable;
     auto on_loaded = [this, life, from, last_at_call](Result<store::StoredMessage> loaded) {
             if (life.expired()) return;
             loading_ = false;
@@ -542,6 +545,10 @@ void Consumer::kick_once() {
                 return kick();
             }
             if (next_seq_ != from || !has_target()) return kick();
+            if (loaded->seq > stream_.acked_seq()) {
+                COVER("jetstream: a consumer waits for the stream to make a message durable");
+                return;  // The stream's ack kicks again.
+            }
             if (config_.deliver_policy == DeliverPolicy::by_start_time && next_consumer_seq_ == 1
                 && loaded->timestamp_ns < config_.opt_start_time_ns.value_or(0)) {
                 next_seq_ = loaded->seq + 1;  // Older than the start time.

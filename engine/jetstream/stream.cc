@@ -295,6 +295,12 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
             forget_expired_ids();
             if (const auto it = dedup_.find(msg_id); it != dedup_.end()) {
                 stats_.duplicates += 1;
+                // The original is not durable yet: no answer (a power loss may still take it;
+                // the publisher retries and gets the duplicate ack once it is acknowledged).
+                if (it->second.seq > acked_seq_) {
+                    COVER("jetstream: a duplicate of a message not yet durable is not answered");
+                    return;
+                }
                 return send_pub_ack(reply_subject, it->second.seq, true);
             }
         }
@@ -397,6 +403,7 @@ void Stream::store_message(std::string_view subject,
                       acked_seq_ = std::max(acked_seq_, ack->seq);
                       send_pub_ack(reply_to, ack->seq, false);
                       if (appended_hook_) appended_hook_();
+                      if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
                   });
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
@@ -437,8 +444,10 @@ Stream::FedResult Stream::store_fed(std::string_view subject,
         // Matches nats-server processInboundMirrorMsg: older sequences are ignored, a gap is
         // skipped (skipMsgs; an empty store is compacted up to it, as processJetStreamMsg does).
         if (seq <= last_before) return FedResult::duplicate;
-        if (seq > last_before + 1 && !skip_sequences(last_before + 1, seq - 1))
-            return store_->state().last_seq >= seq ? FedResult::refused : FedResult::retry;
+        if (seq > last_before + 1) {
+            const FedResult skipped = skip_sequences(last_before + 1, seq - 1);
+            if (skipped != FedResult::stored) return store_->state().last_seq >= seq ? FedResult::refused : FedResult::retry;
+        }
     } else {
         // Matches nats-server processJetStreamMsg for a sourced message: the dedup window and the
         // size limits apply. The expected-sequence headers are not checked: they were the
@@ -464,16 +473,17 @@ Stream::FedResult Stream::store_fed(std::string_view subject,
     return store_->state().last_seq == last + 1 ? FedResult::stored : FedResult::refused;
 }
 
-bool Stream::skip_sequences(store::Seq first, store::Seq last) {
+Stream::FedResult Stream::skip_sequences(store::Seq first, store::Seq last) {
     // The store has no skip record: an empty store moves its first sequence (Compact); otherwise
     // each skipped sequence is a placeholder deleted at once (a delete marker, as nats-server's
-    // skipped sequences show up as deleted).
+    // skipped sequences show up as deleted). `stored` = all used up, `retry` = the per-turn bound
+    // was reached, `refused` = the store took no placeholder (full with discard new, failed).
     ASSERT(first <= last);
     ASSERT(first == store_->state().last_seq + 1);
     if (store_->state().messages == 0) {
         COVER("jetstream: a mirror's empty store starts at the origin's sequence");
         store_->compact(last + 1, [](Result<std::uint64_t>) {});
-        return store_->state().last_seq == last;
+        return store_->state().last_seq == last ? FedResult::stored : FedResult::refused;
     }
     COVER("jetstream: a mirror skips a gap of deleted origin messages");
     const store::Seq end = std::min(last, first + mirror_skips_per_turn_max - 1);
@@ -482,10 +492,10 @@ bool Stream::skip_sequences(store::Seq first, store::Seq last) {
         request.subject = mirror_skip_subject;
         request.seq = seq;
         store_->store(request, [](Result<store::StoreAck>) {});
-        if (store_->state().last_seq != seq) return false;
+        if (store_->state().last_seq != seq) return FedResult::refused;
         store_->remove(seq, [](Status) {});
     }
-    return end == last;
+    return end == last ? FedResult::stored : FedResult::retry;
 }
 
 void Stream::republish(std::string_view destination,
