@@ -135,7 +135,7 @@ private:
                        Rollup rollup,
                        store::Seq seq = 0,
                        std::int64_t timestamp_ns = 0);
-    bool skip_sequences(store::Seq first, store::Seq last);
+    FedResult skip_sequences(store::Seq first, store::Seq last);
     void forget_expired_ids();
     void direct_get(store::Seq seq,
                     std::string last_for,
