@@ -1,11 +1,15 @@
-// Property: a FileStore behaves exactly like a MemStore under random operation sequences
-// (store, remove, purge with filters/seq/keep, compact, loads, limit changes), with clean
-// restarts of the FileStore in the middle. Small blocks make rolls and compaction frequent.
+// Property: a FileStore behaves exactly like a MemStore, and both like a plain model (a map from
+// seq to message, no shared code with MessageIndex), under random operation sequences (store,
+// remove, purge with filters/seq/keep, compact, loads, max_msgs / max_bytes / per-subject limits
+// with discard old or new), with clean restarts of the FileStore in the middle. Small blocks make
+// rolls and compaction frequent.
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <map>
 #include <ostream>
+#include <set>
 
 #include "tests/store/store_harness.h"
 
@@ -13,6 +17,7 @@ using herald::Duration;
 using herald::Result;
 using herald::store::Discard;
 using herald::store::PurgeRequest;
+using herald::store::Seq;
 using herald::store::StoredMessage;
 using herald::store::StoreLimits;
 using herald::store::testing::Harness;
@@ -45,6 +50,144 @@ std::ostream& operator<<(std::ostream& out, const Step& step) {
 std::string filter_of(const Step& step) {
     if (step.wildcard) return step.subject % 2 == 0 ? "a.*" : "*.x";
     return subjects[step.subject];
+}
+
+bool filter_matches(const std::string& filter, const std::string& subject) {
+    if (filter.empty() || filter == ">") return true;
+    if (filter == "a.*") return subject.rfind("a.", 0) == 0;
+    if (filter == "*.x") return subject.size() > 2 && subject.substr(subject.size() - 2) == ".x";
+    return filter == subject;
+}
+
+// The reference: what a stream store keeps, as a map. Limits follow nats-server memstore.go:
+// discard new refuses at max_msgs / max_bytes unless the subject is at its own limit (then its
+// oldest is replaced); discard old removes the subject's oldest, then the stream's oldest.
+class Model {
+public:
+    struct Message {
+        std::string subject;
+        std::string payload;
+        std::uint64_t size = 0;
+    };
+
+    // False when refused (discard new).
+    bool store(const std::string& subject, const std::string& payload) {
+        const std::uint64_t size = herald::store::message_size(subject.size(), 0, payload.size());
+        // A message larger than max_bytes is refused under either discard policy.
+        if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) return false;
+        const std::uint64_t same = count_of(subject);
+        const bool at_subject_limit =
+            limits.max_msgs_per_subject > 0 && same >= static_cast<std::uint64_t>(limits.max_msgs_per_subject);
+        if (limits.discard == Discard::new_messages) {
+            if (at_subject_limit && limits.discard_new_per_subject) return false;
+            if (limits.max_msgs > 0 && messages.size() >= static_cast<std::uint64_t>(limits.max_msgs) &&
+                !at_subject_limit)
+                return false;
+            if (limits.max_bytes > 0) {
+                std::uint64_t after = bytes() + size;
+                if (at_subject_limit) after -= messages.at(oldest_of(subject)).size;
+                if (after > static_cast<std::uint64_t>(limits.max_bytes)) return false;
+            }
+        }
+        last_seq += 1;
+        messages[last_seq] = Message{subject, payload, size};
+        enforce(subject);
+        return true;
+    }
+    void enforce(const std::string& subject) {
+        if (limits.max_msgs_per_subject > 0) {
+            while (count_of(subject) > static_cast<std::uint64_t>(limits.max_msgs_per_subject))
+                messages.erase(oldest_of(subject));
+        }
+        if (limits.max_msgs > 0) {
+            while (messages.size() > static_cast<std::uint64_t>(limits.max_msgs)) messages.erase(messages.begin());
+        }
+        if (limits.max_bytes > 0) {
+            while (bytes() > static_cast<std::uint64_t>(limits.max_bytes)) messages.erase(messages.begin());
+        }
+    }
+    // New limits apply at once: each subject (in subject order) to its own limit, then the
+    // stream's. (nats-server memstore UpdateConfig trims max_msgs / max_bytes before the
+    // per-subject limit, which can remove one message more; Herald trims per subject first.)
+    void set_limits(const StoreLimits& new_limits) {
+        limits = new_limits;
+        std::set<std::string> stored;
+        for (const auto& [seq, m] : messages) stored.insert(m.subject);
+        for (const auto& subject : stored) enforce(subject);
+        enforce("");
+    }
+    std::uint64_t compact(Seq seq) {
+        std::uint64_t count = 0;
+        while (!messages.empty() && messages.begin()->first < seq) {
+            messages.erase(messages.begin());
+            ++count;
+        }
+        if (seq > last_seq + 1) last_seq = seq - 1;
+        return count;
+    }
+    std::uint64_t purge(const PurgeRequest& request) {
+        if (request.filter.empty() || request.filter == ">") {
+            if (request.keep == 0 && request.seq <= 1) return compact(last_seq + 1);
+            if (request.seq > 1) return compact(request.seq);
+            std::uint64_t count = 0;
+            while (messages.size() > request.keep) {
+                messages.erase(messages.begin());
+                ++count;
+            }
+            return count;
+        }
+        std::vector<Seq> seqs;
+        for (const auto& [seq, m] : messages)
+            if (filter_matches(request.filter, m.subject)) seqs.push_back(seq);
+        std::size_t count = seqs.size();
+        if (request.keep > 0) count = seqs.size() > request.keep ? seqs.size() - request.keep : 0;
+        std::uint64_t removed = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (request.seq > 1 && seqs[i] >= request.seq) break;
+            messages.erase(seqs[i]);
+            ++removed;
+        }
+        return removed;
+    }
+    std::uint64_t bytes() const {
+        std::uint64_t total = 0;
+        for (const auto& [seq, m] : messages) total += m.size;
+        return total;
+    }
+    std::uint64_t count_of(const std::string& subject) const {
+        std::uint64_t count = 0;
+        for (const auto& [seq, m] : messages) count += m.subject == subject ? 1u : 0u;
+        return count;
+    }
+    Seq oldest_of(const std::string& subject) const {
+        for (const auto& [seq, m] : messages)
+            if (m.subject == subject) return seq;
+        return 0;
+    }
+    Seq last_matching(const std::string& filter) const {
+        for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+            if (filter_matches(filter, it->second.subject)) return it->first;
+        return 0;
+    }
+    Seq next_matching(const std::string& filter, Seq start) const {
+        for (auto it = messages.lower_bound(start); it != messages.end(); ++it)
+            if (filter_matches(filter, it->second.subject)) return it->first;
+        return 0;
+    }
+
+    std::map<Seq, Message> messages;
+    Seq last_seq = 0;
+    StoreLimits limits;
+};
+
+// A load's result against the model's message at `seq` (0 = none expected).
+void check_model(const Result<StoredMessage>& got, const Model& model, Seq seq) {
+    RC_ASSERT(got.has_value() == (seq != 0));
+    if (seq == 0) return;
+    const Model::Message& m = model.messages.at(seq);
+    RC_ASSERT(got->seq == seq);
+    RC_ASSERT(got->subject == m.subject);
+    RC_ASSERT(got->payload == m.payload);
 }
 
 template <class T>
@@ -81,6 +224,7 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
         const Kind file_kind = file_kind_index == 0   ? Kind::file
                                : file_kind_index == 1 ? Kind::file_interval
                                                       : Kind::file_no_group_commit;
+        Model model;
         Harness mem(Kind::memory, {}, 1);
         Harness file(file_kind, {}, 1, 4096);
         std::uint64_t counter = 0;
@@ -93,12 +237,15 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
                     auto b = file.store(subjects[step.subject], payload);
                     check_same(a, b);
                     if (a) RC_ASSERT(a->seq == b->seq);
+                    RC_ASSERT(model.store(subjects[step.subject], payload) == a.has_value());
+                    if (a) RC_ASSERT(a->seq == model.last_seq);
                     break;
                 }
                 case Op::remove: {
                     auto a = mem.remove(step.number);
                     auto b = file.remove(step.number);
                     check_same(a, b);
+                    RC_ASSERT(a.has_value() == (model.messages.erase(step.number) == 1));
                     break;
                 }
                 case Op::purge: {
@@ -108,6 +255,8 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
                     auto b = file.purge(request);
                     check_same(a, b);
                     if (a) RC_ASSERT(*a == *b);
+                    RC_ASSERT(a.has_value());  // seq and keep are never both set here.
+                    RC_ASSERT(*a == model.purge(request));
                     break;
                 }
                 case Op::compact: {
@@ -115,24 +264,38 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
                     auto b = file.compact(step.number);
                     check_same(a, b);
                     if (a) RC_ASSERT(*a == *b);
+                    if (a) RC_ASSERT(*a == model.compact(step.number));
                     break;
                 }
-                case Op::load: check_same_messages(mem.load(step.number), file.load(step.number)); break;
-                case Op::load_last:
-                    check_same_messages(mem.load_last(filter_of(step)), file.load_last(filter_of(step)));
+                case Op::load: {
+                    const auto a = mem.load(step.number);
+                    check_same_messages(a, file.load(step.number));
+                    check_model(a, model, model.messages.contains(step.number) ? step.number : 0);
                     break;
-                case Op::load_next:
-                    check_same_messages(mem.load_next(filter_of(step), step.number),
-                                        file.load_next(filter_of(step), step.number));
+                }
+                case Op::load_last: {
+                    const auto a = mem.load_last(filter_of(step));
+                    check_same_messages(a, file.load_last(filter_of(step)));
+                    check_model(a, model, model.last_matching(filter_of(step)));
                     break;
+                }
+                case Op::load_next: {
+                    const auto a = mem.load_next(filter_of(step), step.number);
+                    check_same_messages(a, file.load_next(filter_of(step), step.number));
+                    check_model(a, model, model.next_matching(filter_of(step), step.number));
+                    break;
+                }
                 case Op::restart: file.restart(); break;
                 case Op::limits: {
                     StoreLimits limits;
                     limits.max_msgs = step.number % 3 == 0 ? -1 : static_cast<std::int64_t>(step.number % 40 + 1);
                     limits.max_msgs_per_subject = step.keep == 0 ? -1 : static_cast<std::int64_t>(step.keep);
                     limits.discard = step.wildcard ? Discard::new_messages : Discard::old_messages;
+                    limits.discard_new_per_subject = step.wildcard && step.subject == 0;
+                    if (step.subject == 1) limits.max_bytes = static_cast<std::int64_t>(step.number * 40 + 200);
                     mem.update_limits(limits);
                     file.update_limits(limits);
+                    model.set_limits(limits);
                     break;
                 }
                 case Op::wait:
@@ -150,13 +313,30 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
             RC_ASSERT(a.num_subjects == b.num_subjects);
             RC_ASSERT(mem.store().subjects_state("") == file.store().subjects_state(""));
             RC_ASSERT(b.lost.empty());
+            // Against the model.
+            RC_ASSERT(a.messages == model.messages.size());
+            RC_ASSERT(a.bytes == model.bytes());
+            RC_ASSERT(a.last_seq == model.last_seq);
+            const Seq first = model.messages.empty() ? (model.last_seq == 0 ? 0 : model.last_seq + 1)
+                                                     : model.messages.begin()->first;
+            RC_ASSERT(a.first_seq == first);
+            std::map<std::string, std::uint64_t> per_subject;
+            for (const auto& [seq, m] : model.messages) per_subject[m.subject] += 1;
+            RC_ASSERT(a.num_subjects == per_subject.size());
+            for (const auto& subject : mem.store().subjects_state("")) {
+                RC_ASSERT(subject.messages == per_subject[subject.subject]);
+                RC_ASSERT(subject.first_seq == model.next_matching(subject.subject, 0));
+                RC_ASSERT(subject.last_seq == model.last_matching(subject.subject));
+            }
         }
         file.restart();
         RC_ASSERT(file.store().recovery_report().clean());
         RC_ASSERT(mem.store().subjects_state("") == file.store().subjects_state(""));
         const auto state = mem.store().state();
         for (std::uint64_t seq = state.first_seq; seq <= state.last_seq && seq > 0; ++seq) {
-            check_same_messages(mem.load(seq), file.load(seq));
+            const auto a = mem.load(seq);
+            check_same_messages(a, file.load(seq));
+            check_model(a, model, model.messages.contains(seq) ? seq : 0);
         }
     });
 }
