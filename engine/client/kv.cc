@@ -418,10 +418,10 @@ namespace {
 
 // Collects a watch until its initial values are done, then stops it.
 // It owns the watcher until then (the watcher's handler owns the collector: a cycle that the
-// finish breaks, off the call stack since it runs inside that handler).
+// finish breaks; the consumer's handler holds the watch state while it runs, so dropping the
+// last handle here is safe).
 template <class Item>
-struct Collector : std::enable_shared_from_this<Collector<Item>> {
-    io::Env* env = nullptr;
+struct Collector {
     std::vector<Item> items;
     KeyWatcher watcher;
     bool done = false;
@@ -431,7 +431,7 @@ struct Collector : std::enable_shared_from_this<Collector<Item>> {
     void finish() {
         if (!done || !have_watcher || !callback) return;
         watcher.stop();
-        env->loop.post([self = this->shared_from_this()] { self->watcher = KeyWatcher(); });
+        watcher = KeyWatcher();
         auto take = std::move(callback);
         callback = nullptr;
         take(std::move(items));
@@ -442,7 +442,6 @@ struct Collector : std::enable_shared_from_this<Collector<Item>> {
 
 void KeyValue::keys(JsCallback<std::vector<std::string>> callback) const {
     auto collector = std::make_shared<Collector<std::string>>();
-    collector->env = &js_->env();
     collector->callback = std::move(callback);
     WatchOptions options;
     options.ignore_deletes = true;
@@ -475,7 +474,6 @@ void KeyValue::history(std::string_view key, JsCallback<std::vector<KeyValueEntr
         return;
     }
     auto collector = std::make_shared<Collector<KeyValueEntry>>();
-    collector->env = &js_->env();
     collector->callback = [callback = std::move(callback)](JsResult<std::vector<KeyValueEntry>> entries) {
         if (entries && entries->empty()) return callback(JsErrc::key_not_found);
         callback(std::move(entries));
@@ -544,7 +542,6 @@ void KeyValue::purge_deletes(std::optional<Duration> older_than, JsCallback<Done
     purge->keep_newer_than_ns = js_->env().clock.realtime_ns() - static_cast<std::int64_t>(threshold.ns);
     purge->callback = std::move(callback);
     auto collector = std::make_shared<Collector<KeyValueEntry>>();
-    collector->env = &js_->env();
     collector->callback = [purge](JsResult<std::vector<KeyValueEntry>> entries) {
         if (!entries) return purge->callback(entries.error());
         for (auto& entry : *entries) {

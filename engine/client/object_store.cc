@@ -371,7 +371,9 @@ struct GetOp : std::enable_shared_from_this<GetOp> {
         done = true;
         js->env().loop.cancel(timer);
         if (subscribed) (void)subscription.unsubscribe();
-        callback(std::move(outcome));
+        subscription = PushSubscription();  // its handler owns this op: no cycle back
+        auto take = std::move(callback);
+        take(std::move(outcome));
     }
 
     void check() {
@@ -443,12 +445,12 @@ void ObjectStore::get(std::string_view name, JsCallback<ObjectResult> callback) 
             options, [op](JsMsg& msg) { op->on_chunk(msg); },
             [op](JsResult<PushSubscription> sub) {
                 if (!sub) return op->finish(sub.error());
-                op->subscription = *sub;
-                op->subscribed = true;
                 if (op->done) {
-                    (void)op->subscription.unsubscribe();
+                    (void)PushSubscription(*sub).unsubscribe();
                     return;
                 }
+                op->subscription = *sub;
+                op->subscribed = true;
                 // Nothing stored under the chunk subject although the meta says there is.
                 if (sub->initial_pending() == 0 && op->chunks == 0) op->finish(JsErrc::size_mismatch);
             });
@@ -537,9 +539,8 @@ void ObjectStore::watch(const ObjectWatchOptions& options, ObjectWatchHandler ha
 }
 
 void ObjectStore::list(bool show_deleted, JsCallback<std::vector<ObjectInfo>> callback) const {
-    // Owns the watcher until the marker; the release runs off the call stack (see kv.cc).
-    struct Collector : std::enable_shared_from_this<Collector> {
-        io::Env* env = nullptr;
+    // Owns the watcher until the marker, then drops it (see kv.cc's Collector).
+    struct Collector {
         std::vector<ObjectInfo> items;
         ObjectWatcher watcher;
         bool done = false;
@@ -548,14 +549,13 @@ void ObjectStore::list(bool show_deleted, JsCallback<std::vector<ObjectInfo>> ca
         void finish() {
             if (!done || !have_watcher || !callback) return;
             watcher.stop();
-            env->loop.post([self = shared_from_this()] { self->watcher = ObjectWatcher(); });
+            watcher = ObjectWatcher();
             auto take = std::move(callback);
             callback = nullptr;
             take(std::move(items));
         }
     };
     auto collector = std::make_shared<Collector>();
-    collector->env = &js_->env();
     collector->callback = std::move(callback);
     ObjectWatchOptions options;
     options.ignore_deletes = !show_deleted;

@@ -370,12 +370,10 @@ TEST_CASE("kv: without allow_direct the bucket reads through STREAM.MSG.GET", "[
     CHECK(msg_get_requests == 3);
 }
 
-// Server gap, not a client bug: nats-server adds the account mapping $JS.<domain>.API.$KV.> ->
-// $KV.> when a domain is set (jetstream.go enableJetStream + generateJSMappingTable); herald's
-// engine/jetstream maps only INFO, STREAM, CONSUMER, DIRECT, META, SERVER and ACCOUNT, so the put
-// below reaches no stream and times out. Marked [!mayfail] until the server maps $KV and $OBJ.
+// kv.go's useJSPfx path, which needs the server's mapping $JS.<domain>.API.$KV.> -> $KV.> (as
+// nats-server's generateJSMappingTable; herald has it since f974b86).
 TEST_CASE("kv: behind a JetStream domain, writes go through $JS.<domain>.API.$KV as nats.go's",
-          "[client][kv][sim][!mayfail]") {
+          "[client][kv][sim]") {
     // Goal: kv.go's useJSPfx path: with a non-default API prefix, puts and markers are published
     // to <prefix>$KV.<bucket>.<key> and the server's domain mapping stores them under $KV.
     herald::client::JetStreamOptions options;

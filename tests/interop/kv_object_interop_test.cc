@@ -417,10 +417,9 @@ TEST_CASE("jetstream interop: our client's publish, fetch, acks and ordered push
     CHECK(gone.error().code == client::Errc::timeout);
 }
 
-// herald-server lacks nats-server's $JS.<domain>.API.$KV.> -> $KV.> account mapping (see
-// tests/client/kv_test.cc), so this case is [!mayfail]; against nats-server it passes and shows
-// that our KV's prefixed writes are what nats.c reads.
-TEST_CASE("kv interop: behind a JetStream domain our KeyValue and nats.c's share a bucket", "[interop][kv][!mayfail]") {
+// Our KV's prefixed writes ($JS.<domain>.API.$KV...) are what nats.c reads, through the server's
+// domain mapping.
+TEST_CASE("kv interop: behind a JetStream domain our KeyValue and nats.c's share a bucket", "[interop][kv]") {
     Fixture f("hub");
     client::KeyValueConfig config;
     config.bucket = "dom";
