@@ -295,12 +295,6 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
             forget_expired_ids();
             if (const auto it = dedup_.find(msg_id); it != dedup_.end()) {
                 stats_.duplicates += 1;
-                // The original is not durable yet: no answer (a power loss may still take it;
-                // the publisher retries and gets the duplicate ack once it is acknowledged).
-                if (it->second.seq > acked_seq_) {
-                    COVER("jetstream: a duplicate of a message not yet durable is not answered");
-                    return;
-                }
                 return send_pub_ack(reply_subject, it->second.seq, true);
             }
         }
@@ -403,7 +397,6 @@ void Stream::store_message(std::string_view subject,
                       acked_seq_ = std::max(acked_seq_, ack->seq);
                       send_pub_ack(reply_to, ack->seq, false);
                       if (appended_hook_) appended_hook_();
-                      if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
                   });
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
@@ -446,7 +439,7 @@ Stream::FedResult Stream::store_fed(std::string_view subject,
         if (seq <= last_before) return FedResult::duplicate;
         if (seq > last_before + 1) {
             const FedResult skipped = skip_sequences(last_before + 1, seq - 1);
-            if (skipped != FedResult::stored) return store_->state().last_seq >= seq ? FedResult::refused : FedResult::retry;
+            if (skipped != FedResult::stored) return skipped;
         }
     } else {
         // Matches nats-server processJetStreamMsg for a sourced message: the dedup window and the

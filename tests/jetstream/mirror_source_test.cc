@@ -645,3 +645,25 @@ TEST_CASE("jetstream sources: start options, and a filter changed by an update",
     REQUIRE(wait_messages(f, "F", 4));
     CHECK(message_at(f, "F", 4)["message"]["hdrs"] == source_header("A", 6));
 }
+
+TEST_CASE(
+    "jetstream mirror: a full mirror with discard new skips what it cannot take without spinning",
+    "[jetstream][mirror][sim]") {
+    // Goal: a gap the store refuses to skip (full, discard new) does not retry on every loop turn.
+    // Method: origin 1..5 with 3 deleted, a mirror holding at most 2; simulated time must move
+    // on within a bound of events, and the mirror keeps what it took.
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    for (int i = 1; i <= 5; ++i)
+        f.publish("orders.a", std::to_string(i));
+    REQUIRE(f.request("$JS.API.STREAM.MSG.DELETE.ORDERS", R"({"seq":3})")["success"] == true);
+    f.create_stream(
+        json{{"name", "M"}, {"mirror", {{"name", "ORDERS"}}}, {"max_msgs", 2}, {"discard", "new"}});
+    REQUIRE(wait_messages(f, "M", 2));
+    const std::int64_t start_ns = f.node->env().clock.realtime_ns();
+    CHECK(f.world.run_until(
+        [&] { return f.node->env().clock.realtime_ns() >= start_ns + 3'000'000'000; }, 20'000));
+    const json mirror = info(f, "M");
+    CHECK(mirror["state"]["messages"] == 2);
+    CHECK(mirror["state"]["last_seq"] == 2);
+}
