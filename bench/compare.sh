@@ -162,6 +162,25 @@ start_server() {
     server_url[$name]=$url
 }
 
+# fdatasync latency of the disk the stores are on (appends of 170 B, 200 times): what a durable
+# JetStream publish waits for; another process writing to the same disk can make it ms.
+fsync_probe() {
+    python3 - "$work_dir/fsync-probe" <<'PROBE'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+samples = []
+for _ in range(200):
+    os.write(fd, b"x" * 170)
+    start = time.perf_counter()
+    os.fdatasync(fd)
+    samples.append((time.perf_counter() - start) * 1e6)
+os.close(fd)
+os.unlink(sys.argv[1])
+samples.sort()
+print(f"p50 {samples[100]:.0f} us, p99 {samples[198]:.0f} us")
+PROBE
+}
+fsync_start=$(fsync_probe || echo unknown)
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # The build dir may be shared and rebuilt while this runs: run a copy of herald-server, and name
 # the build (its time and hash) of the file copied, not only the checkout's commit.
@@ -247,6 +266,7 @@ for rep in $(seq 1 "$reps"); do
     done
 done
 
+fsync_end=$(fsync_probe || echo unknown)
 commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n "$(git -C "$repo_root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
     commit="$commit-dirty"
@@ -263,10 +283,10 @@ mkdir -p "$(dirname "$json_out")"
 
 python3 - "$results_file" "$json_out" "$reps" "$commit" "$cpu_model" "$cores" "$kernel" \
     "$loadavg" "$nats_version" "$date_utc" "$herald_note" "$scale" "$loadavg_start" "$herald_built" \
-    "$tool" "${case_names[@]}" <<'EOF'
+    "$tool" "$fsync_start" "$fsync_end" "${case_names[@]}" <<'EOF'
 import json, statistics, sys
 (results_path, json_out, reps, commit, cpu, cores, kernel, loadavg, nats_version, date,
- note, scale, loadavg_start, herald_built, tool, *cases) = sys.argv[1:]
+ note, scale, loadavg_start, herald_built, tool, fsync_start, fsync_end, *cases) = sys.argv[1:]
 tool = "herald bench" if tool == "bench" else "herald-load"
 rows = [json.loads(line) for line in open(results_path)]
 # Per case: the metric shown, its unit, whether higher is better.
@@ -336,7 +356,8 @@ for case in cases:
 header = {"date": date, "commit": commit, "cpu": cpu, "cores": int(cores) if cores.isdigit() else cores,
           "kernel": kernel, "loadavg_at_start": loadavg_start, "loadavg_at_end": loadavg,
           "herald_server_built": herald_built, "nats_server": nats_version,
-          "reps": int(reps), "scale": float(scale), "note": note, "load_tool": tool}
+          "reps": int(reps), "scale": float(scale), "note": note, "load_tool": tool,
+          "fdatasync_at_start": fsync_start, "fdatasync_at_end": fsync_end}
 with open(json_out, "w") as f:
     json.dump({"machine": header, "summary": summary, "runs": rows}, f, indent=1)
 
@@ -349,6 +370,7 @@ def fmt(value, unit):
 print(f"## Herald vs nats-server ({date})\n")
 print(f"- commit `{commit}`; {cpu}, {cores} cores, {kernel}; load average {loadavg_start} at start, {loadavg} at end")
 print(f"- {nats_version}; herald-server built {herald_built}; load tool {tool}; {reps} repetitions per cell, medians shown; scale {scale}")
+print(f"- fdatasync of a 170 B append on the store disk: {fsync_start} at start, {fsync_end} at end")
 if note:
     print(f"- **{note}**")
 print()
