@@ -295,6 +295,12 @@ void Stream::on_publish(const protocol::MessageArgs& message, std::string_view p
             forget_expired_ids();
             if (const auto it = dedup_.find(msg_id); it != dedup_.end()) {
                 stats_.duplicates += 1;
+                // The original is not durable yet: no answer (a power loss may still take it;
+                // the publisher retries and gets the duplicate ack once it is acknowledged).
+                if (it->second.seq > acked_seq_) {
+                    COVER("jetstream: a duplicate of a message not yet durable is not answered");
+                    return;
+                }
                 return send_pub_ack(reply_subject, it->second.seq, true);
             }
         }
@@ -397,6 +403,7 @@ void Stream::store_message(std::string_view subject,
                       acked_seq_ = std::max(acked_seq_, ack->seq);
                       send_pub_ack(reply_to, ack->seq, false);
                       if (appended_hook_) appended_hook_();
+                      if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
                   });
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
