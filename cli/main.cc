@@ -1,6 +1,6 @@
 // herald: the command-line client of Herald and any NATS server. Subcommands are modelled on the
-// nats CLI (pub, sub, req, reply, server ping/info, bench) with its flag names; see
-// docs/cli.md. Exit status: 0 ok, 1 the operation failed, 2 a bad command line.
+// nats CLI (pub, sub, req, reply, server ping/info, bench, stream, consumer, kv, object) with its
+// flag names; see docs/cli.md. Exit status: 0 ok, 1 the operation failed, 2 a bad command line.
 #include <cstdio>
 #include <cstdlib>
 #include <span>
@@ -46,8 +46,13 @@ void print_main_help() {
         "  herald pub orders.new 'hello {{Count}}' --count 3\n"
         "  herald -s nats://127.0.0.1:4222 server info\n"
         "  herald bench test --pub 1 --sub 1 --msgs 1000000 --size 16\n"
-        "\nExit status: 0 ok, 1 the operation failed (connection, timeout, no responders),\n"
-        "2 a bad command line. Run 'herald <command> --help' for a command's flags.\n";
+        "  herald stream add ORDERS --subjects 'orders.*' --defaults\n"
+        "  herald consumer add ORDERS NEW --defaults && herald consumer next ORDERS NEW\n"
+        "  herald kv add CONFIG && herald kv put CONFIG user bob && herald kv get CONFIG user\n"
+        "  herald object put FILES ./report.pdf\n"
+        "  herald bench js.test --js --pub 1 --sub 1 --msgs 100000\n"
+        "\nExit status: 0 ok, 1 the operation failed (connection, timeout, no responders, a\n"
+        "JetStream error, printed as 'description (err_code)'), 2 a bad command line. Run 'herald <command> --help' for a command's flags.\n";
     std::fputs(out.c_str(), stdout);
 }
 

@@ -103,7 +103,7 @@ int run_stream_add_or_edit(const GlobalOptions& global, const ParsedArgs& args, 
     config.name = name;
     config.subjects = {name};
     if (!config_text && !apply_stream_flags(args, config, error)) return usage_error(command, error);
-    if (config_text && edit && has_stream_flags(args)) {
+    if (config_text && has_stream_flags(args)) {
         return usage_error(command, "--config replaces the whole configuration: give no other flags");
     }
     if (!client.connect()) return exit_failure;

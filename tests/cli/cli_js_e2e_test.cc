@@ -117,6 +117,19 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
     CHECK(info["config"]["subjects"] == json::array({"orders.*"}));
     CHECK(info["config"]["storage"] == "file");
 
+    // --config sends a configuration as written (here: ORDERS' own, on other subjects).
+    TempDir dir;
+    const std::string config_path = dir.path() + "/copy.json";
+    json config = info["config"];
+    config["subjects"] = json::array({"copy.*"});
+    std::ofstream(config_path) << config.dump();
+    CHECK(run_herald(js, {"stream", "add", "COPY", "--config", config_path, "--max-msgs", "5"}).status == 2);
+    REQUIRE(run_herald(js, {"stream", "add", "COPY", "--config", config_path}).status == 0);
+    const json copy = parse(run_herald(js, {"stream", "info", "COPY", "--json"}));
+    CHECK(copy["config"]["subjects"] == json::array({"copy.*"}));
+    CHECK(copy["config"]["name"] == "COPY");
+    REQUIRE(run_herald(js, {"stream", "rm", "COPY", "-f"}).status == 0);
+
     const Outcome human = run_herald(js, {"stream", "info", "ORDERS"});
     CHECK(contains(human.out, "Information for Stream ORDERS created"));
     CHECK(contains(human.out, "Messages: 3"));
