@@ -286,6 +286,8 @@ private:
     base::Logger log_;
     std::map<Key, std::unique_ptr<StreamConsumers>> streams_;
     std::string store_dir_;
+    // Stopped by shutdown(), kept until their last state is written.
+    std::vector<std::unique_ptr<Consumer>> flushing_;
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 

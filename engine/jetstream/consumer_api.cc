@@ -113,17 +113,22 @@ void Consumers::shutdown(std::function<void()> on_done) {
     auto one_done = [pending, finish] {
         if (--*pending == 0 && *finish) (*finish)();
     };
-    io::Env& env = env_;
+    std::weak_ptr<int> life = life_;
     for (auto& [key, entry] : streams_) {
         for (auto& [name, consumer] : entry->consumers) {
             consumer->stop(false);
             // The consumer and its state store live until the save is written (a store
             // destroyed with a write queued dropped the last acks of a clean shutdown).
-            std::shared_ptr<Consumer> held(std::move(consumer));
+            Consumer* raw = consumer.get();
+            flushing_.push_back(std::move(consumer));
             *pending += 1;
-            held->flush([&env, held, one_done] {
-                env.loop.post([held] {});  // Destroyed after the store's callback returns.
-                one_done();
+            raw->flush([this, life, raw, one_done] {
+                // Later, not inside the store's own callback.
+                env_.loop.post([this, life, raw, one_done] {
+                    if (!life.expired())
+                        std::erase_if(flushing_, [&](const auto& held) { return held.get() == raw; });
+                    one_done();
+                });
             });
         }
         entry->consumers.clear();
