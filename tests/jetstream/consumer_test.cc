@@ -857,3 +857,21 @@ TEST_CASE("jetstream consumer: a late ack of a message dropped at max_deliver re
     CHECK(at(info["ack_floor"]) == seqs(1, 1));
     CHECK(info["num_redelivered"] == 0);
 }
+
+// Known difference, hidden from the default run until the store can count a filter from a seq
+// (nats-server FilteredState): Herald's num_pending counts a subject whose messages straddle the
+// delivered position by its span, here 2 where nats-server says 1. Found by the consumer
+// property test, which checks num_pending exactly only where Herald can count it.
+TEST_CASE("jetstream consumer: num_pending counts exactly the filtered messages after the "
+          "delivered position",
+          "[.known]") {
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "a1");
+    f.publish("orders.b", "b1");
+    f.publish("orders.a", "a2");
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"filter_subject", "orders.a"}}).dump());
+    REQUIRE(pull(f, "D1", R"({"batch":1})", "_INBOX.t.k1", 1).size() == 1);
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1")["num_pending"] == 1);
+}
