@@ -284,7 +284,11 @@ void FileStore::store(const StoreRequest& request, StoreCallback on_stored) {
     if (pending_bytes_ + size > config_.pending_bytes_max) {
         return reply<Result<StoreAck>>(std::move(on_stored), Errc::write_queue_full);
     }
-    Result<Seq> seq = index_.admit(request.subject, size, request.seq, config_.limits);
+    const std::uint64_t bytes = record_bytes(StoreKind::file, request.subject.size(),
+                                             request.headers.size(), request.payload.size());
+    Result<Seq> seq = index_.admit(request.subject, bytes,
+                                   request.headers.size() + request.payload.size(), request.seq,
+                                   config_.limits);
     if (!seq) return reply<Result<StoreAck>>(std::move(on_stored), seq.error());
     if (Status rolled = roll_if_needed(size, *seq - 1); !rolled) {
         return reply<Result<StoreAck>>(std::move(on_stored), rolled.error());
@@ -297,7 +301,7 @@ void FileStore::store(const StoreRequest& request, StoreCallback on_stored) {
     record::Record check;
     ASSERT(record::decode(scratch_, check) == record::Decode::ok);  // Checksum before write.
     Block& active = blocks_.at(active_block_);
-    index_.insert(*seq, request.subject, timestamp_ns, size,
+    index_.insert(*seq, request.subject, timestamp_ns, bytes,
                   Location{active_block_, active.size, length});
     active.live_bytes += length;
     if (active.physical_first == 0) active.physical_first = *seq;

@@ -82,6 +82,13 @@ public:
 
     StreamState state() const override;
     std::vector<SubjectState> subjects_state(std::string_view filter) const override;
+    std::uint64_t count_matching(std::string_view filter, Seq first, Seq last) const override {
+        return index_.count_matching(filter, first, last);
+    }
+    std::uint64_t removals() const override { return index_.removals(); }
+    bool removed_below(std::uint64_t since, Seq bound) const override {
+        return index_.removed_below(since, bound);
+    }
     Durability durability() const override;
     const RecoveryReport& recovery_report() const override { return report_; }
     void add_consumer() override { consumer_count_ += 1; }
@@ -222,7 +229,7 @@ private:
     io::Env& env_;
     FileStoreConfig config_;
     base::Logger log_;
-    MessageIndex index_;
+    MessageIndex index_{StoreKind::file};
     std::map<std::uint64_t, Block> blocks_;
     std::uint64_t active_block_ = 0;
     std::deque<Batch> batches_;

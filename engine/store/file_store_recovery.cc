@@ -177,7 +177,8 @@ void FileStore::recover_block(std::shared_ptr<Opening> opening, std::size_t posi
                 if (opening->messages.contains(rec.seq)) COVER("store: recovery finds a sequence twice");
                 opening->messages[rec.seq] = Opening::Recovered{
                     id, offset, rec.length, rec.timestamp_ns, std::string(rec.subject),
-                    message_size(rec.subject.size(), rec.headers.size(), rec.payload.size())};
+                    record_bytes(StoreKind::file, rec.subject.size(), rec.headers.size(),
+                                 rec.payload.size())};
                 opening->explained.push_back(SeqRange{rec.seq, rec.seq});
                 if (block.physical_first == 0) block.physical_first = rec.seq;
                 block.physical_last = std::max(block.physical_last, rec.seq);

@@ -24,9 +24,11 @@ void MemStore::reply(std::function<void(T)> callback, T value) {
 
 void MemStore::store(const StoreRequest& request, StoreCallback on_stored) {
     if (closed_) return reply<Result<StoreAck>>(std::move(on_stored), Errc::closed);
-    const std::uint64_t size =
-        message_size(request.subject.size(), request.headers.size(), request.payload.size());
-    Result<Seq> seq = index_.admit(request.subject, size, request.seq, limits_);
+    const std::uint64_t size = record_bytes(StoreKind::memory, request.subject.size(),
+                                            request.headers.size(), request.payload.size());
+    Result<Seq> seq = index_.admit(request.subject, size,
+                                   request.headers.size() + request.payload.size(), request.seq,
+                                   limits_);
     if (!seq) return reply<Result<StoreAck>>(std::move(on_stored), seq.error());
     const std::int64_t timestamp_ns =
         request.timestamp_ns != 0 ? request.timestamp_ns : env_.clock.realtime_ns();

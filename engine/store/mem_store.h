@@ -34,6 +34,13 @@ public:
 
     StreamState state() const override;
     std::vector<SubjectState> subjects_state(std::string_view filter) const override;
+    std::uint64_t count_matching(std::string_view filter, Seq first, Seq last) const override {
+        return index_.count_matching(filter, first, last);
+    }
+    std::uint64_t removals() const override { return index_.removals(); }
+    bool removed_below(std::uint64_t since, Seq bound) const override {
+        return index_.removed_below(since, bound);
+    }
     Durability durability() const override { return {SyncMode::memory, false, Duration{}}; }
     const RecoveryReport& recovery_report() const override { return report_; }
     void add_consumer() override { consumer_count_ += 1; }
@@ -54,7 +61,7 @@ private:
 
     io::Env& env_;
     StoreLimits limits_;
-    MessageIndex index_;
+    MessageIndex index_{StoreKind::memory};
     std::map<Seq, Body> bodies_;
     RecoveryReport report_;
     std::uint64_t consumer_count_ = 0;

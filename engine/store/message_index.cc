@@ -32,6 +32,15 @@ std::uint64_t message_size(std::size_t subject_size, std::size_t headers_size,
     return message_overhead_bytes + subject_size + headers_size + payload_size;
 }
 
+std::uint64_t record_bytes(StoreKind kind, std::size_t subject_size, std::size_t headers_size,
+                           std::size_t payload_size) {
+    const std::uint64_t body = subject_size + headers_size + payload_size;
+    if (kind == StoreKind::memory) return body + 16;  // memStoreMsgSize: seq + timestamp.
+    // fileStoreMsgSize: length 4 + seq 8 + timestamp 8 + subject length 2, hash 8; a header
+    // length 4 only when there are headers.
+    return 22 + body + 8 + (headers_size > 0 ? 4 : 0);
+}
+
 bool filter_matches_all(std::string_view filter) {
     return filter.empty() || filter == protocol::full_wildcard;
 }
@@ -41,15 +50,13 @@ bool filter_matches(std::string_view filter, std::string_view subject) {
     return protocol::subject_matches(filter, subject);
 }
 
-Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size, Seq requested_seq,
+Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size,
+                                std::uint64_t body_size, Seq requested_seq,
                                 const StoreLimits& limits) const {
     if (requested_seq != 0 && requested_seq != last_seq_ + 1) return Errc::sequence_mismatch;
-    if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
-        return Errc::message_too_large;
-    }
     const auto subject_it = subjects_.find(subject);
-    // Matches nats-server memStore.storeRawMsg: at the per-subject limit the store replaces the
-    // subject's oldest message, so max_msgs / max_bytes do not refuse it.
+    // Matches nats-server storeRawMsg (memstore.go, filestore.go): at the per-subject limit the
+    // store replaces the subject's oldest message, so max_msgs / max_bytes do not refuse it.
     const bool at_subject_limit =
         limits.max_msgs_per_subject > 0 && subject_it != subjects_.end() &&
         subject_it->second.messages >= static_cast<std::uint64_t>(limits.max_msgs_per_subject);
@@ -61,13 +68,24 @@ Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size, Se
             !at_subject_limit) {
             return Errc::max_messages_exceeded;
         }
-        if (limits.max_bytes > 0 && bytes_ + size > static_cast<std::uint64_t>(limits.max_bytes)) {
+        // nats-server counts only headers + payload of the new message here, and refuses at
+        // equality; a message it admits may then push the oldest out (enforce_limits).
+        if (limits.max_bytes > 0 &&
+            bytes_ + body_size >= static_cast<std::uint64_t>(limits.max_bytes)) {
             if (!at_subject_limit) return Errc::max_bytes_exceeded;
-            const Entry& oldest = entries_.at(subject_it->second.first);
-            if (bytes_ + size - oldest.size > static_cast<std::uint64_t>(limits.max_bytes)) {
+            // Room only if the subject's oldest is larger than the new body (file: sizeForSeq
+            // <= body refuses; memory: memStoreMsgSize < body refuses).
+            const std::uint64_t oldest = entries_.at(subject_it->second.first).size;
+            if (kind_ == StoreKind::file ? oldest <= body_size : oldest < body_size) {
                 return Errc::max_bytes_exceeded;
             }
         }
+        return last_seq_ + 1;
+    }
+    // Herald refuses a message that alone exceeds max_bytes (nats-server would store it and
+    // then remove every message, itself included).
+    if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
+        return Errc::message_too_large;
     }
     return last_seq_ + 1;
 }
@@ -75,7 +93,7 @@ Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size, Se
 void MessageIndex::insert(Seq seq, std::string_view subject, std::int64_t timestamp_ns,
                           std::uint64_t size, Location location) {
     ASSERT(seq > last_seq_);
-    ASSERT(size >= message_overhead_bytes);
+    ASSERT(size >= 16);
     auto subject_it = subjects_.find(subject);
     if (subject_it == subjects_.end()) {
         subject_it = subjects_.emplace(std::string(subject), SubjectInfo{}).first;
@@ -125,6 +143,8 @@ std::optional<RemovedMessage> MessageIndex::remove_entry(std::map<Seq, Entry>::i
     }
     ASSERT(bytes_ >= entry.size);
     bytes_ -= entry.size;
+    removed_ring_[removals_ % removed_ring_size] = seq;
+    removals_ += 1;
     return RemovedMessage{seq, entry.size, entry.location};
 }
 
@@ -285,6 +305,82 @@ std::vector<SubjectState> MessageIndex::subjects_state(std::string_view filter) 
         }
     }
     return states;
+}
+
+bool MessageIndex::removed_below(std::uint64_t since, Seq bound) const {
+    if (since > removals_ || removals_ - since > removed_ring_size) return false;
+    for (std::uint64_t n = since; n < removals_; ++n) {
+        if (removed_ring_[n % removed_ring_size] >= bound) return false;
+    }
+    return true;
+}
+
+// Entries of a subject's chain with seq < bound, walking from both ends at once: the cost is the
+// shorter side, so a consumer near the start or the end of the subject pays little.
+std::uint64_t MessageIndex::chain_below(const SubjectInfo& info, Seq bound) const {
+    if (bound <= info.first) return 0;
+    if (bound > info.last) return info.messages;
+    Seq forward = info.first;  // Always < bound.
+    Seq backward = info.last;  // Always >= bound.
+    std::uint64_t low = 0;
+    std::uint64_t high = 0;
+    for (;;) {
+        low += 1;
+        forward = entries_.at(forward).next_same;
+        if (forward >= bound) return low;
+        high += 1;
+        backward = entries_.at(backward).prev_same;
+        if (backward < bound) return info.messages - high;
+    }
+}
+
+// The same over the whole stream, on the entries map.
+std::uint64_t MessageIndex::entries_below(Seq bound) const {
+    if (entries_.empty() || bound <= entries_.begin()->first) return 0;
+    if (bound > entries_.rbegin()->first) return entries_.size();
+    auto forward = entries_.begin();
+    auto backward = entries_.rbegin();
+    std::uint64_t low = 0;
+    std::uint64_t high = 0;
+    for (;;) {
+        low += 1;
+        ++forward;
+        if (forward->first >= bound) return low;
+        high += 1;
+        ++backward;
+        if (backward->first < bound) return entries_.size() - high;
+    }
+}
+
+std::uint64_t MessageIndex::count_matching(std::string_view filter, Seq first, Seq last) const {
+    if (entries_.empty()) return 0;
+    first = std::max(first, entries_.begin()->first);
+    last = std::min(last, entries_.rbegin()->first);
+    if (first > last) return 0;
+    if (filter_matches_all(filter)) {
+        if (entries_.size() == entries_.rbegin()->first - entries_.begin()->first + 1) {
+            return last - first + 1;  // No interior deletes.
+        }
+        return entries_below(last + 1) - entries_below(first);
+    }
+    if (!protocol::subject_has_wildcard(filter)) {
+        auto it = subjects_.find(filter);
+        if (it == subjects_.end()) return 0;
+        return chain_below(it->second, last + 1) - chain_below(it->second, first);
+    }
+    std::uint64_t count = 0;
+    if (last - first < subjects_.size()) {
+        // A short span (a consumer's step): its entries, fewer than the subjects.
+        for (auto it = entries_.lower_bound(first); it != entries_.end() && it->first <= last; ++it) {
+            if (protocol::subject_matches(filter, *it->second.subject)) count += 1;
+        }
+        return count;
+    }
+    for (const auto& [subject, info] : subjects_) {
+        if (!protocol::subject_matches(filter, subject)) continue;
+        count += chain_below(info, last + 1) - chain_below(info, first);
+    }
+    return count;
 }
 
 void MessageIndex::check_invariants() const {

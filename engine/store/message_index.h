@@ -4,6 +4,7 @@
 // that owns it persists the decisions (FileStore writes delete markers for what it removes).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -31,8 +32,8 @@ struct RemovedMessage {
     Location location;
 };
 
-// Single-threaded, synchronous, no I/O. Invariants (check_invariants): messages_ equals the
-// entries; bytes_ their sum; each subject's chain links exactly its entries in seq order; no entry
+// Single-threaded, synchronous, no I/O. Sizes are record_bytes(kind). Invariants
+// (check_invariants): messages_ equals the entries; bytes_ their sum; each subject's chain links exactly its entries in seq order; no entry
 // beyond last_seq_. Entries of one subject are linked through prev_same/next_same so that
 // per-subject first/last and the oldest-of-subject removal are O(log n) with no allocation.
 class MessageIndex {
@@ -46,10 +47,14 @@ public:
         Seq next_same = 0;
     };
 
-    // The seq a store of `size` bytes on `subject` gets, or why it may not be stored (discard
-    // new limits, sequence mismatch, too large).
-    Result<Seq> admit(std::string_view subject, std::uint64_t size, Seq requested_seq,
-                      const StoreLimits& limits) const;
+    explicit MessageIndex(StoreKind kind) : kind_(kind) {}
+
+    // The seq a store on `subject` gets, or why it may not be stored (discard new limits,
+    // sequence mismatch, too large). `size` is its record_bytes(); `body_size` its headers +
+    // payload, which nats-server's discard-new max_bytes check counts (storeRawMsg:
+    // bytes + body >= max_bytes refuses).
+    Result<Seq> admit(std::string_view subject, std::uint64_t size, std::uint64_t body_size,
+                      Seq requested_seq, const StoreLimits& limits) const;
     // Adds a message. Precondition: seq > last_seq() (recovery) and not present.
     void insert(Seq seq, std::string_view subject, std::int64_t timestamp_ns, std::uint64_t size,
                 Location location);
@@ -72,6 +77,10 @@ public:
 
     StreamState state() const;
     std::vector<SubjectState> subjects_state(std::string_view filter) const;
+    // StreamStore::count_matching and removals().
+    std::uint64_t count_matching(std::string_view filter, Seq first, Seq last) const;
+    std::uint64_t removals() const { return removals_; }
+    bool removed_below(std::uint64_t since, Seq bound) const;
     std::uint64_t messages() const { return entries_.size(); }
     Seq last_seq() const { return last_seq_; }
     Seq first_seq() const { return entries_.empty() ? 0 : entries_.begin()->first; }
@@ -92,6 +101,14 @@ private:
     };
     std::optional<RemovedMessage> remove_entry(std::map<Seq, Entry>::iterator it);
     std::vector<Seq> matching_seqs(std::string_view filter) const;
+
+    std::uint64_t chain_below(const SubjectInfo& info, Seq bound) const;
+    std::uint64_t entries_below(Seq bound) const;
+
+    static constexpr std::size_t removed_ring_size = 64;
+    StoreKind kind_;
+    std::uint64_t removals_ = 0;
+    std::array<Seq, removed_ring_size> removed_ring_{};  // Seq of removal n at n % size.
 
     std::map<Seq, Entry> entries_;
     std::map<std::string, SubjectInfo, std::less<>> subjects_;

@@ -139,9 +139,20 @@ struct PurgeRequest {
     std::uint64_t keep = 0;
 };
 
-// The sizes of a message, as counted in StreamState::bytes and max_bytes: one formula for
-// every store so that MemStore and FileStore report identical states. Equals the FileStore
-// record size (header, subject, headers, payload, checksum).
+// Which kind of store a message is in: its accounted size (StreamState::bytes, max_bytes) and
+// the discard-new rules differ by kind, as in nats-server.
+enum class StoreKind : std::uint8_t { memory, file };
+
+// The bytes a message counts for in StreamState::bytes, account storage/memory and max_bytes:
+// exactly nats-server 2.9.10's numbers. File (filestore.go fileStoreMsgSize): 22 (length, seq,
+// timestamp, subject length) + subject + payload + 8 (hash), plus 4 + headers when there are
+// headers. Memory (memstore.go memStoreMsgSize): subject + headers + payload + 16. This is
+// accounting only; FileStore's on-disk record is record_size().
+std::uint64_t record_bytes(StoreKind kind, std::size_t subject_size, std::size_t headers_size,
+                           std::size_t payload_size);
+
+// The length of a FileStore record on disk (record.h: header, subject, headers, payload,
+// checksum): 36 bytes of overhead.
 std::uint64_t message_size(std::size_t subject_size, std::size_t headers_size,
                            std::size_t payload_size);
 inline constexpr std::uint64_t message_overhead_bytes = 36;
@@ -193,6 +204,17 @@ public:
     virtual StreamState state() const = 0;
     // Per-subject state of the subjects matching `filter` (empty = all), sorted by subject.
     virtual std::vector<SubjectState> subjects_state(std::string_view filter) const = 0;
+    // How many messages matching `filter` (empty = all) have first <= seq <= last (nats-server
+    // FilteredState(...).Msgs). Walks only the shorter side of each subject's chain (or of the
+    // stream), so a consumer near either end pays little; consumers cache it (removals()).
+    virtual std::uint64_t count_matching(std::string_view filter, Seq first, Seq last) const = 0;
+    // How many messages were ever removed (limits, deletes, purges, compacts, expiry): a count
+    // cached from count_matching stays exact while this has not changed.
+    virtual std::uint64_t removals() const = 0;
+    // True if every message removed since removals() was `since` had a seq below `bound` (false
+    // when not known: the store remembers only the last few removals). Lets a consumer keep its
+    // cached count while the stream only drops messages it has passed (limits, KV history).
+    virtual bool removed_below(std::uint64_t since, Seq bound) const = 0;
     virtual Durability durability() const = 0;
     // What the last open recovered from (empty for a clean start or a MemStore).
     virtual const RecoveryReport& recovery_report() const = 0;

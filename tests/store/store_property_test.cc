@@ -1,8 +1,9 @@
-// Property: a FileStore behaves exactly like a MemStore, and both like a plain model (a map from
-// seq to message, no shared code with MessageIndex), under random operation sequences (store,
-// remove, purge with filters/seq/keep, compact, loads, max_msgs / max_bytes / per-subject limits
-// with discard old or new), with clean restarts of the FileStore in the middle. Small blocks make
-// rolls and compaction frequent.
+// Property: a FileStore and a MemStore each behave exactly like a plain model (a map from seq to
+// message, no shared code with MessageIndex) that counts bytes as nats-server does for that kind
+// of store, under random operation sequences (store, remove, purge with filters/seq/keep,
+// compact, loads, filtered counts, max_msgs / max_bytes / per-subject limits with discard old or
+// new), with clean restarts of the FileStore in the middle; without max_bytes the two stores
+// give the same results. Small blocks make rolls and compaction frequent.
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
@@ -59,11 +60,14 @@ bool filter_matches(const std::string& filter, const std::string& subject) {
     return filter == subject;
 }
 
-// The reference: what a stream store keeps, as a map. Limits follow nats-server memstore.go:
-// discard new refuses at max_msgs / max_bytes unless the subject is at its own limit (then its
-// oldest is replaced); discard old removes the subject's oldest, then the stream's oldest.
+// The reference: what a stream store keeps, as a map. Limits follow nats-server storeRawMsg
+// (memstore.go, filestore.go): discard new refuses at max_msgs, and at max_bytes when the bytes
+// plus the new payload reach it, unless the subject is at its own limit (then its oldest is
+// replaced if larger than the new payload: file <=, memory < refuses); then discard old rules
+// (subject's oldest, then the stream's oldest) apply under either policy.
 class Model {
 public:
+    explicit Model(bool file) : file_(file) {}
     struct Message {
         std::string subject;
         std::string payload;
@@ -72,9 +76,8 @@ public:
 
     // False when refused (discard new).
     bool store(const std::string& subject, const std::string& payload) {
-        const std::uint64_t size = herald::store::message_size(subject.size(), 0, payload.size());
-        // A message larger than max_bytes is refused under either discard policy.
-        if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) return false;
+        // fileStoreMsgSize / memStoreMsgSize without headers, written out.
+        const std::uint64_t size = subject.size() + payload.size() + (file_ ? 30 : 16);
         const std::uint64_t same = count_of(subject);
         const bool at_subject_limit =
             limits.max_msgs_per_subject > 0 && same >= static_cast<std::uint64_t>(limits.max_msgs_per_subject);
@@ -83,11 +86,13 @@ public:
             if (limits.max_msgs > 0 && messages.size() >= static_cast<std::uint64_t>(limits.max_msgs) &&
                 !at_subject_limit)
                 return false;
-            if (limits.max_bytes > 0) {
-                std::uint64_t after = bytes() + size;
-                if (at_subject_limit) after -= messages.at(oldest_of(subject)).size;
-                if (after > static_cast<std::uint64_t>(limits.max_bytes)) return false;
+            if (limits.max_bytes > 0 && bytes() + payload.size() >= static_cast<std::uint64_t>(limits.max_bytes)) {
+                if (!at_subject_limit) return false;
+                const std::uint64_t oldest = messages.at(oldest_of(subject)).size;
+                if (file_ ? oldest <= payload.size() : oldest < payload.size()) return false;
             }
+        } else if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
+            return false;  // Herald refuses a message larger than max_bytes (discard old).
         }
         last_seq += 1;
         messages[last_seq] = Message{subject, payload, size};
@@ -174,10 +179,19 @@ public:
             if (filter_matches(filter, it->second.subject)) return it->first;
         return 0;
     }
+    std::uint64_t count_matching(const std::string& filter, Seq first, Seq last) const {
+        std::uint64_t count = 0;
+        for (const auto& [seq, m] : messages)
+            if (seq >= first && seq <= last && filter_matches(filter, m.subject)) ++count;
+        return count;
+    }
 
     std::map<Seq, Message> messages;
     Seq last_seq = 0;
     StoreLimits limits;
+
+private:
+    bool file_ = false;
 };
 
 // A load's result against the model's message at `seq` (0 = none expected).
@@ -208,7 +222,7 @@ void check_same_messages(const Result<StoredMessage>& mem, const Result<StoredMe
 
 }  // namespace
 
-TEST_CASE("store: FileStore matches MemStore under random operations", "[store][property]") {
+TEST_CASE("store: FileStore and MemStore match their models under random operations", "[store][property]") {
     rc::prop("same results and state", [] {
         const auto steps = *rc::gen::container<std::vector<Step>>(rc::gen::build<Step>(
             rc::gen::set(&Step::op, rc::gen::weightedElement<Op>({{30, Op::store}, {6, Op::remove}, {2, Op::purge},
@@ -224,67 +238,75 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
         const Kind file_kind = file_kind_index == 0   ? Kind::file
                                : file_kind_index == 1 ? Kind::file_interval
                                                       : Kind::file_no_group_commit;
-        Model model;
         Harness mem(Kind::memory, {}, 1);
         Harness file(file_kind, {}, 1, 4096);
+        Model mem_model(false);
+        Model file_model(true);
+        struct Side {
+            Harness& store;
+            Model& model;
+        };
+        Side sides[] = {{mem, mem_model}, {file, file_model}};
         std::uint64_t counter = 0;
+        bool same = true;  // Until max_bytes is first set, the two kinds of store agree exactly.
         for (const Step& step : steps) {
+            if (mem_model.limits.max_bytes > 0) same = false;
             switch (step.op) {
                 case Op::store: {
                     std::string payload(static_cast<std::size_t>(step.payload_size), 'p');
                     payload += std::to_string(counter++);
                     auto a = mem.store(subjects[step.subject], payload);
                     auto b = file.store(subjects[step.subject], payload);
-                    check_same(a, b);
-                    if (a) RC_ASSERT(a->seq == b->seq);
-                    RC_ASSERT(model.store(subjects[step.subject], payload) == a.has_value());
-                    if (a) RC_ASSERT(a->seq == model.last_seq);
+                    if (same) check_same(a, b);
+                    if (same && a) RC_ASSERT(a->seq == b->seq);
+                    RC_ASSERT(mem_model.store(subjects[step.subject], payload) == a.has_value());
+                    RC_ASSERT(file_model.store(subjects[step.subject], payload) == b.has_value());
+                    if (a) RC_ASSERT(a->seq == mem_model.last_seq);
+                    if (b) RC_ASSERT(b->seq == file_model.last_seq);
                     break;
                 }
-                case Op::remove: {
-                    auto a = mem.remove(step.number);
-                    auto b = file.remove(step.number);
-                    check_same(a, b);
-                    RC_ASSERT(a.has_value() == (model.messages.erase(step.number) == 1));
+                case Op::remove:
+                    for (Side& side : sides) {
+                        auto a = side.store.remove(step.number);
+                        RC_ASSERT(a.has_value() == (side.model.messages.erase(step.number) == 1));
+                    }
                     break;
-                }
                 case Op::purge: {
                     PurgeRequest request{step.wildcard && step.subject == 3 ? "" : filter_of(step),
                                          step.keep > 0 ? 0 : step.number, step.keep};
-                    auto a = mem.purge(request);
-                    auto b = file.purge(request);
-                    check_same(a, b);
-                    if (a) RC_ASSERT(*a == *b);
-                    RC_ASSERT(a.has_value());  // seq and keep are never both set here.
-                    RC_ASSERT(*a == model.purge(request));
+                    for (Side& side : sides) {
+                        auto a = side.store.purge(request);
+                        RC_ASSERT(a.has_value());  // seq and keep are never both set here.
+                        RC_ASSERT(*a == side.model.purge(request));
+                    }
                     break;
                 }
-                case Op::compact: {
-                    auto a = mem.compact(step.number);
-                    auto b = file.compact(step.number);
-                    check_same(a, b);
-                    if (a) RC_ASSERT(*a == *b);
-                    if (a) RC_ASSERT(*a == model.compact(step.number));
+                case Op::compact:
+                    for (Side& side : sides) {
+                        auto a = side.store.compact(step.number);
+                        if (a) RC_ASSERT(*a == side.model.compact(step.number));
+                    }
                     break;
-                }
                 case Op::load: {
                     const auto a = mem.load(step.number);
-                    check_same_messages(a, file.load(step.number));
-                    check_model(a, model, model.messages.contains(step.number) ? step.number : 0);
+                    const auto b = file.load(step.number);
+                    if (same) check_same_messages(a, b);
+                    check_model(a, mem_model, mem_model.messages.contains(step.number) ? step.number : 0);
+                    check_model(b, file_model, file_model.messages.contains(step.number) ? step.number : 0);
                     break;
                 }
-                case Op::load_last: {
-                    const auto a = mem.load_last(filter_of(step));
-                    check_same_messages(a, file.load_last(filter_of(step)));
-                    check_model(a, model, model.last_matching(filter_of(step)));
+                case Op::load_last:
+                    for (Side& side : sides) {
+                        check_model(side.store.load_last(filter_of(step)), side.model,
+                                    side.model.last_matching(filter_of(step)));
+                    }
                     break;
-                }
-                case Op::load_next: {
-                    const auto a = mem.load_next(filter_of(step), step.number);
-                    check_same_messages(a, file.load_next(filter_of(step), step.number));
-                    check_model(a, model, model.next_matching(filter_of(step), step.number));
+                case Op::load_next:
+                    for (Side& side : sides) {
+                        check_model(side.store.load_next(filter_of(step), step.number), side.model,
+                                    side.model.next_matching(filter_of(step), step.number));
+                    }
                     break;
-                }
                 case Op::restart: file.restart(); break;
                 case Op::limits: {
                     StoreLimits limits;
@@ -293,9 +315,10 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
                     limits.discard = step.wildcard ? Discard::new_messages : Discard::old_messages;
                     limits.discard_new_per_subject = step.wildcard && step.subject == 0;
                     if (step.subject == 1) limits.max_bytes = static_cast<std::int64_t>(step.number * 40 + 200);
-                    mem.update_limits(limits);
-                    file.update_limits(limits);
-                    model.set_limits(limits);
+                    for (Side& side : sides) {
+                        side.store.update_limits(limits);
+                        side.model.set_limits(limits);
+                    }
                     break;
                 }
                 case Op::wait:
@@ -303,40 +326,52 @@ TEST_CASE("store: FileStore matches MemStore under random operations", "[store][
                     file.advance(Duration::milliseconds(100));
                     break;
             }
-            auto a = mem.store().state();
-            auto b = file.store().state();
-            RC_ASSERT(a.messages == b.messages);
-            RC_ASSERT(a.bytes == b.bytes);
-            RC_ASSERT(a.first_seq == b.first_seq);
-            RC_ASSERT(a.last_seq == b.last_seq);
-            RC_ASSERT(a.num_deleted == b.num_deleted);
-            RC_ASSERT(a.num_subjects == b.num_subjects);
-            RC_ASSERT(mem.store().subjects_state("") == file.store().subjects_state(""));
+            const auto a = mem.store().state();
+            const auto b = file.store().state();
             RC_ASSERT(b.lost.empty());
-            // Against the model.
-            RC_ASSERT(a.messages == model.messages.size());
-            RC_ASSERT(a.bytes == model.bytes());
-            RC_ASSERT(a.last_seq == model.last_seq);
-            const Seq first = model.messages.empty() ? (model.last_seq == 0 ? 0 : model.last_seq + 1)
-                                                     : model.messages.begin()->first;
-            RC_ASSERT(a.first_seq == first);
-            std::map<std::string, std::uint64_t> per_subject;
-            for (const auto& [seq, m] : model.messages) per_subject[m.subject] += 1;
-            RC_ASSERT(a.num_subjects == per_subject.size());
-            for (const auto& subject : mem.store().subjects_state("")) {
-                RC_ASSERT(subject.messages == per_subject[subject.subject]);
-                RC_ASSERT(subject.first_seq == model.next_matching(subject.subject, 0));
-                RC_ASSERT(subject.last_seq == model.last_matching(subject.subject));
+            if (same) {
+                RC_ASSERT(a.messages == b.messages);
+                RC_ASSERT(a.first_seq == b.first_seq);
+                RC_ASSERT(a.last_seq == b.last_seq);
+                RC_ASSERT(a.num_deleted == b.num_deleted);
+                RC_ASSERT(mem.store().subjects_state("") == file.store().subjects_state(""));
+            }
+            // Against the models.
+            for (Side& side : sides) {
+                const auto state = side.store.store().state();
+                const Model& model = side.model;
+                RC_ASSERT(state.messages == model.messages.size());
+                RC_ASSERT(state.bytes == model.bytes());
+                RC_ASSERT(state.last_seq == model.last_seq);
+                const Seq first = model.messages.empty() ? (model.last_seq == 0 ? 0 : model.last_seq + 1)
+                                                         : model.messages.begin()->first;
+                RC_ASSERT(state.first_seq == first);
+                std::map<std::string, std::uint64_t> per_subject;
+                for (const auto& [seq, m] : model.messages) per_subject[m.subject] += 1;
+                RC_ASSERT(state.num_subjects == per_subject.size());
+                for (const auto& subject : side.store.store().subjects_state("")) {
+                    RC_ASSERT(subject.messages == per_subject[subject.subject]);
+                    RC_ASSERT(subject.first_seq == model.next_matching(subject.subject, 0));
+                    RC_ASSERT(subject.last_seq == model.last_matching(subject.subject));
+                }
+                // Filtered counts (consumers' num_pending) against brute force, from the step's
+                // seq to the end and over a short span.
+                for (const std::string& filter : {filter_of(step), std::string(), std::string(">")}) {
+                    const Seq from = step.number;
+                    RC_ASSERT(side.store.store().count_matching(filter, from, herald::store::Seq(-1)) ==
+                              model.count_matching(filter, from, herald::store::Seq(-1)));
+                    RC_ASSERT(side.store.store().count_matching(filter, from, from + step.keep * 5) ==
+                              model.count_matching(filter, from, from + step.keep * 5));
+                }
             }
         }
         file.restart();
         RC_ASSERT(file.store().recovery_report().clean());
-        RC_ASSERT(mem.store().subjects_state("") == file.store().subjects_state(""));
-        const auto state = mem.store().state();
-        for (std::uint64_t seq = state.first_seq; seq <= state.last_seq && seq > 0; ++seq) {
-            const auto a = mem.load(seq);
-            check_same_messages(a, file.load(seq));
-            check_model(a, model, model.messages.contains(seq) ? seq : 0);
+        for (Side& side : sides) {
+            const auto state = side.store.store().state();
+            for (std::uint64_t seq = state.first_seq; seq <= state.last_seq && seq > 0; ++seq) {
+                check_model(side.store.load(seq), side.model, side.model.messages.contains(seq) ? seq : 0);
+            }
         }
     });
 }

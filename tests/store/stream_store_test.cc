@@ -2,6 +2,8 @@
 // testFileStoreAllPermutations): MemStore, FileStore with group commit, without it, and lazy.
 // Each test runs once per kind on a simulated node (simulated time, simulated disk).
 #include <catch2/catch.hpp>
+#include <tuple>
+#include <vector>
 
 #include "engine/store/errc.h"
 #include "tests/store/store_harness.h"
@@ -56,8 +58,9 @@ TEST_CASE("store: stores get consecutive seqs and load back byte for byte", "[st
     CHECK(state.first_ts == first->timestamp_ns);
     CHECK(state.num_subjects == 2);
     CHECK(state.num_deleted == 0);
-    CHECK(state.bytes == herald::store::message_size(10, 18, 3) + herald::store::message_size(10, 0, 3) +
-                             herald::store::message_size(10, 0, 0));
+    // nats-server's numbers (fileStoreMsgSize: 22 + subject + payload + 8, + 4 + headers when
+    // there are headers; memStoreMsgSize: subject + headers + payload + 16).
+    CHECK(state.bytes == (kind == Kind::memory ? 47u + 29u + 26u : 65u + 43u + 40u));
     CHECK(h.store().durability().mode ==
           (kind == Kind::memory ? SyncMode::memory
                                 : kind == Kind::file_interval ? SyncMode::interval : SyncMode::always));
@@ -180,17 +183,117 @@ TEST_CASE("store: max_msgs and max_bytes with discard old and discard new", "[st
     }
     SECTION("max_bytes discard old and new") {
         StoreLimits limits;
-        const auto size = static_cast<std::int64_t>(herald::store::message_size(1, 0, 4));
-        limits.max_bytes = 2 * size;
+        const std::uint64_t size = kind == Kind::memory ? 1 + 4 + 16 : 22 + 1 + 4 + 8;
+        limits.max_bytes = static_cast<std::int64_t>(2 * size);
         Harness h(kind, limits);
         for (int i = 0; i < 3; ++i) h.store_ok("a", "data");
         CHECK(h.store().state().messages == 2);
-        CHECK(h.store().state().bytes == 2 * static_cast<std::uint64_t>(size));
+        CHECK(h.store().state().bytes == 2 * size);
         CHECK(h.store("a", std::string(200, 'x')).error() == Errc::message_too_large);
         limits.discard = Discard::new_messages;
         h.update_limits(limits);
         CHECK(h.store("a", "data").error() == Errc::max_bytes_exceeded);
     }
+}
+
+// Goal: bytes and discard new at max_bytes as nats-server 2.9.10 counts them. Method: the numbers
+// a real nats-server -js gave for the same publishes (STREAM.INFO state.bytes after each, and 5
+// publishes of a 10-byte payload to a stream with max_bytes and discard new): it refuses when the
+// bytes plus the new payload reach max_bytes, and a message it admits may push out the oldest.
+TEST_CASE("store: bytes and max_bytes discard new as nats-server counts them", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    const bool memory = kind == Kind::memory;
+    SECTION("bytes per message, with and without headers") {
+        Harness h(kind);
+        const std::string subject = memory ? "Bmemory" : "Bfile";
+        const std::string headers = "NATS/1.0\r\nA: b\r\n\r\n";
+        const std::vector<std::uint64_t> expected =
+            memory ? std::vector<std::uint64_t>{30, 48, 27, 45} : std::vector<std::uint64_t>{42, 64, 39, 61};
+        std::uint64_t before = 0;
+        std::size_t i = 0;
+        for (const auto& [suffix, with_headers, payload] :
+             {std::tuple{".a", false, "hello"}, {".a", true, "hello"}, {".abc", false, ""}, {".abc", true, ""}}) {
+            REQUIRE(h.store(subject + suffix, payload, with_headers ? headers : ""));
+            CHECK(h.store().state().bytes - before == expected[i++]);
+            before = h.store().state().bytes;
+        }
+        CHECK(before == (memory ? 150u : 206u));
+        h.restart();
+        CHECK(h.store().state().bytes == (memory ? 150u : 206u));
+    }
+    SECTION("max_bytes with discard new") {
+        struct Case {
+            std::int64_t max_bytes;
+            std::vector<bool> stored;  // Of 5 publishes.
+            std::uint64_t messages, bytes;
+            herald::store::Seq first;
+        };
+        const std::string prefix = memory ? "BmemoryD" : "BfileD";
+        const std::vector<Case> cases =
+            memory ? std::vector<Case>{{90, {true, true, true, true, true}, 2, 72, 4},
+                                       {100, {true, true, true, true, true}, 2, 74, 4}}
+                   : std::vector<Case>{{90, {true, true, true, true, true}, 1, 48, 5},
+                                       {100, {true, true, false, false, false}, 2, 98, 1}};
+        for (const Case& c : cases) {
+            INFO("max_bytes " << c.max_bytes);
+            StoreLimits limits;
+            limits.max_bytes = c.max_bytes;
+            limits.discard = Discard::new_messages;
+            Harness h(kind, limits);
+            for (bool stored : c.stored) {
+                auto result = h.store(prefix + std::to_string(c.max_bytes), std::string(10, 'x'));
+                CHECK(result.has_value() == stored);
+                if (!stored) CHECK(result.error() == Errc::max_bytes_exceeded);
+            }
+            CHECK(h.store().state().messages == c.messages);
+            CHECK(h.store().state().bytes == c.bytes);
+            CHECK(h.store().state().first_seq == c.first);
+        }
+    }
+}
+
+// Goal: count_matching is exact with interior deletes and interleaved subjects, and
+// removed_below says whether every removal since a point was below a seq. Method: the
+// interleaved stream of the consumer example (a and b alternating), deletes, a wildcard.
+TEST_CASE("store: count_matching and removed_below", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    for (int i = 0; i < 10; ++i) {
+        h.store_ok("p.a", "a");
+        h.store_ok("p.b", "b");
+    }
+    auto& store = h.store();
+    const herald::store::Seq end = ~herald::store::Seq{0};
+    CHECK(store.count_matching("p.a", 1, end) == 10);
+    CHECK(store.count_matching("p.a", 8, end) == 6);  // After 4 deliveries (seqs 1, 3, 5, 7).
+    CHECK(store.count_matching("p.a", 9, 12) == 2);
+    CHECK(store.count_matching("p.*", 8, end) == 13);
+    CHECK(store.count_matching("", 8, end) == 13);
+    CHECK(store.count_matching(">", 21, end) == 0);
+    CHECK(store.count_matching("p.c", 1, end) == 0);
+    const std::uint64_t removals = store.removals();
+    REQUIRE(h.remove(3));
+    REQUIRE(h.remove(12));
+    CHECK(store.removals() == removals + 2);
+    CHECK(store.removed_below(removals, 13));
+    CHECK_FALSE(store.removed_below(removals, 12));
+    CHECK(store.removed_below(removals + 2, 1));
+    CHECK(store.count_matching("p.a", 1, end) == 9);
+    CHECK(store.count_matching("p.b", 1, end) == 9);
+    CHECK(store.count_matching("", 2, 13) == 10);
+    CHECK(store.count_matching("*.b", 2, 13) == 5);
+    CHECK(store.count_matching("p.b", 12, 12) == 0);
+    // More removals than the store remembers: not known.
+    const std::uint64_t before_purge = store.removals();
+    REQUIRE(h.purge(PurgeRequest{}));
+    CHECK(store.removals() == before_purge + 18);
+    CHECK(store.removed_below(before_purge, 100));
+    for (int i = 0; i < 70; ++i) h.store_ok("p.a", "a");
+    REQUIRE(h.purge(PurgeRequest{}));
+    CHECK_FALSE(store.removed_below(before_purge, 1000));
+    CHECK(store.count_matching("", 1, end) == 0);
 }
 
 // Goal: max_msgs_per_subject keeps the newest per subject (KV history); with
