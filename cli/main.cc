@@ -52,7 +52,8 @@ void print_main_help() {
         "  herald object put FILES ./report.pdf\n"
         "  herald bench js.test --js --pub 1 --sub 1 --msgs 100000\n"
         "\nExit status: 0 ok, 1 the operation failed (connection, timeout, no responders, a\n"
-        "JetStream error, printed as 'description (err_code)'), 2 a bad command line. Run 'herald <command> --help' for a command's flags.\n";
+        "JetStream error, printed as 'description (err_code)'), 2 a bad command line.\n"
+        "Run 'herald <command> --help' for a command's flags.\n";
     std::fputs(out.c_str(), stdout);
 }
 
