@@ -333,12 +333,12 @@ TEST_CASE("file store: lazy (interval) mode acks before the write; the default a
         Harness h(kind);
         std::uint64_t syncs_at_ack = 0;
         bool acked = false;
+        const std::uint64_t syncs_before = h.file_store().stats().syncs;
         h.store().store(StoreRequest{"s", "", "lazy?"}, [&](Result<StoreAck> ack) {
             REQUIRE(ack);
             acked = true;
             syncs_at_ack = h.file_store().stats().syncs;
         });
-        const std::uint64_t syncs_before = h.file_store().stats().syncs;
         h.run([&] { return acked; });
         h.crash(herald::sim::DiskCrash::lose_unsynced);
         if (kind == Kind::file_interval) {
