@@ -26,15 +26,12 @@ struct ClientJsFixture {
         : world(seed) {
         server_node = &world.add_node();
         client_node = &world.add_node();
-        config::Options options;
-        options.host = "0.0.0.0";
-        options.port = 4222;
-        options.jetstream = true;
-        options.store_dir = "/data";
-        options.jetstream_domain = std::move(domain);
-        server = std::make_unique<server::Server>(server_node->env(), options, base::Logger());
-        REQUIRE(server->start());
-        REQUIRE(wait([&] { return server->jetstream_ready(); }));
+        server_options.host = "0.0.0.0";
+        server_options.port = 4222;
+        server_options.jetstream = true;
+        server_options.store_dir = "/data";
+        server_options.jetstream_domain = std::move(domain);
+        start_server();
         connection = &connect();
         js = std::make_unique<client::JetStream>(client_node->env(), *connection, std::move(js_options));
     }
@@ -46,6 +43,20 @@ struct ClientJsFixture {
         server->shutdown([&] { stopped = true; });
         (void)wait([&] { return stopped; });
         server.reset();
+    }
+
+    void start_server() {
+        server = std::make_unique<server::Server>(server_node->env(), server_options, base::Logger());
+        REQUIRE(server->start());
+        REQUIRE(wait([&] { return server->jetstream_ready(); }));
+    }
+    // A clean shutdown, then a new Server on the same node and disk; clients reconnect by themselves.
+    void restart_server() {
+        bool stopped = false;
+        server->shutdown([&] { stopped = true; });
+        REQUIRE(wait([&] { return stopped; }));
+        server.reset();
+        start_server();
     }
 
     client::Connection& connect() {
@@ -93,6 +104,7 @@ struct ClientJsFixture {
     }
 
     sim::SimWorld world;
+    config::Options server_options;
     sim::SimNode* server_node = nullptr;
     sim::SimNode* client_node = nullptr;
     std::unique_ptr<server::Server> server;

@@ -441,3 +441,20 @@ TEST_CASE("kv: purge_deletes removes old delete markers and keeps recent ones", 
     auto keys = f.await<std::vector<std::string>>([&](auto cb) { kv.keys(std::move(cb)); });
     CHECK(*keys == std::vector<std::string>{"live"});
 }
+
+TEST_CASE("kv: a watch goes on after a server restart (its memory consumer is recreated)", "[client][kv][sim]") {
+    // Goal: the ordered consumer behind a watch recovers when the server loses it. Method: a
+    // restart drops the watch's memory consumer; the client reconnects, misses 3 heartbeats,
+    // recreates the consumer after the last revision it saw, and gets only the new updates.
+    ClientJsFixture f;
+    KeyValue kv = make_bucket(f, "rs");
+    put(f, kv, "a", "1");
+    WatchLog log;
+    start_watch(f, kv, ">", {}, log);
+    REQUIRE(f.wait([&] { return log.events.size() == 2; }));
+    f.restart_server();
+    REQUIRE(f.wait([&] { return f.connection->connected(); }));
+    put(f, kv, "b", "2");
+    REQUIRE(f.wait([&] { return log.events.size() == 3; }));
+    CHECK(log.events == std::vector<std::string>{"put a=1@1", "<init done>", "put b=2@2"});
+}
