@@ -592,10 +592,7 @@ void StreamFeeds::on_loaded(const Key& key,
     feed->next_seq = loaded->seq + 1;
     feed->last_active_ns = now_ns;
     feed->error.reset();
-    const store::StreamState origin_state = origin->store().state();
-    feed->lag = origin_state.last_seq > loaded->seq
-                    ? std::min(origin_state.last_seq - loaded->seq, origin_state.messages)
-                    : 0;
+    feed->lag = lag_of(*feed, *origin);
     if (feed->mirror && feed->lag < mirror_direct_lag_max) feed->target->serve_mirror_direct();
     pump(key);
 }
@@ -636,12 +633,22 @@ void StreamFeeds::arm_timer(const Key& key) {
     });
 }
 
+std::uint64_t StreamFeeds::lag_of(const Feed& feed, const Stream& origin) {
+    // The origin's messages matching the filter that the feed has still to copy (nats-server
+    // reports the pending count of its source consumer).
+    const store::Seq last = origin.store().state().last_seq;
+    if (feed.phase == Phase::scanning || feed.seek_time_ns || feed.next_seq > last) return 0;
+    return origin.store().count_matching(feed.source.filter_subject, feed.next_seq, last);
+}
+
 Json StreamFeeds::info_of(const Feed& feed) const {
     // nats-server StreamSourceInfo: name, external (never here), lag, active (-1 when never
     // heard from), error.
     Json info = Json::object();
     info["name"] = feed.source.name;
-    info["lag"] = feed.lag;
+    Stream* origin =
+        feed.phase == Phase::missing ? nullptr : lookup_(feed.account, feed.source.name);
+    info["lag"] = origin != nullptr ? lag_of(feed, *origin) : feed.lag;
     info["active"] =
         feed.last_active_ns == 0
             ? std::int64_t{-1}

@@ -114,7 +114,7 @@ private:
         bool in_flight = false;                    // An origin load is outstanding.
         bool wake_pending = false;                 // The origin grew while it was.
         std::uint64_t generation = 0;
-        std::uint64_t lag = 0;
+        std::uint64_t lag = 0;            // Kept for the info while the origin is missing.
         std::int64_t last_active_ns = 0;  // 0 = never heard from the origin.
         std::optional<ApiFailure> error;
         io::TimerId timer = 0;
@@ -146,6 +146,7 @@ private:
     void arm_timer(const Key& key);
     Feed* find(const Key& key);
     Json info_of(const Feed& feed) const;
+    static std::uint64_t lag_of(const Feed& feed, const Stream& origin);
 
     io::Env& env_;
     Lookup lookup_;
