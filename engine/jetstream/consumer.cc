@@ -342,27 +342,43 @@ bool Consumer::acknowledged(store::Seq seq) const {
 }
 
 std::uint64_t Consumer::num_pending() const {
-    // nats-server checkNumPending: messages matching the filter at or after next_seq_. Exact when
-    // each subject's messages are contiguous or wholly on one side; otherwise bounded.
+    // nats-server streamNumPending: the messages matching the filter from the consumer's
+    // position on; for last_per_subject, the last-per-subject messages not yet delivered plus
+    // what came after them.
     const store::StreamState state = stream_.store().state();
     if (state.messages == 0 || next_seq_ > state.last_seq) return 0;
-    std::uint64_t count = 0;
-    if (!last_per_subject_.empty()) count += last_per_subject_.size();
     const store::Seq from = last_per_subject_.empty() ? next_seq_ : last_per_subject_resume_ + 1;
-    if (from > state.last_seq) return count;
-    if (config_.filter_subject.empty() || config_.filter_subject == ">") {
-        if (from <= state.first_seq) return count + state.messages;
-        if (state.num_deleted == 0) return count + (state.last_seq - from + 1);
-    }
-    for (const store::SubjectState& subject :
-         stream_.store().subjects_state(config_.filter_subject)) {
-        if (subject.first_seq >= from) {
-            count += subject.messages;
-        } else if (subject.last_seq >= from) {
-            count += std::min<std::uint64_t>(subject.messages, subject.last_seq - from + 1);
+    return last_per_subject_.size() + count_from(from);
+}
+
+// Exact count of matching messages at or after `from`, without walking the stream per
+// delivery: the cached count follows the position and the new messages by counting only the
+// difference (one or a few messages per delivery); it is recounted only when a removal may have
+// touched what it counted (nats-server decStreamPending), i.e. not for retention or limits that
+// drop messages below the position.
+std::uint64_t Consumer::count_from(store::Seq from) const {
+    const store::StreamStore& store = stream_.store();
+    const store::Seq last = store.state().last_seq;
+    const std::string_view filter = config_.filter_subject;
+    PendingCount& cached = pending_count_;
+    if (cached.store == &store && last >= cached.last &&
+        store.removed_below(cached.removals, std::min(from, cached.from))) {
+        if (last > cached.last) cached.count += store.count_matching(filter, cached.last + 1, last);
+        if (from > cached.from) {
+            const std::uint64_t passed = store.count_matching(filter, cached.from, from - 1);
+            ASSERT(passed <= cached.count);
+            cached.count -= passed;
+        } else if (from < cached.from) {
+            cached.count += store.count_matching(filter, from, cached.from - 1);
         }
+    } else {
+        cached.count = store.count_matching(filter, from, last);
     }
-    return count;
+    cached.store = &store;
+    cached.from = from;
+    cached.last = last;
+    cached.removals = store.removals();
+    return cached.count;
 }
 
 Json Consumer::info_json() const {

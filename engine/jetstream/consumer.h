@@ -138,6 +138,7 @@ private:
     bool reply_has_interest(std::string_view subject) const;
     void send_status(std::string_view subject, std::string_view reply, std::string_view headers);
     std::uint64_t num_pending() const;
+    std::uint64_t count_from(store::Seq from) const;
     void select_start();
     // save_state() saves now; save_state_soon() at the end of this loop turn, one snapshot for
     // every delivery and ack made in the turn (a pull batch, a read full of acks).
@@ -166,6 +167,17 @@ private:
         redelivered_;  // By stream seq: deliveries beyond the first.
     std::deque<store::Seq> redeliver_;
     std::deque<store::Seq> last_per_subject_;  // Skip list for last_per_subject.
+    // num_pending's cache (nats-server npc): `count` filter matches in [from, last] of `store`
+    // after `removals` removals; moved along with the position and new messages, recounted
+    // when a removal may have touched what it counted.
+    struct PendingCount {
+        const store::StreamStore* store = nullptr;
+        store::Seq from = 0;
+        store::Seq last = 0;
+        std::uint64_t removals = 0;
+        std::uint64_t count = 0;
+    };
+    mutable PendingCount pending_count_;
     store::Seq last_per_subject_resume_ = 0;
     std::deque<PullRequest> waiting_;
     std::uint64_t request_ids_ = 0;

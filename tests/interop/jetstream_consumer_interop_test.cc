@@ -217,6 +217,45 @@ TEST_CASE("interop js consumer: js_PullSubscribe, Fetch and Ack move the ack flo
     CHECK(info->AckFloor.Stream == 3);
 }
 
+// num_pending of a filtered consumer whose subject is interleaved with another: exact on both
+// servers (nats-server FilteredState from the position): 10 at creation, 9..6 in the metadata of
+// four deliveries, 6 in the info.
+TEST_CASE("interop js consumer: num_pending of a filter interleaved with other subjects",
+          "[interop][js][consumer]") {
+    ConsumerSetup s;
+    s.add_stream("ORDERS", "orders.*");
+    for (int i = 0; i < 10; ++i) {
+        s.publish("orders.a", "a" + std::to_string(i));
+        s.publish("orders.b", "b" + std::to_string(i));
+    }
+    jsConsumerConfig config;
+    REQUIRE_OK(jsConsumerConfig_Init(&config));
+    config.Durable = "FA";
+    config.AckPolicy = js_AckExplicit;
+    config.FilterSubject = "orders.a";
+    jsConsumerInfo* raw_info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_AddConsumer(&raw_info, s.js.get(), "ORDERS", &config, nullptr, &error));
+    const ConsumerInfo created(raw_info);
+    CHECK(created->NumPending == 10);
+    natsSubscription* raw = nullptr;
+    jsSubOptions options;
+    REQUIRE_OK(jsSubOptions_Init(&options));
+    options.Stream = "ORDERS";
+    options.Consumer = "FA";
+    REQUIRE_OK(js_PullSubscribe(&raw, s.js.get(), "orders.a", "FA", nullptr, &options, &error));
+    const Subscription sub(raw);
+    const auto batch = fetch(sub.get(), 4, 2'000);
+    REQUIRE_OK(batch->status);
+    REQUIRE(batch->size() == 4);
+    for (int i = 0; i < 4; ++i) {
+        const Meta meta = meta_of(batch->at(i));
+        CHECK(meta->Sequence.Stream == static_cast<std::uint64_t>(2 * i + 1));
+        CHECK(meta->NumPending == static_cast<std::uint64_t>(9 - i));
+    }
+    CHECK(s.consumer_info("ORDERS", "FA")->NumPending == 6);
+}
+
 TEST_CASE("interop js consumer: a nak'ed message is redelivered with a higher delivery count",
           "[interop][js][consumer]") {
     ConsumerSetup s;

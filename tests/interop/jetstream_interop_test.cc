@@ -125,6 +125,57 @@ TEST_CASE("interop js: js_AddStream fills defaults and js_GetStreamInfo reports 
     CHECK(missing == nullptr);
 }
 
+// Stream bytes as nats-server 2.9.10 counts them, the same on both servers: file
+// 22 + subject + payload + 8 (+ 4 + headers with headers), memory subject + headers + payload
+// + 16; and max_bytes with discard new refuses at the same message (bytes + payload >= max).
+TEST_CASE("interop js: state.bytes and max_bytes discard new count as nats-server", "[interop][js]") {
+    JetStreamSetup s;
+    for (const bool memory : {false, true}) {
+        INFO((memory ? "memory" : "file"));
+        const char* name = memory ? "BM" : "BF";
+        const std::string subject = std::string(name) + ".abcde";  // 8 bytes.
+        const std::string subjects = std::string(name) + ".*";
+        s.add_stream(name, {subjects.c_str()}, memory ? +[](jsStreamConfig& c) { c.Storage = js_MemoryStorage; }
+                                                      : nullptr);
+        s.publish(subject.c_str(), "hello");
+        CHECK(s.info(name)->State.Bytes == (memory ? 8u + 5 + 16 : 22u + 8 + 5 + 8));
+        natsMsg* raw = nullptr;
+        REQUIRE_OK(natsMsg_Create(&raw, subject.c_str(), nullptr, "hello", 5));
+        REQUIRE_OK(natsMsgHeader_Set(raw, "A", "b"));  // "NATS/1.0\r\nA: b\r\n\r\n": 18 bytes.
+        jsPubAck* ack = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_PublishMsg(&ack, s.js.get(), raw, nullptr, &error));
+        jsPubAck_Destroy(ack);
+        natsMsg_Destroy(raw);
+        CHECK(s.info(name)->State.Bytes == (memory ? 29u + 8 + 18 + 5 + 16 : 43u + 22 + 8 + 4 + 18 + 5 + 8));
+    }
+    // max_bytes 100, discard new, 10-byte payloads on a 9-byte subject: the file stream (49 bytes
+    // a message) refuses the third; the memory stream (35) admits each and drops the oldest.
+    for (const bool memory : {false, true}) {
+        INFO((memory ? "memory" : "file"));
+        const char* name = memory ? "DM" : "DF";
+        const std::string subject = std::string(name) + ".abcdef";
+        const std::string subjects = std::string(name) + ".*";
+        s.add_stream(name, {subjects.c_str()}, memory ? +[](jsStreamConfig& c) {
+            c.Storage = js_MemoryStorage;
+            c.MaxBytes = 100;
+            c.Discard = js_DiscardNew;
+        } : +[](jsStreamConfig& c) {
+            c.MaxBytes = 100;
+            c.Discard = js_DiscardNew;
+        });
+        for (int i = 1; i <= 4; ++i) {
+            const bool refused = !memory && i >= 3;
+            s.publish(subject.c_str(), std::string(10, 'x'), nullptr,
+                      refused ? NATS_ERR : NATS_OK, refused ? JSStreamStoreFailedErr : static_cast<jsErrCode>(0));
+        }
+        const StreamInfo info = s.info(name);
+        CHECK(info->State.Msgs == 2);
+        CHECK(info->State.Bytes == (memory ? 70u : 98u));
+        CHECK(info->State.FirstSeq == (memory ? 3u : 1u));
+    }
+}
+
 TEST_CASE("interop js: js_Publish gets PubAcks, duplicates and expected-header errors", "[interop][js]") {
     JetStreamSetup s;
     s.add_stream("ORDERS", {"orders.*"});
