@@ -183,24 +183,32 @@ void check_no_phantom(const History& h, const Scenario& scenario, Out& out) {
     }
 }
 
-// Per consumer client: no delivery of a (seq, id) after its ack was confirmed; at the end every
-// stored message of its stream was acked (single server: the consumer's server). An ack whose
-// answer never came counts as sent: the server may have recorded it (then it never redelivers),
-// and if it did not, the redelivery gets acked again.
+// The durable a js_deliver / js_ack entry belongs to: "<stream>/<durable>" (clients that share
+// a durable are one consumer).
+std::string durable_of(const Scenario& scenario, const Entry& e) {
+    const auto& consume = scenario.cluster.clients.at(e.client).js_consume;
+    if (e.subscription >= consume.size()) return fmt::format("?{}", e.client);
+    return consume[e.subscription].stream + "/" + consume[e.subscription].durable;
+}
+
+// Per durable: no delivery of a (seq, id) after its ack was confirmed; at the end every stored
+// message of its stream was acked (single server: the consumer's server). An ack whose answer
+// never came counts as sent: the server may have recorded it (then it never redelivers), and if
+// it did not, the redelivery gets acked again.
 void check_consumer(const History& h, const Scenario& scenario, Out& out) {
-    using Key = std::tuple<std::uint32_t, std::uint64_t, PayloadId>;  // client, seq, id
+    using Key = std::tuple<std::string, std::uint64_t, PayloadId>;  // durable, seq, id
     std::map<Key, Instant> confirmed;
     std::set<Key> sent;
     for (const Entry& e : h.entries) {
-        if (e.op == Op::js_ack && e.outcome != Outcome::fail) sent.insert(Key{e.client, e.js_seq, e.id});
+        if (e.op == Op::js_ack && e.outcome != Outcome::fail) sent.insert(Key{durable_of(scenario, e), e.js_seq, e.id});
         if (e.op != Op::js_ack || e.outcome != Outcome::ok) continue;
-        const Key key{e.client, e.js_seq, e.id};
+        const Key key{durable_of(scenario, e), e.js_seq, e.id};
         const auto it = confirmed.find(key);
         if (it == confirmed.end() || e.complete < it->second) confirmed[key] = e.complete;
     }
     for (const Entry& e : h.entries) {
         if (e.op != Op::js_deliver || out.full()) continue;
-        const auto it = confirmed.find(Key{e.client, e.js_seq, e.id});
+        const auto it = confirmed.find(Key{durable_of(scenario, e), e.js_seq, e.id});
         if (it == confirmed.end() || e.invoke <= it->second) continue;
         out.add(e.invoke, fmt::format("{} got seq {} ({}) again at {} (delivery {}), its ack was confirmed at {}",
                                       h.clients[e.client].name, e.js_seq, id_text(e.id), seconds(e.invoke), e.deliveries,
@@ -213,7 +221,7 @@ void check_consumer(const History& h, const Scenario& scenario, Out& out) {
             if (record == nullptr || !record->found) continue;
             for (const sim::StoredRecord& stored : record->messages) {
                 if (out.full()) return;
-                if (!stored.id || sent.contains(Key{c, stored.seq, *stored.id})) continue;
+                if (!stored.id || sent.contains(Key{consume.stream + "/" + consume.durable, stored.seq, *stored.id})) continue;
                 out.add(h.end, fmt::format("{} ({}) never acked seq {} ({})", h.clients[c].name,
                                            consume.durable, stored.seq, id_text(*stored.id)));
             }
@@ -221,9 +229,9 @@ void check_consumer(const History& h, const Scenario& scenario, Out& out) {
     }
 }
 
-// Each Nats-Msg-Id is stored at most once per stream, and each consumer confirms at most one
-// ack per id.
-void check_exactly_once(const History& h, Out& out) {
+// Each Nats-Msg-Id is stored at most once per stream, and each durable confirms at most one ack
+// per id.
+void check_exactly_once(const History& h, const Scenario& scenario, Out& out) {
     for (const sim::StreamRecord& record : h.streams) {
         std::map<PayloadId, std::uint64_t> first;
         for (const sim::StoredRecord& stored : record.messages) {
@@ -235,10 +243,10 @@ void check_exactly_once(const History& h, Out& out) {
             }
         }
     }
-    std::map<std::pair<std::uint32_t, PayloadId>, const Entry*> acked;
+    std::map<std::pair<std::string, PayloadId>, const Entry*> acked;
     for (const Entry& e : h.entries) {
         if (e.op != Op::js_ack || e.outcome != Outcome::ok || out.full()) continue;
-        const auto [it, fresh] = acked.emplace(std::pair{e.client, e.id}, &e);
+        const auto [it, fresh] = acked.emplace(std::pair{durable_of(scenario, e), e.id}, &e);
         if (fresh || it->second->js_seq == e.js_seq) {
             if (!fresh) {
                 out.add(e.complete, fmt::format("{} confirmed two acks of {} (seq {}) at {} and {}", h.clients[e.client].name,
@@ -246,9 +254,10 @@ void check_exactly_once(const History& h, Out& out) {
             }
             continue;
         }
-        out.add(e.complete, fmt::format("{} processed {} twice: acks confirmed for seq {} at {} and seq {} at {}",
-                                        h.clients[e.client].name, id_text(e.id), it->second->js_seq,
-                                        seconds(it->second->complete), e.js_seq, seconds(e.complete)));
+        out.add(e.complete, fmt::format("durable {} processed {} twice: acks confirmed for seq {} at {} ({}) and seq {} at {} ({})",
+                                        durable_of(scenario, e), id_text(e.id), it->second->js_seq,
+                                        seconds(it->second->complete), h.clients[it->second->client].name, e.js_seq,
+                                        seconds(e.complete), h.clients[e.client].name));
     }
 }
 
@@ -261,7 +270,7 @@ void check_jetstream(CheckerType checker, const History& history, const Scenario
         case CheckerType::js_no_loss: check_no_loss(history, scenario, out); break;
         case CheckerType::js_no_phantom: check_no_phantom(history, scenario, out); break;
         case CheckerType::js_consumer: check_consumer(history, scenario, out); break;
-        case CheckerType::js_exactly_once: check_exactly_once(history, out); break;
+        case CheckerType::js_exactly_once: check_exactly_once(history, scenario, out); break;
         default: ASSERT(false); break;
     }
 }

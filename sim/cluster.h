@@ -150,7 +150,8 @@ struct Entry {
     Instant complete = instant_never;  // instant_never while unknown.
     Outcome outcome = Outcome::unknown;
     std::uint32_t epoch = 0;         // The client's connection epoch at invoke (see Epoch).
-    std::uint32_t subscription = 0;  // deliver: index into ClientRecord::subscriptions.
+    std::uint32_t subscription = 0;  // deliver: index into ClientRecord::subscriptions;
+                                     // js_deliver, js_ack: index into ClientSpec::js_consume.
     std::string subject;
     PayloadId id;                    // The payload sent, or received (deliver).
     std::optional<PayloadId> reply;  // request: the reply's id.

@@ -287,6 +287,7 @@ void Cluster::js_on_pulled(std::uint32_t c, std::size_t index, std::uint64_t inc
     const auto id = parse_payload(message.payload);
     entry.payload_valid = id.has_value();
     if (id) entry.id = *id;
+    entry.subscription = static_cast<std::uint32_t>(index);  // The js_consume spec.
     if (!parse_ack_subject(message.reply, entry.deliveries, entry.js_seq)) entry.payload_valid = false;
     if (entry.deliveries > 1) note(fmt::format("client {} got seq {} again (delivery {})", c, entry.js_seq, entry.deliveries));
     Entry ack = entry;
