@@ -3,6 +3,8 @@
 // sealed streams and interest retention without consumers (jetstream-api.md §5), each with the
 // exact PubAck JSON.
 #include <catch2/catch.hpp>
+#include <tuple>
+#include <vector>
 
 #include "engine/jetstream/api_json.h"
 #include "tests/jetstream/jetstream_fixture.h"
@@ -281,4 +283,57 @@ TEST_CASE("jetstream publish: max_age expires messages and max_bytes with discar
     CHECK(state["bytes"].get<std::uint64_t>() <= 300);
     CHECK(state["last_seq"] == 10);
     CHECK(state["first_seq"].get<std::uint64_t>() > 1);
+}
+
+// Goal: STREAM.INFO bytes, account storage/memory and max_bytes with discard new as nats-server
+// 2.9.10 counts them (filestore fileStoreMsgSize, memstore memStoreMsgSize, storeRawMsg). Method:
+// the numbers a real nats-server -js gave for the same publishes (raw client): per message with
+// and without headers, and 5 publishes of 10 bytes under max_bytes 100 with discard new.
+TEST_CASE("jetstream publish: bytes and max_bytes discard new count as nats-server",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    const std::string headers = "NATS/1.0\r\nA: b\r\n\r\n";
+    for (const bool memory : {false, true}) {
+        const std::string name = memory ? "Bmemory" : "Bfile";
+        f.create_stream(json{{"name", name}, {"subjects", {name + ".>"}}, {"storage", memory ? "memory" : "file"}});
+        std::vector<std::uint64_t> added;
+        std::uint64_t before = 0;
+        for (const auto& [suffix, with_headers, payload] :
+             {std::tuple{".a", false, "hello"}, {".a", true, "hello"}, {".abc", false, ""}, {".abc", true, ""}}) {
+            f.publish(name + suffix, payload, with_headers ? headers : "");
+            const std::uint64_t bytes = state_of(f, name)["bytes"];
+            added.push_back(bytes - before);
+            before = bytes;
+        }
+        CHECK(added == (memory ? std::vector<std::uint64_t>{30, 48, 27, 45} : std::vector<std::uint64_t>{42, 64, 39, 61}));
+    }
+    const json account = f.request("$JS.API.INFO");
+    CHECK(account["storage"] == 206);
+    CHECK(account["memory"] == 150);
+
+    for (const bool memory : {false, true}) {
+        const std::string name = std::string(memory ? "BmemoryD" : "BfileD") + "100";
+        f.create_stream(json{{"name", name}, {"storage", memory ? "memory" : "file"}, {"max_bytes", 100},
+                             {"discard", "new"}});
+        std::vector<std::uint64_t> seqs;
+        for (int i = 0; i < 5; ++i) {
+            const json ack = f.publish(name, std::string(10, 'x'));
+            seqs.push_back(ack.contains("error") ? 0 : ack["seq"].get<std::uint64_t>());
+            if (ack.contains("error")) {
+                CHECK(ack["error"] == json({{"code", 503}, {"err_code", 10077}, {"description", "maximum bytes exceeded"}}));
+            }
+        }
+        const json state = state_of(f, name);
+        if (memory) {
+            CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+            CHECK(state["messages"] == 2);
+            CHECK(state["bytes"] == 74);
+            CHECK(state["first_seq"] == 4);
+        } else {
+            CHECK(seqs == std::vector<std::uint64_t>{1, 2, 0, 0, 0});
+            CHECK(state["messages"] == 2);
+            CHECK(state["bytes"] == 98);
+            CHECK(state["first_seq"] == 1);
+        }
+    }
 }
