@@ -10,12 +10,14 @@
 // range as a deletion (an empty message on the next message's subject, then MSG.DELETE). Not
 // kept: the stored times (the server stamps new ones, which also restarts max_age), deleted
 // sequences after the last message, and consumers. Streams with a mirror or sources are refused.
+// sealed, deny_delete and deny_purge are off while restoring and set back at the end.
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,7 +37,7 @@ using nlohmann::json;
 
 constexpr std::string_view backup_format = "herald-stream-backup";
 constexpr int backup_version = 1;
-constexpr std::size_t restore_window = 1000;  // async publishes in flight during a restore
+constexpr std::size_t restore_window = 1000;  // publishes awaiting their PubAck during a restore
 
 struct BackedUpMsg {
     std::uint64_t seq = 0;
@@ -105,6 +107,41 @@ bool load_backup(const std::string& dir, json& meta, std::vector<BackedUpMsg>& m
     return true;
 }
 
+// A JetStream publish as a plain request: PUB when the message has no headers (the client's
+// JetStream publish always sends HPUB, which would store an empty header block the original
+// message did not have). The callback gets the PubAck or the error.
+void publish_raw(JsClient& client,
+                 const std::string& subject,
+                 const client::Headers& headers,
+                 const std::string& payload,
+                 std::function<void(client::JsResult<client::PubAck>)> callback) {
+    auto on_reply = [callback = std::move(callback)](Result<client::Message> reply) {
+        if (!reply) {
+            if (reply.error() == client::Errc::no_responders) return callback(client::JsErrc::no_stream_response);
+            return callback(reply.error());
+        }
+        const json ack = json::parse(reply.value().payload, nullptr, false);
+        if (!ack.is_object()) return callback(client::JsErrc::bad_response);
+        if (const auto error = ack.find("error"); error != ack.end() && error->is_object()) {
+            client::JsError failure{make_error_code(client::JsErrc::api_error), {}};
+            failure.api.code = error->value("code", 0);
+            failure.api.err_code = error->value("err_code", 0);
+            failure.api.description = error->value("description", std::string{});
+            return callback(failure);
+        }
+        client::PubAck parsed;
+        parsed.stream = ack.value("stream", std::string{});
+        parsed.sequence = ack.value("seq", std::uint64_t{0});
+        parsed.duplicate = ack.value("duplicate", false);
+        callback(parsed);
+    };
+    if (headers.empty()) {
+        client.connection().request(subject, payload, client.global().timeout, std::move(on_reply));
+    } else {
+        client.connection().request(subject, headers, payload, client.global().timeout, std::move(on_reply));
+    }
+}
+
 // Publishes the backed-up messages at their sequences (see the file comment), checking every
 // PubAck. Returns an empty string or what went wrong.
 std::string republish(JsClient& client,
@@ -112,68 +149,59 @@ std::string republish(JsClient& client,
                       const std::vector<BackedUpMsg>& messages,
                       std::uint64_t first_seq,
                       std::uint64_t& gaps) {
-    client::JetStream& js = client.js();
-    // Acks may come after a wait gave up: they write into this shared slot, not the stack.
-    auto failure_slot = std::make_shared<std::string>();
-    std::string& failure = *failure_slot;
-    auto wait_all = [&] {
-        client.run_until([&] { return js.publish_async_pending() == 0; }, client.global().timeout * 4);
-        if (js.publish_async_pending() != 0 && failure.empty()) failure = "publishes were not acknowledged in time";
+    // Acks may come after a wait gave up: they write into shared slots, not the stack.
+    auto failure = std::make_shared<std::string>();
+    auto pending = std::make_shared<std::size_t>(0);
+    const Duration ack_wait = client.global().timeout * 4;
+    auto wait_below = [&](std::size_t limit) {
+        client.run_until([&] { return *pending < limit || !failure->empty(); }, ack_wait);
+        if (*pending >= limit && failure->empty()) *failure = "publishes were not acknowledged in time";
+        return failure->empty();
     };
     std::uint64_t expected = first_seq;
     for (const BackedUpMsg& message : messages) {
-        while (expected < message.seq && failure.empty()) {
+        while (expected < message.seq) {
             // A deleted sequence inside the range: take it with an empty message, then delete it.
-            wait_all();
-            if (!failure.empty()) break;
+            if (!wait_below(1)) return *failure;
             auto ack = client.await<client::PubAck>([&](client::JsCallback<client::PubAck> done) {
-                js.publish(message.subject, "", {}, std::move(done));
+                publish_raw(client, message.subject, {}, "", std::move(done));
             });
             if (!ack) return fmt::format("placeholder for sequence {}: {}", expected, describe(ack.error()));
             if (ack->sequence != expected) {
                 return fmt::format("placeholder got sequence {}, expected {}", ack->sequence, expected);
             }
             auto deleted = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
-                js.delete_msg(stream, expected, true, std::move(done));
+                client.js().delete_msg(stream, expected, true, std::move(done));
             });
             if (!deleted) return fmt::format("deleting sequence {}: {}", expected, describe(deleted.error()));
             ++gaps;
             ++expected;
         }
-        if (!failure.empty()) break;
+        if (!wait_below(restore_window)) return *failure;
         client::Headers headers;
         for (const auto& [key, value] : message.headers.fields()) {
             // Expectations were checked when the message was first stored; they would fail now.
             if (!key.starts_with("Nats-Expected-")) headers.add(key, value);
         }
         const std::uint64_t seq = message.seq;
-        auto on_ack = [failure_slot, seq](client::JsResult<client::PubAck> ack) {
-            std::string& first = *failure_slot;
-            if (!first.empty()) return;
-            if (!ack) {
-                first = fmt::format("message {}: {}", seq, describe(ack.error()));
-            } else if (ack->duplicate) {
-                first = fmt::format("message {} was taken for a duplicate (Nats-Msg-Id within the "
-                                      "duplicate window)", seq);
-            } else if (ack->sequence != seq) {
-                first = fmt::format("message {} was stored at sequence {}", seq, ack->sequence);
-            }
-        };
-        for (;;) {
-            const client::JsStatus sent = js.publish_async(message.subject, headers, message.data, {}, on_ack);
-            if (sent) break;
-            if (sent.error().code != client::JsErrc::too_many_pending) {
-                return fmt::format("message {}: {}", seq, describe(sent.error()));
-            }
-            client.run_until([&] { return js.publish_async_pending() < restore_window || !failure.empty(); },
-                             client.global().timeout * 4);
-            if (!failure.empty()) return failure;
-            if (js.publish_async_pending() >= restore_window) return "publishes were not acknowledged in time";
-        }
+        ++*pending;
+        publish_raw(client, message.subject, headers, message.data,
+                    [failure, pending, seq](client::JsResult<client::PubAck> ack) {
+                        --*pending;
+                        if (!failure->empty()) return;
+                        if (!ack) {
+                            *failure = fmt::format("message {}: {}", seq, describe(ack.error()));
+                        } else if (ack->duplicate) {
+                            *failure = fmt::format("message {} was taken for a duplicate (Nats-Msg-Id "
+                                                   "within the duplicate window)", seq);
+                        } else if (ack->sequence != seq) {
+                            *failure = fmt::format("message {} was stored at sequence {}", seq, ack->sequence);
+                        }
+                    });
         expected = seq + 1;
     }
-    wait_all();
-    return failure;
+    wait_below(1);
+    return *failure;
 }
 
 }  // namespace
@@ -272,7 +300,7 @@ int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args) {
     if (messages.empty() && last_seq > 0) first_seq = last_seq + 1;
     if (!messages.empty()) first_seq = std::min(first_seq == 0 ? messages.front().seq : first_seq, messages.front().seq);
 
-    JsClient client(global, restore_window);
+    JsClient client(global);
     if (!client.connect()) return exit_failure;
     auto existing = client.await<client::StreamInfo>([&](client::JsCallback<client::StreamInfo> done) {
         client.js().stream_info(name, std::move(done));
@@ -287,7 +315,8 @@ int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args) {
     // Create it open for publishing and deleting; the original settings come back at the end.
     json creating = original;
     creating["sealed"] = false;
-    creating["deny_delete"] = false;
+    creating["deny_delete"] = false;  // deleted sequences are recreated with MSG.DELETE
+    creating["deny_purge"] = false;   // the first sequence is set with a purge
     auto created = client.api_request(fmt::format("STREAM.CREATE.{}", name), creating.dump());
     if (!created) return js_failure(fmt::format("could not create stream {}", name), created.error());
     if (first_seq > 1) {
@@ -305,7 +334,8 @@ int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args) {
         print_error(fmt::format("restore of stream {} failed: {}", name, failure));
         return exit_failure;
     }
-    if (original.value("sealed", false) || original.value("deny_delete", false)) {
+    if (original.value("sealed", false) || original.value("deny_delete", false) ||
+        original.value("deny_purge", false)) {
         auto updated = client.api_request(fmt::format("STREAM.UPDATE.{}", name), original.dump());
         if (!updated) return js_failure(fmt::format("could not restore the settings of {}", name), updated.error());
     }
