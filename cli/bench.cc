@@ -639,7 +639,8 @@ std::string run_workers(const BenchOptions& options,
 
 int run_bench(const GlobalOptions& global, const ParsedArgs& args) {
     if (args.has("js")) return run_js_bench(global, args);
-    for (const std::string_view flag : {"syncpub", "pubbatch", "pull", "pullbatch", "stream", "storage", "replicas", "purge"}) {
+    for (const std::string_view flag :
+         {"syncpub", "pubbatch", "pull", "pullbatch", "stream", "storage", "replicas", "purge"}) {
         if (args.has(flag)) return usage_error("bench", fmt::format("--{} needs --js", flag));
     }
     std::string error;

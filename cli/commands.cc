@@ -74,25 +74,27 @@ constexpr FlagSpec bench_flags[] = {
     {"purge", 0, "", "--js: purge the stream first if it holds messages"},
 };
 
-
-#define HERALD_STREAM_CONFIG_FLAGS                                                                  \
-    {"subjects", 0, "SUBJECTS", "subjects the stream stores, comma separated (default: NAME)"},      \
-        {"description", 0, "TEXT", "description"},                                                  \
-        {"storage", 0, "file|memory", "storage backend (default file)"},                            \
-        {"retention", 0, "limits|interest|work", "retention policy (default limits)"},              \
-        {"discard", 0, "old|new", "what to discard at a limit (default old)"},                      \
-        {"max-msgs", 0, "N", "most messages kept, -1 unlimited (default)"},                         \
-        {"max-msgs-per-subject", 0, "N", "most messages kept per subject, -1 unlimited (default)"}, \
-        {"max-bytes", 0, "SIZE", "most bytes kept, e.g. 1GB; -1 unlimited (default)"},              \
-        {"max-age", 0, "DURATION", "oldest message kept, e.g. 1h, 30d, 1y; 0 unlimited (default)"}, \
-        {"max-msg-size", 0, "SIZE", "largest message accepted; -1 unlimited (default)"},            \
-        {"max-consumers", 0, "N", "most consumers, -1 unlimited (default)"},                        \
-        {"dupe-window", 0, "DURATION", "duplicate detection window (server default 2m)"},            \
-        {"replicas", 0, "N", "replicas, 1 to 5 (default 1)"},                                       \
-        {"allow-rollup", 0, "", "allow Nats-Rollup headers"},                                       \
-        {"deny-delete", 0, "", "forbid deleting single messages"},                                  \
-        {"deny-purge", 0, "", "forbid purging"},                                                    \
-        {"allow-direct", 0, "", "allow DIRECT.GET reads"}
+// The stream settings `stream add` and `stream edit` share.
+// clang-format off
+#define HERALD_STREAM_CONFIG_FLAGS                                                              \
+    {"subjects", 0, "SUBJECTS", "subjects the stream stores, comma separated (default: NAME)"}, \
+    {"description", 0, "TEXT", "description"},                                                  \
+    {"storage", 0, "file|memory", "storage backend (default file)"},                            \
+    {"retention", 0, "limits|interest|work", "retention policy (default limits)"},              \
+    {"discard", 0, "old|new", "what to discard at a limit (default old)"},                      \
+    {"max-msgs", 0, "N", "most messages kept, -1 unlimited (default)"},                         \
+    {"max-msgs-per-subject", 0, "N", "most messages per subject, -1 unlimited (default)"},      \
+    {"max-bytes", 0, "SIZE", "most bytes kept, e.g. 1GB; -1 unlimited (default)"},              \
+    {"max-age", 0, "DURATION", "oldest message kept, e.g. 1h, 30d, 1y; 0 unlimited"},           \
+    {"max-msg-size", 0, "SIZE", "largest message accepted; -1 unlimited (default)"},            \
+    {"max-consumers", 0, "N", "most consumers, -1 unlimited (default)"},                        \
+    {"dupe-window", 0, "DURATION", "duplicate detection window (server default 2m)"},           \
+    {"replicas", 0, "N", "replicas, 1 to 5 (default 1)"},                                       \
+    {"allow-rollup", 0, "", "allow Nats-Rollup headers"},                                       \
+    {"deny-delete", 0, "", "forbid deleting single messages"},                                  \
+    {"deny-purge", 0, "", "forbid purging"},                                                    \
+    {"allow-direct", 0, "", "allow DIRECT.GET reads"}
+// clang-format on
 
 constexpr FlagSpec stream_add_flags[] = {
     HERALD_STREAM_CONFIG_FLAGS,
@@ -147,7 +149,10 @@ constexpr FlagSpec consumer_add_flags[] = {
     {"deliver-group", 0, "GROUP", "push: deliver to this queue group"},
     {"description", 0, "TEXT", "description"},
     {"filter", 0, "SUBJECT", "only messages on this subject ('' for all)"},
-    {"deliver", 0, "POLICY", "all, last, new, last-per-subject, a start sequence, or a duration like 1h"},
+    {"deliver",
+     0,
+     "POLICY",
+     "all, last, new, last-per-subject, a start sequence, or a duration like 1h"},
     {"ack", 0, "explicit|all|none", "acknowledgement policy"},
     {"replay", 0, "instant|original", "replay policy (push)"},
     {"wait", 0, "DURATION", "acknowledgement wait (server default 30s)"},
@@ -168,7 +173,6 @@ constexpr FlagSpec consumer_next_flags[] = {
     {"wait", 0, "DURATION", "how long to wait for each message (default --timeout)"},
     {"raw", 0, "", "print only message bodies"},
 };
-
 
 constexpr FlagSpec kv_add_flags[] = {
     {"history", 0, "N", "revisions kept per key, 1 to 64 (default 1)"},
@@ -357,7 +361,8 @@ constexpr Command command_table[] = {
      "  herald bench test --pub 1 --msgs 1000000 --size 16\n"
      "  herald bench test --pub 2 --sub 2 --msgs 1000000 --size 128\n"
      "  herald bench test --request --msgs 10000 --size 16 --json\n"
-     "  herald bench js.test --js --pub 1 --sub 1 --pull --msgs 100000 --size 128 --storage memory\n"
+     "  herald bench js.test --js --pub 1 --sub 1 --pull --msgs 100000 --size 128 --storage "
+     "memory\n"
      "  herald bench js.test --js --syncpub --msgs 10000 --stream SYNCBENCH --purge --json",
      1,
      1,
@@ -389,7 +394,8 @@ constexpr Command command_table[] = {
     {"stream info",
      "NAME",
      "show a stream's configuration and state",
-     "The stream's configuration and state as natscli prints them; --json prints the server's reply.",
+     "The stream's configuration and state as natscli prints them; --json prints the server's "
+     "reply.",
      json_flag,
      "  herald stream info ORDERS\n"
      "  herald stream info ORDERS --json",
@@ -480,7 +486,8 @@ constexpr Command command_table[] = {
     {"consumer info",
      "STREAM NAME",
      "show a consumer's configuration and state",
-     "The consumer's configuration and state as natscli prints them; --json prints the server's reply.",
+     "The consumer's configuration and state as natscli prints them; --json prints the server's "
+     "reply.",
      json_flag,
      "  herald consumer info ORDERS NEW\n"
      "  herald consumer info ORDERS NEW --json",

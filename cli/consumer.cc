@@ -26,7 +26,10 @@ void print_json_text(const std::string& text) {
 }
 
 // Fills `config` from the flags; false with `error` on a bad or missing value.
-bool consumer_config_from_flags(const ParsedArgs& args, io::Env& env, ConsumerConfig& config, std::string& error) {
+bool consumer_config_from_flags(const ParsedArgs& args,
+                                io::Env& env,
+                                ConsumerConfig& config,
+                                std::string& error) {
     const bool defaults = args.has("defaults");
     const bool push = args.has("target");
     if (push && args.has("pull")) {
@@ -63,17 +66,26 @@ bool consumer_config_from_flags(const ParsedArgs& args, io::Env& env, ConsumerCo
     if (const auto text = args.value("deliver")) {
         const auto choice = parse_deliver(*text);
         if (!choice) {
-            error = fmt::format("bad value for --deliver: '{}' (all, last, new, last-per-subject, a "
-                                "sequence, or a duration like 1h)",
-                                *text);
+            error = fmt::format(
+                "bad value for --deliver: '{}' (all, last, new, last-per-subject, a "
+                "sequence, or a duration like 1h)",
+                *text);
             return false;
         }
         using Kind = DeliverChoice::Kind;
         switch (choice->kind) {
-            case Kind::all: config.deliver_policy = client::DeliverPolicy::all; break;
-            case Kind::last: config.deliver_policy = client::DeliverPolicy::last; break;
-            case Kind::new_messages: config.deliver_policy = client::DeliverPolicy::new_messages; break;
-            case Kind::last_per_subject: config.deliver_policy = client::DeliverPolicy::last_per_subject; break;
+            case Kind::all:
+                config.deliver_policy = client::DeliverPolicy::all;
+                break;
+            case Kind::last:
+                config.deliver_policy = client::DeliverPolicy::last;
+                break;
+            case Kind::new_messages:
+                config.deliver_policy = client::DeliverPolicy::new_messages;
+                break;
+            case Kind::last_per_subject:
+                config.deliver_policy = client::DeliverPolicy::last_per_subject;
+                break;
             case Kind::by_start_sequence:
                 config.deliver_policy = client::DeliverPolicy::by_start_sequence;
                 config.opt_start_seq = choice->sequence;
@@ -81,7 +93,8 @@ bool consumer_config_from_flags(const ParsedArgs& args, io::Env& env, ConsumerCo
             case Kind::by_start_time: {
                 config.deliver_policy = client::DeliverPolicy::by_start_time;
                 const std::int64_t now = env.clock.realtime_ns();
-                config.opt_start_time = client::format_rfc3339_ns(now - static_cast<std::int64_t>(choice->age.ns));
+                config.opt_start_time =
+                    client::format_rfc3339_ns(now - static_cast<std::int64_t>(choice->age.ns));
                 break;
             }
         }
@@ -102,8 +115,8 @@ bool consumer_config_from_flags(const ParsedArgs& args, io::Env& env, ConsumerCo
             error = fmt::format("bad value for --replay: '{}' (instant or original)", *text);
             return false;
         }
-        config.replay_policy =
-            *replay == ReplayWord::instant ? client::ReplayPolicy::instant : client::ReplayPolicy::original;
+        config.replay_policy = *replay == ReplayWord::instant ? client::ReplayPolicy::instant
+                                                              : client::ReplayPolicy::original;
     }
     struct CountFlag {
         std::string_view name;
@@ -125,9 +138,10 @@ bool consumer_config_from_flags(const ParsedArgs& args, io::Env& env, ConsumerCo
         std::string_view name;
         Duration* target;
     };
-    for (const DurationFlag& flag : {DurationFlag{"wait", &config.ack_wait},
-                                     DurationFlag{"heartbeat", &config.idle_heartbeat},
-                                     DurationFlag{"inactive-threshold", &config.inactive_threshold}}) {
+    for (const DurationFlag& flag :
+         {DurationFlag{"wait", &config.ack_wait},
+          DurationFlag{"heartbeat", &config.idle_heartbeat},
+          DurationFlag{"inactive-threshold", &config.inactive_threshold}}) {
         const auto value = duration_flag(args, flag.name, *flag.target, error);
         if (!value) return false;
         *flag.target = *value;
@@ -154,12 +168,15 @@ int run_consumer_add(const GlobalOptions& global, const ParsedArgs& args) {
     ConsumerConfig config;
     config.durable_name = name;
     std::string error;
-    if (!consumer_config_from_flags(args, client.env(), config, error)) return usage_error("consumer add", error);
+    if (!consumer_config_from_flags(args, client.env(), config, error))
+        return usage_error("consumer add", error);
     if (!client.connect()) return exit_failure;
     auto info = client.await<ConsumerInfo>([&](client::JsCallback<ConsumerInfo> done) {
         client.js().add_consumer(stream, config, std::move(done));
     });
-    if (!info) return js_failure(fmt::format("could not create consumer {} on {}", name, stream), info.error());
+    if (!info)
+        return js_failure(fmt::format("could not create consumer {} on {}", name, stream),
+                          info.error());
     if (args.has("json")) {
         print_json_text(info->json);
     } else {
@@ -173,10 +190,13 @@ int run_consumer_ls(const GlobalOptions& global, const ParsedArgs& args) {
     JsClient client(global);
     if (!client.connect()) return exit_failure;
     if (args.has("names") || args.has("json")) {
-        auto names = client.await<std::vector<std::string>>([&](client::JsCallback<std::vector<std::string>> done) {
-            client.js().consumer_names(stream, std::move(done));
-        });
-        if (!names) return js_failure(fmt::format("could not list the consumers of {}", stream), names.error());
+        auto names = client.await<std::vector<std::string>>(
+            [&](client::JsCallback<std::vector<std::string>> done) {
+                client.js().consumer_names(stream, std::move(done));
+            });
+        if (!names)
+            return js_failure(fmt::format("could not list the consumers of {}", stream),
+                              names.error());
         if (args.has("json")) {
             std::printf("%s\n", json(*names).dump(2).c_str());
         } else {
@@ -185,10 +205,12 @@ int run_consumer_ls(const GlobalOptions& global, const ParsedArgs& args) {
         }
         return exit_ok;
     }
-    auto infos = client.await<std::vector<ConsumerInfo>>([&](client::JsCallback<std::vector<ConsumerInfo>> done) {
-        client.js().consumers(stream, std::move(done));
-    });
-    if (!infos) return js_failure(fmt::format("could not list the consumers of {}", stream), infos.error());
+    auto infos = client.await<std::vector<ConsumerInfo>>(
+        [&](client::JsCallback<std::vector<ConsumerInfo>> done) {
+            client.js().consumers(stream, std::move(done));
+        });
+    if (!infos)
+        return js_failure(fmt::format("could not list the consumers of {}", stream), infos.error());
     if (infos->empty()) {
         std::printf("No Consumers defined\n");
         return exit_ok;
@@ -199,12 +221,13 @@ int run_consumer_ls(const GlobalOptions& global, const ParsedArgs& args) {
     Table table("Consumers",
                 {"Name", "Description", "Created", "Ack Pending", "Unprocessed", "Last Delivery"});
     for (const ConsumerInfo& info : *infos) {
-        table.add_row({info.name,
-                       info.config.description,
-                       short_time(info.created),
-                       comma(static_cast<std::int64_t>(info.num_ack_pending)),
-                       comma(static_cast<std::int64_t>(info.num_pending)),
-                       info.delivered.stream_seq == 0 ? "never" : short_time(info.delivered.last_active)});
+        table.add_row(
+            {info.name,
+             info.config.description,
+             short_time(info.created),
+             comma(static_cast<std::int64_t>(info.num_ack_pending)),
+             comma(static_cast<std::int64_t>(info.num_pending)),
+             info.delivered.stream_seq == 0 ? "never" : short_time(info.delivered.last_active)});
     }
     std::fputs(table.render().c_str(), stdout);
     return exit_ok;
@@ -218,7 +241,9 @@ int run_consumer_info(const GlobalOptions& global, const ParsedArgs& args) {
     auto info = client.await<ConsumerInfo>([&](client::JsCallback<ConsumerInfo> done) {
         client.js().consumer_info(stream, name, std::move(done));
     });
-    if (!info) return js_failure(fmt::format("could not load consumer {} > {}", stream, name), info.error());
+    if (!info)
+        return js_failure(fmt::format("could not load consumer {} > {}", stream, name),
+                          info.error());
     if (args.has("json")) {
         print_json_text(info->json);
     } else {
@@ -232,14 +257,18 @@ int run_consumer_rm(const GlobalOptions& global, const ParsedArgs& args) {
     const std::string name = args.positionals()[1];
     if (!args.has("force")) {
         return usage_error(
-            "consumer rm", fmt::format("refusing to delete consumer {} > {} without --force (no prompts)", stream, name));
+            "consumer rm",
+            fmt::format(
+                "refusing to delete consumer {} > {} without --force (no prompts)", stream, name));
     }
     JsClient client(global);
     if (!client.connect()) return exit_failure;
     auto deleted = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
         client.js().delete_consumer(stream, name, std::move(done));
     });
-    if (!deleted) return js_failure(fmt::format("could not delete consumer {} > {}", stream, name), deleted.error());
+    if (!deleted)
+        return js_failure(fmt::format("could not delete consumer {} > {}", stream, name),
+                          deleted.error());
     return exit_ok;
 }
 
@@ -250,28 +279,34 @@ int run_consumer_next(const GlobalOptions& global, const ParsedArgs& args) {
     const auto count = count_flag(args, "count", 1, error);
     const auto wait = duration_flag(args, "wait", global.timeout, error);
     if (!count || !wait) return usage_error("consumer next", error);
-    if (*count == 0) return usage_error("consumer next", "bad value for --count: must be at least 1");
-    if (args.has("ack") && args.has("no-ack")) return usage_error("consumer next", "--ack and --no-ack exclude each other");
+    if (*count == 0)
+        return usage_error("consumer next", "bad value for --count: must be at least 1");
+    if (args.has("ack") && args.has("no-ack"))
+        return usage_error("consumer next", "--ack and --no-ack exclude each other");
     const bool ack = !args.has("no-ack");
     const bool raw = args.has("raw");
     JsClient client(global);
     if (!client.connect()) return exit_failure;
-    auto subscription = client.await<client::PullSubscription>([&](client::JsCallback<client::PullSubscription> done) {
-        client.js().pull_subscribe(stream, name, std::move(done));
-    });
+    auto subscription = client.await<client::PullSubscription>(
+        [&](client::JsCallback<client::PullSubscription> done) {
+            client.js().pull_subscribe(stream, name, std::move(done));
+        });
     if (!subscription) {
-        return js_failure(fmt::format("could not load consumer {} > {}", stream, name), subscription.error());
+        return js_failure(fmt::format("could not load consumer {} > {}", stream, name),
+                          subscription.error());
     }
     for (std::uint64_t received = 0; received < *count; ++received) {
         client::FetchOptions options;
         options.batch = 1;
         options.expires = *wait;
-        auto batch = client.await<std::vector<client::JsMsg>>([&](client::JsCallback<std::vector<client::JsMsg>> done) {
-            subscription->fetch(options, std::move(done));
-        });
+        auto batch = client.await<std::vector<client::JsMsg>>(
+            [&](client::JsCallback<std::vector<client::JsMsg>> done) {
+                subscription->fetch(options, std::move(done));
+            });
         if (!batch) return js_failure("could not fetch a message", batch.error());
         if (batch->empty()) {
-            print_error(fmt::format("no message from {} > {} within {}", stream, name, go_duration(*wait)));
+            print_error(
+                fmt::format("no message from {} > {} within {}", stream, name, go_duration(*wait)));
             return exit_failure;
         }
         client::JsMsg& message = batch->front();
@@ -282,18 +317,20 @@ int run_consumer_next(const GlobalOptions& global, const ParsedArgs& args) {
             const auto meta = message.metadata();
             std::string out;
             if (meta) {
-                const std::time_t seconds = static_cast<std::time_t>(meta->timestamp_ns / 1000000000);
+                const std::time_t seconds =
+                    static_cast<std::time_t>(meta->timestamp_ns / 1000000000);
                 std::tm local{};
                 gmtime_r(&seconds, &local);
                 char stamp[16];
                 std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
-                out = fmt::format("[{}] subj: {} / tries: {} / cons seq: {} / str seq: {} / pending: {}\n\n",
-                                  stamp,
-                                  message.subject(),
-                                  meta->num_delivered,
-                                  meta->consumer_sequence,
-                                  meta->stream_sequence,
-                                  meta->num_pending);
+                out = fmt::format(
+                    "[{}] subj: {} / tries: {} / cons seq: {} / str seq: {} / pending: {}\n\n",
+                    stamp,
+                    message.subject(),
+                    meta->num_delivered,
+                    meta->consumer_sequence,
+                    meta->stream_sequence,
+                    meta->num_pending);
             } else {
                 out = fmt::format("subj: {}\n\n", message.subject());
             }
@@ -307,10 +344,12 @@ int run_consumer_next(const GlobalOptions& global, const ParsedArgs& args) {
             std::fwrite(out.data(), 1, out.size(), stdout);
         }
         if (ack) {
-            if (const client::JsStatus acked = message.ack(); !acked) return js_failure("could not acknowledge", acked.error());
+            if (const client::JsStatus acked = message.ack(); !acked)
+                return js_failure("could not acknowledge", acked.error());
             // The flush's PONG comes after the server processed the ack.
             auto flushed = std::make_shared<std::optional<Status>>();
-            client.connection().flush(global.timeout, [flushed](Status status) { *flushed = status; });
+            client.connection().flush(global.timeout,
+                                      [flushed](Status status) { *flushed = status; });
             client.run_until([&] { return flushed->has_value(); }, global.timeout * 2);
             if (!flushed->has_value() || !**flushed) {
                 print_error("could not confirm the acknowledgement (flush failed)");

@@ -94,7 +94,11 @@ struct JsBoard {
 // One publisher or puller: its own thread, connection and loop (JsClient), work in sequence.
 class JsWorker {
 public:
-    JsWorker(const JsBenchOptions& options, JsBoard& board, bool publisher, std::size_t index, std::uint64_t quota)
+    JsWorker(const JsBenchOptions& options,
+             JsBoard& board,
+             bool publisher,
+             std::size_t index,
+             std::uint64_t quota)
         : options_(options), board_(board), publisher_(publisher), index_(index), quota_(quota) {}
 
     void launch() {
@@ -111,7 +115,9 @@ public:
     double cpu_s() const { return cpu_s_; }
 
 private:
-    std::string name() const { return fmt::format("{} {}", publisher_ ? "publisher" : "puller", index_ + 1); }
+    std::string name() const {
+        return fmt::format("{} {}", publisher_ ? "publisher" : "puller", index_ + 1);
+    }
 
     void fail(const std::string& what) { board_.fail(fmt::format("{}: {}", name(), what)); }
 
@@ -126,9 +132,10 @@ private:
         }
         client::PullSubscription subscription;
         if (!publisher_) {
-            auto bound = client.await<client::PullSubscription>([&](client::JsCallback<client::PullSubscription> done) {
-                client.js().pull_subscribe(options_.stream, bench_consumer, std::move(done));
-            });
+            auto bound = client.await<client::PullSubscription>(
+                [&](client::JsCallback<client::PullSubscription> done) {
+                    client.js().pull_subscribe(options_.stream, bench_consumer, std::move(done));
+                });
             if (!bound) {
                 fail(fmt::format("could not bind the consumer: {}", describe(bound.error())));
                 board_.mark(&JsBoard::finished);
@@ -156,7 +163,9 @@ private:
         board_.mark(&JsBoard::finished);
     }
 
-    std::string payload() const { return std::string(static_cast<std::size_t>(options_.size), 'x'); }
+    std::string payload() const {
+        return std::string(static_cast<std::size_t>(options_.size), 'x');
+    }
 
     void publish_sync(JsClient& client) {
         const std::string body = payload();
@@ -166,7 +175,8 @@ private:
             });
             if (!ack) return fail(fmt::format("publish failed: {}", describe(ack.error())));
             if (ack->duplicate || ack->stream != options_.stream) {
-                return fail(fmt::format("unexpected PubAck (stream {}, seq {})", ack->stream, ack->sequence));
+                return fail(fmt::format(
+                    "unexpected PubAck (stream {}, seq {})", ack->stream, ack->sequence));
             }
             count_.store(sent + 1, std::memory_order_relaxed);
         }
@@ -181,11 +191,13 @@ private:
         auto acked = std::make_shared<std::uint64_t>(0);
         auto on_ack = [failure, acked, this](client::JsResult<client::PubAck> ack) {
             if (!ack) {
-                if (failure->empty()) *failure = fmt::format("publish failed: {}", describe(ack.error()));
+                if (failure->empty())
+                    *failure = fmt::format("publish failed: {}", describe(ack.error()));
                 return;
             }
             if (ack->duplicate || ack->stream != options_.stream) {
-                if (failure->empty()) *failure = fmt::format("unexpected PubAck (seq {})", ack->sequence);
+                if (failure->empty())
+                    *failure = fmt::format("unexpected PubAck (seq {})", ack->sequence);
                 return;
             }
             ++*acked;
@@ -193,7 +205,8 @@ private:
         };
         const Duration ack_wait = options_.global.timeout;
         for (std::uint64_t sent = 0; sent < quota_ && !board_.stop && failure->empty();) {
-            const client::JsStatus status = js.publish_async(options_.subject, {}, body, {}, on_ack);
+            const client::JsStatus status =
+                js.publish_async(options_.subject, {}, body, {}, on_ack);
             if (status) {
                 ++sent;
                 continue;
@@ -203,16 +216,21 @@ private:
             }
             // The window is full: wait for the oldest acks.
             client.run_until(
-                [&] { return js.publish_async_pending() < options_.window || !failure->empty() || board_.stop; },
+                [&] {
+                    return js.publish_async_pending() < options_.window || !failure->empty()
+                           || board_.stop;
+                },
                 ack_wait);
             if (js.publish_async_pending() >= options_.window && failure->empty() && !board_.stop) {
                 return fail(fmt::format("no PubAck within {}", go_duration(ack_wait)));
             }
         }
-        client.run_until([&] { return js.publish_async_pending() == 0 || !failure->empty(); }, ack_wait);
+        client.run_until([&] { return js.publish_async_pending() == 0 || !failure->empty(); },
+                         ack_wait);
         if (!failure->empty()) return fail(*failure);
         if (js.publish_async_pending() != 0 && !board_.stop) {
-            return fail(fmt::format("{} PubAcks missing after {}", js.publish_async_pending(), go_duration(ack_wait)));
+            return fail(fmt::format(
+                "{} PubAcks missing after {}", js.publish_async_pending(), go_duration(ack_wait)));
         }
         end_ = SteadyClock::now();
     }
@@ -224,11 +242,14 @@ private:
             fetch.batch = static_cast<std::size_t>(options_.pull_batch);
             fetch.expires = fetch_expires;
             auto batch = client.await<std::vector<client::JsMsg>>(
-                [&](client::JsCallback<std::vector<client::JsMsg>> done) { subscription.fetch(fetch, std::move(done)); });
+                [&](client::JsCallback<std::vector<client::JsMsg>> done) {
+                    subscription.fetch(fetch, std::move(done));
+                });
             if (!batch && batch.error().code == client::Errc::timeout) continue;
             if (!batch) return fail(fmt::format("fetch failed: {}", describe(batch.error())));
             for (client::JsMsg& message : *batch) {
-                if (message.data().size() != options_.size) return fail("a message of the wrong size");
+                if (message.data().size() != options_.size)
+                    return fail("a message of the wrong size");
                 if (const client::JsStatus acked = message.ack(); !acked) {
                     return fail(fmt::format("ack failed: {}", describe(acked.error())));
                 }
@@ -271,16 +292,21 @@ std::string prepare(const JsBenchOptions& options) {
             client.js().stream_info(options.stream, std::move(done));
         });
     }
-    if (!info) return fmt::format("could not create stream {}: {}", options.stream, describe(info.error()));
+    if (!info)
+        return fmt::format(
+            "could not create stream {}: {}", options.stream, describe(info.error()));
     if (info->state.messages > 0) {
         if (!options.purge) {
-            return fmt::format("stream {} holds {} messages: use --purge or another --stream", options.stream,
+            return fmt::format("stream {} holds {} messages: use --purge or another --stream",
+                               options.stream,
                                info->state.messages);
         }
         auto purged = client.await<std::uint64_t>([&](client::JsCallback<std::uint64_t> done) {
             client.js().purge_stream(options.stream, {}, std::move(done));
         });
-        if (!purged) return fmt::format("could not purge stream {}: {}", options.stream, describe(purged.error()));
+        if (!purged)
+            return fmt::format(
+                "could not purge stream {}: {}", options.stream, describe(purged.error()));
     }
     // A fresh consumer each run, so the previous run's state does not count.
     auto removed = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
@@ -295,10 +321,12 @@ std::string prepare(const JsBenchOptions& options) {
         consumer.deliver_policy = client::DeliverPolicy::new_messages;
         consumer.ack_policy = client::AckPolicy::explicit_ack;
         consumer.max_ack_pending = -1;
-        auto created = client.await<client::ConsumerInfo>([&](client::JsCallback<client::ConsumerInfo> done) {
-            client.js().add_consumer(options.stream, consumer, std::move(done));
-        });
-        if (!created) return fmt::format("could not create the consumer: {}", describe(created.error()));
+        auto created =
+            client.await<client::ConsumerInfo>([&](client::JsCallback<client::ConsumerInfo> done) {
+                client.js().add_consumer(options.stream, consumer, std::move(done));
+            });
+        if (!created)
+            return fmt::format("could not create the consumer: {}", describe(created.error()));
     }
     return {};
 }
@@ -310,33 +338,42 @@ std::string verify(const JsBenchOptions& options, std::uint64_t& stored) {
     auto info = client.await<client::StreamInfo>([&](client::JsCallback<client::StreamInfo> done) {
         client.js().stream_info(options.stream, std::move(done));
     });
-    if (!info) return fmt::format("could not read stream {}: {}", options.stream, describe(info.error()));
+    if (!info)
+        return fmt::format("could not read stream {}: {}", options.stream, describe(info.error()));
     stored = info->state.messages;
     if (stored != options.msgs) {
-        return fmt::format("stream {} holds {} messages, {} were published", options.stream, stored, options.msgs);
+        return fmt::format(
+            "stream {} holds {} messages, {} were published", options.stream, stored, options.msgs);
     }
     if (options.subs == 0) return {};
     // Acks are asynchronous: the last ones may still be on their way when the pullers end.
     std::string problem;
     const auto deadline = SteadyClock::now() + std::chrono::nanoseconds(options.global.timeout.ns);
     do {
-        auto consumer = client.await<client::ConsumerInfo>([&](client::JsCallback<client::ConsumerInfo> done) {
-            client.js().consumer_info(options.stream, bench_consumer, std::move(done));
-        });
-        if (!consumer) return fmt::format("could not read the consumer: {}", describe(consumer.error()));
-        if (consumer->ack_floor.stream_seq == info->state.last_seq && consumer->num_ack_pending == 0) {
+        auto consumer =
+            client.await<client::ConsumerInfo>([&](client::JsCallback<client::ConsumerInfo> done) {
+                client.js().consumer_info(options.stream, bench_consumer, std::move(done));
+            });
+        if (!consumer)
+            return fmt::format("could not read the consumer: {}", describe(consumer.error()));
+        if (consumer->ack_floor.stream_seq == info->state.last_seq
+            && consumer->num_ack_pending == 0) {
             problem.clear();
             break;
         }
         problem = fmt::format("consumer ack floor {} (ack pending {}), stream last sequence {}",
-                              consumer->ack_floor.stream_seq, consumer->num_ack_pending, info->state.last_seq);
+                              consumer->ack_floor.stream_seq,
+                              consumer->num_ack_pending,
+                              info->state.last_seq);
         client.run_until([] { return false; }, Duration::milliseconds(50));
     } while (SteadyClock::now() < deadline);
     // The next run deletes it too, so a failure here only leaves it behind for inspection.
     const auto removed = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
         client.js().delete_consumer(options.stream, bench_consumer, std::move(done));
     });
-    if (!removed && problem.empty()) print_error(fmt::format("could not delete consumer {}: {}", bench_consumer, describe(removed.error())));
+    if (!removed && problem.empty())
+        print_error(fmt::format(
+            "could not delete consumer {}: {}", bench_consumer, describe(removed.error())));
     return problem;
 }
 
@@ -347,8 +384,10 @@ struct Figures {
     std::vector<std::string> lines;
 };
 
-Figures figures_of(const JsBenchOptions& options, const std::vector<std::unique_ptr<JsWorker>>& workers,
-                   bool publishers, SteadyClock::time_point start) {
+Figures figures_of(const JsBenchOptions& options,
+                   const std::vector<std::unique_ptr<JsWorker>>& workers,
+                   bool publishers,
+                   SteadyClock::time_point start) {
     Figures out;
     SteadyClock::time_point end = start;
     const double size = static_cast<double>(options.size);
@@ -363,37 +402,44 @@ Figures figures_of(const JsBenchOptions& options, const std::vector<std::unique_
                                {"msgs_per_s", msgs_per_s},
                                {"mb_per_s", msgs_per_s * size / megabyte},
                                {"cpu_s", worker->cpu_s()}});
-        out.lines.push_back(fmt::format("  [{}] {} msgs/s ~ {:.2f} MB/s ({} msgs; client CPU {:.0f}%)",
-                                        out.lines.size() + 1, comma(static_cast<std::int64_t>(msgs_per_s)),
-                                        msgs_per_s * size / megabyte, comma(static_cast<std::int64_t>(worker->count())),
-                                        elapsed > 0 ? 100 * worker->cpu_s() / elapsed : 0.0));
+        out.lines.push_back(
+            fmt::format("  [{}] {} msgs/s ~ {:.2f} MB/s ({} msgs; client CPU {:.0f}%)",
+                        out.lines.size() + 1,
+                        comma(static_cast<std::int64_t>(msgs_per_s)),
+                        msgs_per_s * size / megabyte,
+                        comma(static_cast<std::int64_t>(worker->count())),
+                        elapsed > 0 ? 100 * worker->cpu_s() / elapsed : 0.0));
     }
     out.elapsed_s = seconds_between(start, end);
     return out;
 }
 
-int report(const JsBenchOptions& options, const std::string& error, const Figures& pub, const Figures& sub,
+int report(const JsBenchOptions& options,
+           const std::string& error,
+           const Figures& pub,
+           const Figures& sub,
            std::uint64_t stored) {
     const double size = static_cast<double>(options.size);
     const double pub_rate = rate(static_cast<double>(pub.total), pub.elapsed_s);
     const double sub_rate = rate(static_cast<double>(sub.total), sub.elapsed_s);
     if (options.json) {
-        nlohmann::json out = {{"tool", "herald bench"},
-                              {"mode", "js"},
-                              {"url", servers_text(options.global)},
-                              {"subject", options.subject},
-                              {"stream", options.stream},
-                              {"storage", options.storage == client::StorageType::file ? "file" : "memory"},
-                              {"publish", options.sync ? "sync" : "async"},
-                              {"pubbatch", options.sync ? 1 : options.window},
-                              {"pullbatch", options.pull_batch},
-                              {"pubs", options.pubs},
-                              {"subs", options.subs},
-                              {"msgs", options.msgs},
-                              {"size", options.size},
-                              {"ok", error.empty()},
-                              {"published", pub.total},
-                              {"stored", stored}};
+        nlohmann::json out = {
+            {"tool", "herald bench"},
+            {"mode", "js"},
+            {"url", servers_text(options.global)},
+            {"subject", options.subject},
+            {"stream", options.stream},
+            {"storage", options.storage == client::StorageType::file ? "file" : "memory"},
+            {"publish", options.sync ? "sync" : "async"},
+            {"pubbatch", options.sync ? 1 : options.window},
+            {"pullbatch", options.pull_batch},
+            {"pubs", options.pubs},
+            {"subs", options.subs},
+            {"msgs", options.msgs},
+            {"size", options.size},
+            {"ok", error.empty()},
+            {"published", pub.total},
+            {"stored", stored}};
         if (!error.empty()) out["error"] = error;
         out["publish_elapsed_s"] = pub.elapsed_s;
         out["pub_msgs_per_s"] = pub_rate;
@@ -415,14 +461,19 @@ int report(const JsBenchOptions& options, const std::string& error, const Figure
     }
     if (options.json) return exit_ok;
     std::printf("Pub stats: %s msgs/s ~ %.2f MB/s (%s msgs acknowledged in %.3f s)\n",
-                comma(static_cast<std::int64_t>(pub_rate)).c_str(), pub_rate * size / megabyte,
-                comma(static_cast<std::int64_t>(pub.total)).c_str(), pub.elapsed_s);
+                comma(static_cast<std::int64_t>(pub_rate)).c_str(),
+                pub_rate * size / megabyte,
+                comma(static_cast<std::int64_t>(pub.total)).c_str(),
+                pub.elapsed_s);
     for (const std::string& line : pub.lines)
         std::printf("%s\n", line.c_str());
     if (options.subs > 0) {
-        std::printf("Sub stats: %s msgs/s ~ %.2f MB/s (%s msgs pulled and acknowledged in %.3f s)\n",
-                    comma(static_cast<std::int64_t>(sub_rate)).c_str(), sub_rate * size / megabyte,
-                    comma(static_cast<std::int64_t>(sub.total)).c_str(), sub.elapsed_s);
+        std::printf(
+            "Sub stats: %s msgs/s ~ %.2f MB/s (%s msgs pulled and acknowledged in %.3f s)\n",
+            comma(static_cast<std::int64_t>(sub_rate)).c_str(),
+            sub_rate * size / megabyte,
+            comma(static_cast<std::int64_t>(sub.total)).c_str(),
+            sub.elapsed_s);
         for (const std::string& line : sub.lines)
             std::printf("%s\n", line.c_str());
     }
@@ -431,15 +482,19 @@ int report(const JsBenchOptions& options, const std::string& error, const Figure
 
 // Waits for every worker to be ready, starts them together, and waits for the end; a run that
 // makes no progress for --timeout fails.
-std::string run_workers(const JsBenchOptions& options, JsBoard& board, std::vector<std::unique_ptr<JsWorker>>& workers) {
+std::string run_workers(const JsBenchOptions& options,
+                        JsBoard& board,
+                        std::vector<std::unique_ptr<JsWorker>>& workers) {
     for (auto& worker : workers)
         worker->launch();
     std::unique_lock lock(board.mutex);
-    const auto ready_deadline = SteadyClock::now() + std::chrono::nanoseconds(options.global.timeout.ns * 2);
+    const auto ready_deadline =
+        SteadyClock::now() + std::chrono::nanoseconds(options.global.timeout.ns * 2);
     board.changed.wait_until(lock, ready_deadline, [&] {
         return board.ready == workers.size() || !board.first_error.empty();
     });
-    if (board.first_error.empty() && board.ready < workers.size()) board.first_error = "timeout while connecting";
+    if (board.first_error.empty() && board.ready < workers.size())
+        board.first_error = "timeout while connecting";
     if (!board.first_error.empty()) {
         board.stop = true;
         board.changed.notify_all();
@@ -466,7 +521,8 @@ std::string run_workers(const JsBenchOptions& options, JsBoard& board, std::vect
             last_progress = now;
         }
         if (now - last_progress > stall_limit && board.first_error.empty()) {
-            board.first_error = fmt::format("no progress for {}", go_duration(options.global.timeout));
+            board.first_error =
+                fmt::format("no progress for {}", go_duration(options.global.timeout));
             board.stop = true;
         }
     }
@@ -489,25 +545,34 @@ int run_js_bench(const GlobalOptions& global, const ParsedArgs& args) {
     std::optional<std::uint64_t> size = options.size;
     if (const auto text = args.value("size")) {
         size = parse_size(*text);
-        if (!size) error = fmt::format("bad value for --size: '{}' (bytes, e.g. 16, 128, 1KB)", *text);
+        if (!size)
+            error = fmt::format("bad value for --size: '{}' (bytes, e.g. 16, 128, 1KB)", *text);
     }
-    if (!pubs || !subs || !msgs || !window || !pull_batch || !replicas || !size) return usage_error("bench", error);
+    if (!pubs || !subs || !msgs || !window || !pull_batch || !replicas || !size)
+        return usage_error("bench", error);
     if (args.has("request")) return usage_error("bench", "--request and --js exclude each other");
     if (*pubs == 0) return usage_error("bench", "bad value for --pub: must be at least 1");
     if (*msgs < *pubs) return usage_error("bench", "--msgs must be at least --pub");
-    if (*window == 0 || *pull_batch == 0) return usage_error("bench", "--pubbatch and --pullbatch must be at least 1");
-    if (*replicas < 1 || *replicas > 5) return usage_error("bench", "bad value for --replicas: 1 to 5");
+    if (*window == 0 || *pull_batch == 0)
+        return usage_error("bench", "--pubbatch and --pullbatch must be at least 1");
+    if (*replicas < 1 || *replicas > 5)
+        return usage_error("bench", "bad value for --replicas: 1 to 5");
     constexpr std::uint64_t connections_max = 256;
     if (*pubs + *subs > connections_max) {
-        return usage_error("bench", fmt::format("at most {} connections with --js", connections_max));
+        return usage_error("bench",
+                           fmt::format("at most {} connections with --js", connections_max));
     }
     if (const auto text = args.value("storage")) {
         const auto storage = parse_storage(*text);
-        if (!storage) return usage_error("bench", fmt::format("bad value for --storage: '{}' (file or memory)", *text));
-        options.storage = *storage == StorageWord::file ? client::StorageType::file : client::StorageType::memory;
+        if (!storage)
+            return usage_error(
+                "bench", fmt::format("bad value for --storage: '{}' (file or memory)", *text));
+        options.storage =
+            *storage == StorageWord::file ? client::StorageType::file : client::StorageType::memory;
     }
     if (const auto text = args.value("stream")) {
-        if (!client::valid_stream_name(*text)) return usage_error("bench", fmt::format("invalid stream name '{}'", *text));
+        if (!client::valid_stream_name(*text))
+            return usage_error("bench", fmt::format("invalid stream name '{}'", *text));
         options.stream = *text;
     }
     options.pubs = *pubs;
@@ -522,15 +587,21 @@ int run_js_bench(const GlobalOptions& global, const ParsedArgs& args) {
     options.json = args.has("json");
 
     if (!options.json) {
-        std::printf("herald bench: JetStream, %llu pubs (%s), %llu pullers (batch %llu), %s msgs x %llu B on \"%s\", "
-                    "stream %s (%s) at %s\n",
-                    static_cast<unsigned long long>(options.pubs),
-                    options.sync ? "sync" : fmt::format("async, {} acks outstanding", options.window).c_str(),
-                    static_cast<unsigned long long>(options.subs),
-                    static_cast<unsigned long long>(options.pull_batch),
-                    comma(static_cast<std::int64_t>(options.msgs)).c_str(),
-                    static_cast<unsigned long long>(options.size), options.subject.c_str(), options.stream.c_str(),
-                    options.storage == client::StorageType::file ? "file" : "memory", servers_text(global).c_str());
+        std::printf(
+            "herald bench: JetStream, %llu pubs (%s), %llu pullers (batch %llu), %s msgs x %llu B "
+            "on \"%s\", "
+            "stream %s (%s) at %s\n",
+            static_cast<unsigned long long>(options.pubs),
+            options.sync ? "sync"
+                         : fmt::format("async, {} acks outstanding", options.window).c_str(),
+            static_cast<unsigned long long>(options.subs),
+            static_cast<unsigned long long>(options.pull_batch),
+            comma(static_cast<std::int64_t>(options.msgs)).c_str(),
+            static_cast<unsigned long long>(options.size),
+            options.subject.c_str(),
+            options.stream.c_str(),
+            options.storage == client::StorageType::file ? "file" : "memory",
+            servers_text(global).c_str());
         std::fflush(stdout);
     }
     if (const std::string failure = prepare(options); !failure.empty()) {
@@ -541,7 +612,8 @@ int run_js_bench(const GlobalOptions& global, const ParsedArgs& args) {
     for (std::uint64_t i = 0; i < options.subs; ++i)
         workers.push_back(std::make_unique<JsWorker>(options, board, false, i, 0));
     for (std::uint64_t i = 0; i < options.pubs; ++i) {
-        const std::uint64_t quota = options.msgs / options.pubs + (i < options.msgs % options.pubs ? 1 : 0);
+        const std::uint64_t quota =
+            options.msgs / options.pubs + (i < options.msgs % options.pubs ? 1 : 0);
         workers.push_back(std::make_unique<JsWorker>(options, board, true, i, quota));
     }
     error = run_workers(options, board, workers);

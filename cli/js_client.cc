@@ -16,7 +16,9 @@ constexpr std::size_t handlers_unbounded = std::numeric_limits<std::size_t>::max
 
 JsClient::JsClient(const GlobalOptions& global, std::size_t max_pending_async) : global_(global) {
     client::Options options = client_options(global);
-    options.on_closed = [this] { closed_ = true; };
+    options.on_closed = [this] {
+        closed_ = true;
+    };
     connection_ = std::make_unique<client::Connection>(asio_.env(), std::move(options));
     client::JetStreamOptions js_options;
     js_options.timeout = global.timeout;
@@ -71,10 +73,11 @@ bool JsClient::run_until(const std::function<bool()>& done, Duration limit) {
 client::JsResult<std::string> JsClient::api_request(std::string_view subject_suffix,
                                                     std::string_view body) {
     auto slot = std::make_shared<std::optional<Result<client::Message>>>();
-    connection_->request(js_->api_prefix() + std::string(subject_suffix),
-                         body,
-                         global_.timeout,
-                         [slot](Result<client::Message> message) { slot->emplace(std::move(message)); });
+    connection_->request(
+        js_->api_prefix() + std::string(subject_suffix),
+        body,
+        global_.timeout,
+        [slot](Result<client::Message> message) { slot->emplace(std::move(message)); });
     if (!run_until([&] { return slot->has_value(); }, wait_limit())) {
         return client::JsResult<std::string>(client::Errc::timeout);
     }

@@ -46,7 +46,8 @@ public:
         start([slot](client::JsResult<T> result) { slot->emplace(std::move(result)); });
         // The client's own timeout ends every operation; the extra bound covers a lost callback.
         if (!run_until([&] { return slot->has_value(); }, wait_limit())) {
-            return client::JsResult<T>(interrupted_ ? client::Errc::connection_closed : client::Errc::timeout);
+            return client::JsResult<T>(interrupted_ ? client::Errc::connection_closed
+                                                    : client::Errc::timeout);
         }
         return std::move(**slot);
     }
@@ -54,7 +55,8 @@ public:
     // A raw $JS.API request (for configs sent exactly as stored, e.g. restore and --config):
     // the reply's JSON text, or the error (timeout, no responders = JetStream not enabled, or the
     // reply's {"error":{...}}).
-    client::JsResult<std::string> api_request(std::string_view subject_suffix, std::string_view body);
+    client::JsResult<std::string> api_request(std::string_view subject_suffix,
+                                              std::string_view body);
 
     // Drains (sends every buffered publish and ack) and closes, bounded by --timeout.
     void close();

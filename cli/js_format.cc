@@ -64,7 +64,8 @@ std::string go_duration(Duration duration) {
     const std::uint64_t ns = duration.ns;
     if (ns == 0) return "0s";
     if (ns < ns_per_us) return fmt::format("{}ns", ns);
-    if (ns < ns_per_ms) return with_fraction(ns / ns_per_us, ns % ns_per_us, ns_per_us) + "\xC2\xB5s";
+    if (ns < ns_per_ms)
+        return with_fraction(ns / ns_per_us, ns % ns_per_us, ns_per_us) + "\xC2\xB5s";
     if (ns < ns_per_s) return with_fraction(ns / ns_per_ms, ns % ns_per_ms, ns_per_ms) + "ms";
     const std::uint64_t hours = ns / ns_per_h;
     const std::uint64_t minutes = (ns % ns_per_h) / ns_per_m;
@@ -86,23 +87,39 @@ std::optional<Duration> parse_age(std::string_view text) {
     if (text.empty()) return std::nullopt;
     while (at < text.size()) {
         std::uint64_t count = 0;
-        const auto [end, error] = std::from_chars(text.data() + at, text.data() + text.size(), count);
+        const auto [end, error] =
+            std::from_chars(text.data() + at, text.data() + text.size(), count);
         if (error != std::errc{} || end == text.data() + text.size()) return std::nullopt;
         at = static_cast<std::size_t>(end - text.data());
         std::uint64_t unit = 0;
         switch (text[at]) {
             case 'y':
-            case 'Y': unit = 365 * ns_per_d; break;
-            case 'M': unit = 30 * ns_per_d; break;
+            case 'Y':
+                unit = 365 * ns_per_d;
+                break;
+            case 'M':
+                unit = 30 * ns_per_d;
+                break;
             case 'w':
-            case 'W': unit = 7 * ns_per_d; break;
+            case 'W':
+                unit = 7 * ns_per_d;
+                break;
             case 'd':
-            case 'D': unit = ns_per_d; break;
+            case 'D':
+                unit = ns_per_d;
+                break;
             case 'h':
-            case 'H': unit = ns_per_h; break;
-            case 'm': unit = ns_per_m; break;
-            case 's': unit = ns_per_s; break;
-            default: return std::nullopt;
+            case 'H':
+                unit = ns_per_h;
+                break;
+            case 'm':
+                unit = ns_per_m;
+                break;
+            case 's':
+                unit = ns_per_s;
+                break;
+            default:
+                return std::nullopt;
         }
         ++at;
         if (count > UINT64_MAX / unit / 2) return std::nullopt;
@@ -113,7 +130,8 @@ std::optional<Duration> parse_age(std::string_view text) {
 
 std::string ibytes(std::uint64_t bytes) {
     if (bytes < 10) return fmt::format("{} B", bytes);
-    constexpr std::array<std::string_view, 7> units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    constexpr std::array<std::string_view, 7> units = {
+        "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     std::size_t exponent = 0;
     double scaled = static_cast<double>(bytes);
     while (scaled >= 1024 && exponent + 1 < units.size()) {
@@ -128,8 +146,8 @@ std::string ibytes(std::uint64_t bytes) {
 
 std::string comma(std::int64_t value) {
     const bool negative = value < 0;
-    const std::string digits =
-        std::to_string(negative ? -static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
+    const std::string digits = std::to_string(negative ? -static_cast<std::uint64_t>(value)
+                                                       : static_cast<std::uint64_t>(value));
     std::string out;
     for (std::size_t i = 0; i < digits.size(); ++i) {
         if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
@@ -281,16 +299,17 @@ std::string Table::render() const {
     auto cells = [&](const std::vector<std::string>& row) {
         std::string line = "\xE2\x94\x82";
         for (std::size_t column = 0; column < widths.size(); ++column) {
-            line += " " + row[column] + std::string(widths[column] - display_width(row[column]), ' ') +
-                    " \xE2\x94\x82";
+            line += " " + row[column]
+                    + std::string(widths[column] - display_width(row[column]), ' ')
+                    + " \xE2\x94\x82";
         }
         return line + "\n";
     };
     std::string out = "\xE2\x95\xAD" + repeat("\xE2\x94\x80", inner) + "\xE2\x95\xAE\n";
     const std::size_t title_width = display_width(title_);
     const std::size_t left_pad = (inner - title_width) / 2;
-    out += "\xE2\x94\x82" + std::string(left_pad, ' ') + title_ +
-           std::string(inner - title_width - left_pad, ' ') + "\xE2\x94\x82\n";
+    out += "\xE2\x94\x82" + std::string(left_pad, ' ') + title_
+           + std::string(inner - title_width - left_pad, ' ') + "\xE2\x94\x82\n";
     out += rule("\xE2\x94\x9C", "\xE2\x94\xAC", "\xE2\x94\xA4");
     out += cells(header_);
     out += rule("\xE2\x94\x9C", "\xE2\x94\xBC", "\xE2\x94\xA4");
@@ -320,9 +339,10 @@ std::string base64_encode(std::string_view data) {
     out.reserve((data.size() + 2) / 3 * 4);
     std::size_t at = 0;
     for (; at + 3 <= data.size(); at += 3) {
-        const std::uint32_t chunk = (static_cast<std::uint32_t>(static_cast<unsigned char>(data[at])) << 16U) |
-                                    (static_cast<std::uint32_t>(static_cast<unsigned char>(data[at + 1])) << 8U) |
-                                    static_cast<unsigned char>(data[at + 2]);
+        const std::uint32_t chunk =
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(data[at])) << 16U)
+            | (static_cast<std::uint32_t>(static_cast<unsigned char>(data[at + 1])) << 8U)
+            | static_cast<unsigned char>(data[at + 2]);
         out += base64_alphabet[(chunk >> 18U) & 63U];
         out += base64_alphabet[(chunk >> 12U) & 63U];
         out += base64_alphabet[(chunk >> 6U) & 63U];
@@ -330,8 +350,10 @@ std::string base64_encode(std::string_view data) {
     }
     const std::size_t left = data.size() - at;
     if (left > 0) {
-        std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(data[at])) << 16U;
-        if (left == 2) chunk |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[at + 1])) << 8U;
+        std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(data[at]))
+                              << 16U;
+        if (left == 2)
+            chunk |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[at + 1])) << 8U;
         out += base64_alphabet[(chunk >> 18U) & 63U];
         out += base64_alphabet[(chunk >> 12U) & 63U];
         out += left == 2 ? base64_alphabet[(chunk >> 6U) & 63U] : '=';

@@ -81,13 +81,15 @@ bool is_group(std::string_view word) {
 
 // "herald stream --help": the group's commands, one line each.
 void print_group_help(std::string_view group) {
-    std::string out = fmt::format("Usage: herald {} <command> [flags] [args]\n\nCommands:\n", group);
+    std::string out =
+        fmt::format("Usage: herald {} <command> [flags] [args]\n\nCommands:\n", group);
     for (const Command& command : commands()) {
         if (!command.name.starts_with(std::string(group) + " ")) continue;
         out += fmt::format(
             "  {:<40} {}\n", fmt::format("{} {}", command.name, command.synopsis), command.summary);
     }
-    out += fmt::format("\nRun 'herald {} <command> --help' for a command's flags and examples.\n", group);
+    out += fmt::format("\nRun 'herald {} <command> --help' for a command's flags and examples.\n",
+                       group);
     std::fputs(out.c_str(), stdout);
 }
 

@@ -90,11 +90,12 @@ int run_stream_add_or_edit(const GlobalOptions& global, const ParsedArgs& args, 
     } else if (!edit && !args.has("defaults")) {
         std::string missing;
         for (const std::string_view flag : prompted_flags) {
-            if (!args.has(flag)) missing += fmt::format("{}--{}", missing.empty() ? "" : ", ", flag);
+            if (!args.has(flag))
+                missing += fmt::format("{}--{}", missing.empty() ? "" : ", ", flag);
         }
         if (!missing.empty()) {
-            return usage_error(command,
-                               fmt::format("missing {} (no prompts: give them, or --defaults)", missing));
+            return usage_error(
+                command, fmt::format("missing {} (no prompts: give them, or --defaults)", missing));
         }
     }
 
@@ -102,9 +103,11 @@ int run_stream_add_or_edit(const GlobalOptions& global, const ParsedArgs& args, 
     StreamConfig config;
     config.name = name;
     config.subjects = {name};
-    if (!config_text && !apply_stream_flags(args, config, error)) return usage_error(command, error);
+    if (!config_text && !apply_stream_flags(args, config, error))
+        return usage_error(command, error);
     if (config_text && has_stream_flags(args)) {
-        return usage_error(command, "--config replaces the whole configuration: give no other flags");
+        return usage_error(command,
+                           "--config replaces the whole configuration: give no other flags");
     }
     if (!client.connect()) return exit_failure;
     JsResult<StreamInfo> info = client::JsErrc::bad_response;
@@ -114,7 +117,8 @@ int run_stream_add_or_edit(const GlobalOptions& global, const ParsedArgs& args, 
         auto current = client.await<StreamInfo>([&](client::JsCallback<StreamInfo> done) {
             client.js().stream_info(name, std::move(done));
         });
-        if (!current) return js_failure(fmt::format("could not load stream {}", name), current.error());
+        if (!current)
+            return js_failure(fmt::format("could not load stream {}", name), current.error());
         StreamConfig updated = current->config;
         if (!apply_stream_flags(args, updated, error)) return usage_error(command, error);
         info = client.await<StreamInfo>([&](client::JsCallback<StreamInfo> done) {
@@ -211,15 +215,17 @@ int run_stream_info(const GlobalOptions& global, const ParsedArgs& args) {
 int run_stream_rm(const GlobalOptions& global, const ParsedArgs& args) {
     const std::string name = args.positionals()[0];
     if (!args.has("force")) {
-        return usage_error("stream rm",
-                           fmt::format("refusing to delete stream {} without --force (no prompts)", name));
+        return usage_error(
+            "stream rm",
+            fmt::format("refusing to delete stream {} without --force (no prompts)", name));
     }
     JsClient client(global);
     if (!client.connect()) return exit_failure;
     auto deleted = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
         client.js().delete_stream(name, std::move(done));
     });
-    if (!deleted) return js_failure(fmt::format("could not delete stream {}", name), deleted.error());
+    if (!deleted)
+        return js_failure(fmt::format("could not delete stream {}", name), deleted.error());
     return exit_ok;
 }
 
@@ -231,12 +237,14 @@ int run_stream_purge(const GlobalOptions& global, const ParsedArgs& args) {
     const auto seq = count_flag(args, "seq", 0, error);
     const auto keep = count_flag(args, "keep", 0, error);
     if (!seq || !keep) return usage_error("stream purge", error);
-    if (*seq > 0 && *keep > 0) return usage_error("stream purge", "--seq and --keep exclude each other");
+    if (*seq > 0 && *keep > 0)
+        return usage_error("stream purge", "--seq and --keep exclude each other");
     options.seq = *seq;
     options.keep = *keep;
     if (!args.has("force")) {
-        return usage_error("stream purge",
-                           fmt::format("refusing to purge stream {} without --force (no prompts)", name));
+        return usage_error(
+            "stream purge",
+            fmt::format("refusing to purge stream {} without --force (no prompts)", name));
     }
     JsClient client(global);
     if (!client.connect()) return exit_failure;
@@ -252,7 +260,8 @@ int run_stream_purge(const GlobalOptions& global, const ParsedArgs& args) {
         print_json_text(info->json);
         return exit_ok;
     }
-    std::printf("Purged %s messages from stream %s\n\n", comma(static_cast<std::int64_t>(*purged)).c_str(),
+    std::printf("Purged %s messages from stream %s\n\n",
+                comma(static_cast<std::int64_t>(*purged)).c_str(),
                 name.c_str());
     std::fputs(stream_info_text(*info).c_str(), stdout);
     return exit_ok;
@@ -266,8 +275,9 @@ int run_stream_get(const GlobalOptions& global, const ParsedArgs& args) {
         if (last_for) return usage_error("stream get", "give a SEQ or --last-for, not both");
         const auto seq = parse_count(args.positionals()[1]);
         if (!seq || *seq == 0) {
-            return usage_error("stream get",
-                               fmt::format("bad sequence '{}' (a number from 1)", args.positionals()[1]));
+            return usage_error(
+                "stream get",
+                fmt::format("bad sequence '{}' (a number from 1)", args.positionals()[1]));
         }
         request.seq = *seq;
     } else if (last_for) {

@@ -47,7 +47,8 @@ struct BackedUpMsg {
 };
 
 std::string join_path(const std::string& dir, std::string_view file) {
-    return dir.empty() || dir.back() == '/' ? dir + std::string(file) : dir + "/" + std::string(file);
+    return dir.empty() || dir.back() == '/' ? dir + std::string(file)
+                                            : dir + "/" + std::string(file);
 }
 
 bool file_exists(const std::string& path) {
@@ -56,7 +57,10 @@ bool file_exists(const std::string& path) {
 }
 
 // Reads backup.json and messages.jsonl; false with `error` on anything malformed.
-bool load_backup(const std::string& dir, json& meta, std::vector<BackedUpMsg>& messages, std::string& error) {
+bool load_backup(const std::string& dir,
+                 json& meta,
+                 std::vector<BackedUpMsg>& messages,
+                 std::string& error) {
     std::ifstream meta_in(join_path(dir, "backup.json"));
     if (!meta_in) {
         error = fmt::format("{}: no backup.json ({})", dir, std::strerror(errno));
@@ -65,8 +69,8 @@ bool load_backup(const std::string& dir, json& meta, std::vector<BackedUpMsg>& m
     std::stringstream meta_text;
     meta_text << meta_in.rdbuf();
     meta = json::parse(meta_text.str(), nullptr, false);
-    if (!meta.is_object() || meta.value("format", "") != backup_format || !meta.contains("config") ||
-        !meta["config"].is_object() || !meta.contains("stream") || !meta["stream"].is_string()) {
+    if (!meta.is_object() || meta.value("format", "") != backup_format || !meta.contains("config")
+        || !meta["config"].is_object() || !meta.contains("stream") || !meta["stream"].is_string()) {
         error = fmt::format("{}/backup.json is not a herald stream backup", dir);
         return false;
     }
@@ -83,7 +87,8 @@ bool load_backup(const std::string& dir, json& meta, std::vector<BackedUpMsg>& m
         BackedUpMsg message;
         const auto data = base64_decode(item.is_object() ? item.value("data", "") : "");
         const auto block = base64_decode(item.is_object() ? item.value("hdrs", "") : "");
-        if (!item.is_object() || !data || !block || !item.contains("seq") || !item["seq"].is_number_unsigned()) {
+        if (!item.is_object() || !data || !block || !item.contains("seq")
+            || !item["seq"].is_number_unsigned()) {
             error = fmt::format("{}/messages.jsonl line {}: not a message", dir, line_number);
             return false;
         }
@@ -99,7 +104,8 @@ bool load_backup(const std::string& dir, json& meta, std::vector<BackedUpMsg>& m
             message.headers = std::move(headers.value());
         }
         if (!messages.empty() && message.seq <= messages.back().seq) {
-            error = fmt::format("{}/messages.jsonl line {}: sequences out of order", dir, line_number);
+            error =
+                fmt::format("{}/messages.jsonl line {}: sequences out of order", dir, line_number);
             return false;
         }
         messages.push_back(std::move(message));
@@ -117,7 +123,8 @@ void publish_raw(JsClient& client,
                  std::function<void(client::JsResult<client::PubAck>)> callback) {
     auto on_reply = [callback = std::move(callback)](Result<client::Message> reply) {
         if (!reply) {
-            if (reply.error() == client::Errc::no_responders) return callback(client::JsErrc::no_stream_response);
+            if (reply.error() == client::Errc::no_responders)
+                return callback(client::JsErrc::no_stream_response);
             return callback(reply.error());
         }
         const json ack = json::parse(reply.value().payload, nullptr, false);
@@ -138,7 +145,8 @@ void publish_raw(JsClient& client,
     if (headers.empty()) {
         client.connection().request(subject, payload, client.global().timeout, std::move(on_reply));
     } else {
-        client.connection().request(subject, headers, payload, client.global().timeout, std::move(on_reply));
+        client.connection().request(
+            subject, headers, payload, client.global().timeout, std::move(on_reply));
     }
 }
 
@@ -155,7 +163,8 @@ std::string republish(JsClient& client,
     const Duration ack_wait = client.global().timeout * 4;
     auto wait_below = [&](std::size_t limit) {
         client.run_until([&] { return *pending < limit || !failure->empty(); }, ack_wait);
-        if (*pending >= limit && failure->empty()) *failure = "publishes were not acknowledged in time";
+        if (*pending >= limit && failure->empty())
+            *failure = "publishes were not acknowledged in time";
         return failure->empty();
     };
     std::uint64_t expected = first_seq;
@@ -166,14 +175,18 @@ std::string republish(JsClient& client,
             auto ack = client.await<client::PubAck>([&](client::JsCallback<client::PubAck> done) {
                 publish_raw(client, message.subject, {}, "", std::move(done));
             });
-            if (!ack) return fmt::format("placeholder for sequence {}: {}", expected, describe(ack.error()));
+            if (!ack)
+                return fmt::format(
+                    "placeholder for sequence {}: {}", expected, describe(ack.error()));
             if (ack->sequence != expected) {
-                return fmt::format("placeholder got sequence {}, expected {}", ack->sequence, expected);
+                return fmt::format(
+                    "placeholder got sequence {}, expected {}", ack->sequence, expected);
             }
             auto deleted = client.await<client::Done>([&](client::JsCallback<client::Done> done) {
                 client.js().delete_msg(stream, expected, true, std::move(done));
             });
-            if (!deleted) return fmt::format("deleting sequence {}: {}", expected, describe(deleted.error()));
+            if (!deleted)
+                return fmt::format("deleting sequence {}: {}", expected, describe(deleted.error()));
             ++gaps;
             ++expected;
         }
@@ -185,17 +198,23 @@ std::string republish(JsClient& client,
         }
         const std::uint64_t seq = message.seq;
         ++*pending;
-        publish_raw(client, message.subject, headers, message.data,
+        publish_raw(client,
+                    message.subject,
+                    headers,
+                    message.data,
                     [failure, pending, seq](client::JsResult<client::PubAck> ack) {
                         --*pending;
                         if (!failure->empty()) return;
                         if (!ack) {
                             *failure = fmt::format("message {}: {}", seq, describe(ack.error()));
                         } else if (ack->duplicate) {
-                            *failure = fmt::format("message {} was taken for a duplicate (Nats-Msg-Id "
-                                                   "within the duplicate window)", seq);
+                            *failure = fmt::format(
+                                "message {} was taken for a duplicate (Nats-Msg-Id "
+                                "within the duplicate window)",
+                                seq);
                         } else if (ack->sequence != seq) {
-                            *failure = fmt::format("message {} was stored at sequence {}", seq, ack->sequence);
+                            *failure = fmt::format(
+                                "message {} was stored at sequence {}", seq, ack->sequence);
                         }
                     });
         expected = seq + 1;
@@ -238,11 +257,13 @@ int run_stream_backup(const GlobalOptions& global, const ParsedArgs& args) {
         client::MsgGetRequest request;
         request.seq = next;
         request.next_by_subject = ">";
-        auto message = client.await<client::StoredMsg>([&](client::JsCallback<client::StoredMsg> done) {
-            client.js().get_msg(name, request, std::move(done));
-        });
+        auto message =
+            client.await<client::StoredMsg>([&](client::JsCallback<client::StoredMsg> done) {
+                client.js().get_msg(name, request, std::move(done));
+            });
         if (!message && message.error().code == client::JsErrc::message_not_found) break;
-        if (!message) return js_failure(fmt::format("could not read {} at {}", name, next), message.error());
+        if (!message)
+            return js_failure(fmt::format("could not read {} at {}", name, next), message.error());
         if (message->sequence > state.last_seq) break;
         out << stored_msg_json(*message).dump() << '\n';
         ++count;
@@ -289,24 +310,30 @@ int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args) {
     }
     const std::string name = meta["stream"].get<std::string>();
     const json original = meta["config"];
-    if ((original.contains("mirror") && !original["mirror"].is_null()) ||
-        (original.contains("sources") && original["sources"].is_array() && !original["sources"].empty())) {
-        print_error(fmt::format("stream {} has a mirror or sources; restoring those is not supported", name));
+    if ((original.contains("mirror") && !original["mirror"].is_null())
+        || (original.contains("sources") && original["sources"].is_array()
+            && !original["sources"].empty())) {
+        print_error(fmt::format(
+            "stream {} has a mirror or sources; restoring those is not supported", name));
         return exit_failure;
     }
     const json& state = meta["state"];
     std::uint64_t first_seq = state.value("first_seq", std::uint64_t{0});
     const std::uint64_t last_seq = state.value("last_seq", std::uint64_t{0});
     if (messages.empty() && last_seq > 0) first_seq = last_seq + 1;
-    if (!messages.empty()) first_seq = std::min(first_seq == 0 ? messages.front().seq : first_seq, messages.front().seq);
+    if (!messages.empty())
+        first_seq =
+            std::min(first_seq == 0 ? messages.front().seq : first_seq, messages.front().seq);
 
     JsClient client(global);
     if (!client.connect()) return exit_failure;
-    auto existing = client.await<client::StreamInfo>([&](client::JsCallback<client::StreamInfo> done) {
-        client.js().stream_info(name, std::move(done));
-    });
+    auto existing =
+        client.await<client::StreamInfo>([&](client::JsCallback<client::StreamInfo> done) {
+            client.js().stream_info(name, std::move(done));
+        });
     if (existing) {
-        print_error(fmt::format("stream {} already exists; remove it first (herald stream rm {} -f)", name, name));
+        print_error(fmt::format(
+            "stream {} already exists; remove it first (herald stream rm {} -f)", name, name));
         return exit_failure;
     }
     if (existing.error().code != client::JsErrc::stream_not_found) {
@@ -318,34 +345,41 @@ int run_stream_restore(const GlobalOptions& global, const ParsedArgs& args) {
     creating["deny_delete"] = false;  // deleted sequences are recreated with MSG.DELETE
     creating["deny_purge"] = false;   // the first sequence is set with a purge
     auto created = client.api_request(fmt::format("STREAM.CREATE.{}", name), creating.dump());
-    if (!created) return js_failure(fmt::format("could not create stream {}", name), created.error());
+    if (!created)
+        return js_failure(fmt::format("could not create stream {}", name), created.error());
     if (first_seq > 1) {
         client::PurgeOptions purge;
         purge.seq = first_seq;
         auto purged = client.await<std::uint64_t>([&](client::JsCallback<std::uint64_t> done) {
             client.js().purge_stream(name, purge, std::move(done));
         });
-        if (!purged) return js_failure(fmt::format("could not move stream {} to sequence {}", name, first_seq),
-                                       purged.error());
+        if (!purged)
+            return js_failure(
+                fmt::format("could not move stream {} to sequence {}", name, first_seq),
+                purged.error());
     }
     std::uint64_t gaps = 0;
-    if (const std::string failure = republish(client, name, messages, std::max<std::uint64_t>(first_seq, 1), gaps);
+    if (const std::string failure =
+            republish(client, name, messages, std::max<std::uint64_t>(first_seq, 1), gaps);
         !failure.empty()) {
         print_error(fmt::format("restore of stream {} failed: {}", name, failure));
         return exit_failure;
     }
-    if (original.value("sealed", false) || original.value("deny_delete", false) ||
-        original.value("deny_purge", false)) {
+    if (original.value("sealed", false) || original.value("deny_delete", false)
+        || original.value("deny_purge", false)) {
         auto updated = client.api_request(fmt::format("STREAM.UPDATE.{}", name), original.dump());
-        if (!updated) return js_failure(fmt::format("could not restore the settings of {}", name), updated.error());
+        if (!updated)
+            return js_failure(fmt::format("could not restore the settings of {}", name),
+                              updated.error());
     }
     client.close();
-    std::printf("Restored stream %s: %s messages, sequences %llu..%llu, %s deleted sequences recreated\n",
-                name.c_str(),
-                comma(static_cast<std::int64_t>(messages.size())).c_str(),
-                static_cast<unsigned long long>(first_seq),
-                static_cast<unsigned long long>(messages.empty() ? first_seq - 1 : messages.back().seq),
-                comma(static_cast<std::int64_t>(gaps)).c_str());
+    std::printf(
+        "Restored stream %s: %s messages, sequences %llu..%llu, %s deleted sequences recreated\n",
+        name.c_str(),
+        comma(static_cast<std::int64_t>(messages.size())).c_str(),
+        static_cast<unsigned long long>(first_seq),
+        static_cast<unsigned long long>(messages.empty() ? first_seq - 1 : messages.back().seq),
+        comma(static_cast<std::int64_t>(gaps)).c_str());
     return exit_ok;
 }
 

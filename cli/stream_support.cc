@@ -7,10 +7,23 @@
 namespace herald::cli {
 namespace {
 
-constexpr std::string_view stream_flag_names[] = {
-    "subjects", "description", "storage", "retention", "discard", "max-msgs",
-    "max-msgs-per-subject", "max-bytes", "max-age", "max-msg-size", "max-consumers",
-    "dupe-window", "replicas", "allow-rollup", "deny-delete", "deny-purge", "allow-direct"};
+constexpr std::string_view stream_flag_names[] = {"subjects",
+                                                  "description",
+                                                  "storage",
+                                                  "retention",
+                                                  "discard",
+                                                  "max-msgs",
+                                                  "max-msgs-per-subject",
+                                                  "max-bytes",
+                                                  "max-age",
+                                                  "max-msg-size",
+                                                  "max-consumers",
+                                                  "dupe-window",
+                                                  "replicas",
+                                                  "allow-rollup",
+                                                  "deny-delete",
+                                                  "deny-purge",
+                                                  "allow-direct"};
 
 std::string yes_no(bool value) {
     return value ? "true" : "false";
@@ -44,7 +57,8 @@ bool apply_stream_flags(const ParsedArgs& args, client::StreamConfig& config, st
     if (const auto value = args.value("storage")) {
         const auto word = parse_storage(*value);
         if (!word) return bad("storage", *value, "file or memory");
-        config.storage = *word == StorageWord::file ? client::StorageType::file : client::StorageType::memory;
+        config.storage =
+            *word == StorageWord::file ? client::StorageType::file : client::StorageType::memory;
     }
     if (const auto value = args.value("retention")) {
         const auto word = parse_retention(*value);
@@ -71,13 +85,16 @@ bool apply_stream_flags(const ParsedArgs& args, client::StreamConfig& config, st
     for (const LimitFlag& flag : limits) {
         if (const auto value = args.value(flag.name)) {
             const auto limit = parse_limit(*value, flag.size);
-            if (!limit) return bad(flag.name, *value, flag.size ? "a size like 1GB, or -1" : "a count, or -1");
+            if (!limit)
+                return bad(
+                    flag.name, *value, flag.size ? "a size like 1GB, or -1" : "a count, or -1");
             *flag.target = *limit;
         }
     }
     if (const auto value = args.value("max-msg-size")) {
         const auto limit = parse_limit(*value, true);
-        if (!limit || *limit > INT32_MAX) return bad("max-msg-size", *value, "a size like 1MB, or -1");
+        if (!limit || *limit > INT32_MAX)
+            return bad("max-msg-size", *value, "a size like 1MB, or -1");
         config.max_msg_size = static_cast<std::int32_t>(*limit);
     }
     if (const auto value = args.value("max-age")) {
@@ -104,8 +121,9 @@ bool apply_stream_flags(const ParsedArgs& args, client::StreamConfig& config, st
 
 std::string stream_info_text(const client::StreamInfo& info) {
     const client::StreamConfig& config = info.config;
-    std::string out = fmt::format(
-        "Information for Stream {} created {}\n\nConfiguration:\n\n", config.name, short_time(info.created));
+    std::string out = fmt::format("Information for Stream {} created {}\n\nConfiguration:\n\n",
+                                  config.name,
+                                  short_time(info.created));
     Section section;
     if (!config.description.empty()) section.add("Description", config.description);
     std::string subjects;
@@ -113,13 +131,17 @@ std::string stream_info_text(const client::StreamInfo& info) {
         subjects += (subjects.empty() ? "" : ", ") + subject;
     if (!subjects.empty()) section.add("Subjects", subjects);
     section.add("Acknowledgements", yes_no(!config.no_ack));
-    const std::string_view retention = config.retention == client::RetentionPolicy::limits     ? "Limits"
-                                       : config.retention == client::RetentionPolicy::interest ? "Interest"
-                                                                                               : "WorkQueue";
-    section.add("Retention",
-                fmt::format("{} - {}", config.storage == client::StorageType::file ? "File" : "Memory", retention));
+    const std::string_view retention =
+        config.retention == client::RetentionPolicy::limits     ? "Limits"
+        : config.retention == client::RetentionPolicy::interest ? "Interest"
+                                                                : "WorkQueue";
+    section.add(
+        "Retention",
+        fmt::format(
+            "{} - {}", config.storage == client::StorageType::file ? "File" : "Memory", retention));
     section.add("Replicas", std::to_string(config.num_replicas));
-    section.add("Discard Policy", config.discard == client::DiscardPolicy::old_messages ? "Old" : "New");
+    section.add("Discard Policy",
+                config.discard == client::DiscardPolicy::old_messages ? "Old" : "New");
     section.add("Duplicate Window", go_duration(config.duplicate_window));
     if (config.allow_direct) section.add("Allows Direct", "true");
     section.add("Allows Msg Delete", yes_no(!config.deny_delete));
@@ -142,30 +164,34 @@ std::string stream_info_text(const client::StreamInfo& info) {
     state_section.add("Messages", comma(static_cast<std::int64_t>(state.messages)));
     state_section.add("Bytes", ibytes(state.bytes));
     state_section.add("FirstSeq",
-                      state.first_seq == 0 ? "0"
-                                           : fmt::format("{} @ {} UTC",
-                                                         comma(static_cast<std::int64_t>(state.first_seq)),
-                                                         short_time(state.first_ts)));
+                      state.first_seq == 0
+                          ? "0"
+                          : fmt::format("{} @ {} UTC",
+                                        comma(static_cast<std::int64_t>(state.first_seq)),
+                                        short_time(state.first_ts)));
     state_section.add("LastSeq",
-                      state.last_seq == 0 ? "0"
-                                          : fmt::format("{} @ {} UTC",
-                                                        comma(static_cast<std::int64_t>(state.last_seq)),
-                                                        short_time(state.last_ts)));
+                      state.last_seq == 0
+                          ? "0"
+                          : fmt::format("{} @ {} UTC",
+                                        comma(static_cast<std::int64_t>(state.last_seq)),
+                                        short_time(state.last_ts)));
     if (state.num_deleted > 0)
         state_section.add("Deleted Messages", comma(static_cast<std::int64_t>(state.num_deleted)));
     state_section.add("Active Consumers", comma(static_cast<std::int64_t>(state.consumer_count)));
     if (state.num_subjects > 0)
-        state_section.add("Number of Subjects", comma(static_cast<std::int64_t>(state.num_subjects)));
+        state_section.add("Number of Subjects",
+                          comma(static_cast<std::int64_t>(state.num_subjects)));
     out += state_section.render();
     return out;
 }
 
 std::string consumer_info_text(const client::ConsumerInfo& info) {
     const client::ConsumerConfig& config = info.config;
-    std::string out = fmt::format("Information for Consumer {} > {} created {}\n\nConfiguration:\n\n",
-                                  info.stream_name,
-                                  info.name,
-                                  short_time(info.created));
+    std::string out =
+        fmt::format("Information for Consumer {} > {} created {}\n\nConfiguration:\n\n",
+                    info.stream_name,
+                    info.name,
+                    short_time(info.created));
     Section section;
     if (!config.durable_name.empty()) section.add("Durable Name", config.durable_name);
     if (!config.description.empty()) section.add("Description", config.description);
@@ -176,27 +202,39 @@ std::string consumer_info_text(const client::ConsumerInfo& info) {
     }
     if (!config.filter_subject.empty()) section.add("Filter Subject", config.filter_subject);
     switch (config.deliver_policy) {
-        case client::DeliverPolicy::all: section.add("Deliver Policy", "All"); break;
-        case client::DeliverPolicy::last: section.add("Deliver Policy", "Last"); break;
-        case client::DeliverPolicy::new_messages: section.add("Deliver Policy", "New"); break;
-        case client::DeliverPolicy::last_per_subject: section.add("Deliver Policy", "Last Per Subject"); break;
+        case client::DeliverPolicy::all:
+            section.add("Deliver Policy", "All");
+            break;
+        case client::DeliverPolicy::last:
+            section.add("Deliver Policy", "Last");
+            break;
+        case client::DeliverPolicy::new_messages:
+            section.add("Deliver Policy", "New");
+            break;
+        case client::DeliverPolicy::last_per_subject:
+            section.add("Deliver Policy", "Last Per Subject");
+            break;
         case client::DeliverPolicy::by_start_sequence:
             section.add("Deliver Policy", fmt::format("From Sequence {}", config.opt_start_seq));
             break;
         case client::DeliverPolicy::by_start_time:
-            section.add("Deliver Policy", fmt::format("Since {}", short_time(config.opt_start_time)));
+            section.add("Deliver Policy",
+                        fmt::format("Since {}", short_time(config.opt_start_time)));
             break;
     }
     const std::string_view ack = config.ack_policy == client::AckPolicy::none  ? "None"
                                  : config.ack_policy == client::AckPolicy::all ? "All"
                                                                                : "Explicit";
     section.add("Ack Policy", std::string(ack));
-    if (config.ack_policy != client::AckPolicy::none) section.add("Ack Wait", go_duration(config.ack_wait));
-    section.add("Replay Policy", config.replay_policy == client::ReplayPolicy::instant ? "Instant" : "Original");
+    if (config.ack_policy != client::AckPolicy::none)
+        section.add("Ack Wait", go_duration(config.ack_wait));
+    section.add("Replay Policy",
+                config.replay_policy == client::ReplayPolicy::instant ? "Instant" : "Original");
     if (config.max_deliver > 0) section.add("Maximum Deliveries", comma(config.max_deliver));
     if (config.max_ack_pending > 0) section.add("Max Ack Pending", comma(config.max_ack_pending));
     if (config.max_waiting > 0) section.add("Max Waiting Pulls", comma(config.max_waiting));
-    if (config.idle_heartbeat.ns > 0) section.add("Idle Heartbeat", go_duration(config.idle_heartbeat));
+    if (config.idle_heartbeat.ns > 0)
+        section.add("Idle Heartbeat", go_duration(config.idle_heartbeat));
     if (config.flow_control) section.add("Flow Control", "true");
     if (!config.deliver_group.empty()) section.add("Deliver Queue Group", config.deliver_group);
     out += section.render();
@@ -214,10 +252,11 @@ std::string consumer_info_text(const client::ConsumerInfo& info) {
     state.add("Unprocessed Messages", comma(static_cast<std::int64_t>(info.num_pending)));
     if (config.deliver_subject.empty()) {
         state.add("Waiting Pulls",
-                  config.max_waiting > 0 ? fmt::format("{} of maximum {}",
-                                                       comma(static_cast<std::int64_t>(info.num_waiting)),
-                                                       comma(config.max_waiting))
-                                         : comma(static_cast<std::int64_t>(info.num_waiting)));
+                  config.max_waiting > 0
+                      ? fmt::format("{} of maximum {}",
+                                    comma(static_cast<std::int64_t>(info.num_waiting)),
+                                    comma(config.max_waiting))
+                      : comma(static_cast<std::int64_t>(info.num_waiting)));
     } else {
         state.add("Active Interest", info.push_bound ? "Active" : "No interest");
     }

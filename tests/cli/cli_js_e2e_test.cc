@@ -26,7 +26,8 @@ using nlohmann::json;
 class TempDir {
 public:
     TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "herald-cli-js-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "herald-cli-js-XXXXXX").string();
         REQUIRE(mkdtemp(pattern.data()) != nullptr);
         path_ = pattern;
     }
@@ -56,7 +57,9 @@ struct Outcome {
 };
 
 // Runs `herald -s URL <args>` to completion.
-Outcome run_herald(const JsServer& js, std::vector<std::string> args, std::optional<std::string> input = std::nullopt) {
+Outcome run_herald(const JsServer& js,
+                   std::vector<std::string> args,
+                   std::optional<std::string> input = std::nullopt) {
     args.insert(args.begin(), {"-s", js.url()});
     CliProcess process(args, std::move(input));
     const auto status = process.wait_exit();
@@ -77,7 +80,8 @@ json parse(const Outcome& outcome) {
 }
 
 std::string base64_decode(const std::string& text) {
-    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const std::string alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     unsigned buffer = 0;
     int bits = 0;
@@ -104,13 +108,17 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
     CHECK(contains(prompted.err, "missing --storage"));
     CHECK(contains(prompted.err, "--defaults"));
 
-    const Outcome added = run_herald(js, {"stream", "add", "ORDERS", "--subjects", "orders.*", "--defaults"});
+    const Outcome added =
+        run_herald(js, {"stream", "add", "ORDERS", "--subjects", "orders.*", "--defaults"});
     REQUIRE(added.status == 0);
     CHECK(contains(added.out, "Stream ORDERS was created"));
     CHECK(contains(added.out, "Subjects: orders.*"));
     CHECK(contains(added.out, "Retention: File - Limits"));
 
-    REQUIRE(run_herald(js, {"pub", "orders.new", "order {{Count}}", "--count", "3", "-H", "Trace:abc"}).status == 0);
+    REQUIRE(
+        run_herald(js, {"pub", "orders.new", "order {{Count}}", "--count", "3", "-H", "Trace:abc"})
+            .status
+        == 0);
     const json info = parse(run_herald(js, {"stream", "info", "ORDERS", "--json"}));
     CHECK(info["state"]["messages"] == 3);
     CHECK(info["state"]["last_seq"] == 3);
@@ -123,7 +131,9 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
     json config = info["config"];
     config["subjects"] = json::array({"copy.*"});
     std::ofstream(config_path) << config.dump();
-    CHECK(run_herald(js, {"stream", "add", "COPY", "--config", config_path, "--max-msgs", "5"}).status == 2);
+    CHECK(
+        run_herald(js, {"stream", "add", "COPY", "--config", config_path, "--max-msgs", "5"}).status
+        == 2);
     REQUIRE(run_herald(js, {"stream", "add", "COPY", "--config", config_path}).status == 0);
     const json copy = parse(run_herald(js, {"stream", "info", "COPY", "--json"}));
     CHECK(copy["config"]["subjects"] == json::array({"copy.*"}));
@@ -145,7 +155,8 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
     CHECK(contains(second.out, "on Subject orders.new"));
     CHECK(contains(second.out, "Trace: abc"));
     CHECK(contains(second.out, "order 2\n"));
-    const json last = parse(run_herald(js, {"stream", "get", "ORDERS", "--last-for", "orders.new", "--json"}));
+    const json last =
+        parse(run_herald(js, {"stream", "get", "ORDERS", "--last-for", "orders.new", "--json"}));
     CHECK(last["seq"] == 3);
     CHECK(base64_decode(last["data"]) == "order 3");
     CHECK(contains(base64_decode(last["hdrs"]), "Trace: abc"));
@@ -157,7 +168,8 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
     CHECK(no_message.status == 1);
     CHECK(contains(no_message.err, "(10037)"));
 
-    const Outcome edited = run_herald(js, {"stream", "edit", "ORDERS", "--max-msgs", "2", "--json"});
+    const Outcome edited =
+        run_herald(js, {"stream", "edit", "ORDERS", "--max-msgs", "2", "--json"});
     REQUIRE(edited.status == 0);
     const json after_edit = parse(edited);
     CHECK(after_edit["config"]["max_msgs"] == 2);
@@ -180,19 +192,37 @@ TEST_CASE("cli js: stream add, info, ls, get, edit, purge and rm", "[cli][e2e][j
 // Goal: consumers: create (no prompts), fetch with and without acks, state visible in info, rm.
 TEST_CASE("cli js: consumer add, next, info, ls and rm", "[cli][e2e][js]") {
     JsServer js;
-    REQUIRE(run_herald(js, {"stream", "add", "ORDERS", "--subjects", "orders.*", "--defaults"}).status == 0);
+    REQUIRE(
+        run_herald(js, {"stream", "add", "ORDERS", "--subjects", "orders.*", "--defaults"}).status
+        == 0);
     REQUIRE(run_herald(js, {"pub", "orders.new", "order {{Count}}", "--count", "3"}).status == 0);
 
     const Outcome prompted = run_herald(js, {"consumer", "add", "ORDERS", "NEW"});
     CHECK(prompted.status == 2);
     CHECK(contains(prompted.err, "missing --pull or --target"));
-    const Outcome bad = run_herald(js, {"consumer", "add", "ORDERS", "NEW", "--defaults", "--deliver", "sometimes"});
+    const Outcome bad = run_herald(
+        js, {"consumer", "add", "ORDERS", "NEW", "--defaults", "--deliver", "sometimes"});
     CHECK(bad.status == 2);
     CHECK(contains(bad.err, "bad value for --deliver: 'sometimes'"));
 
-    const Outcome added = run_herald(js, {"consumer", "add", "ORDERS", "NEW", "--pull", "--deliver", "all", "--ack",
-                                      "explicit", "--filter", "orders.new", "--max-deliver", "-1", "--max-pending",
-                                      "100", "--wait", "10s"});
+    const Outcome added = run_herald(js,
+                                     {"consumer",
+                                      "add",
+                                      "ORDERS",
+                                      "NEW",
+                                      "--pull",
+                                      "--deliver",
+                                      "all",
+                                      "--ack",
+                                      "explicit",
+                                      "--filter",
+                                      "orders.new",
+                                      "--max-deliver",
+                                      "-1",
+                                      "--max-pending",
+                                      "100",
+                                      "--wait",
+                                      "10s"});
     REQUIRE(added.status == 0);
     CHECK(contains(added.out, "Information for Consumer ORDERS > NEW"));
     CHECK(contains(added.out, "Pull Mode: true"));
@@ -231,15 +261,24 @@ TEST_CASE("cli js: consumer add, next, info, ls and rm", "[cli][e2e][js]") {
 
 // Goal: a backup restores to the same messages at the same sequences, with a purged head and a
 // deleted message in the middle. Method: compare every message's JSON and the stream state.
-TEST_CASE("cli js: stream backup and restore keep sequences, subjects, headers and data", "[cli][e2e][js]") {
+TEST_CASE("cli js: stream backup and restore keep sequences, subjects, headers and data",
+          "[cli][e2e][js]") {
     JsServer js;
     TempDir dir;
     const std::string backup = dir.path() + "/bk";
-    REQUIRE(run_herald(js, {"stream", "add", "BK", "--subjects", "bk.>", "--defaults"}).status == 0);
+    REQUIRE(run_herald(js, {"stream", "add", "BK", "--subjects", "bk.>", "--defaults"}).status
+            == 0);
     for (int i = 1; i <= 6; ++i) {
-        REQUIRE(run_herald(js, {"pub", "bk." + std::to_string(i % 2), "body " + std::to_string(i), "-H",
-                            "Nats-Msg-Id:id" + std::to_string(i), "-H", "Trace:" + std::to_string(i)})
-                    .status == 0);
+        REQUIRE(run_herald(js,
+                           {"pub",
+                            "bk." + std::to_string(i % 2),
+                            "body " + std::to_string(i),
+                            "-H",
+                            "Nats-Msg-Id:id" + std::to_string(i),
+                            "-H",
+                            "Trace:" + std::to_string(i)})
+                    .status
+                == 0);
     }
     REQUIRE(run_herald(js, {"stream", "purge", "BK", "-f", "--seq", "3"}).status == 0);
     const Outcome deleted = run_herald(js, {"req", "$JS.API.STREAM.MSG.DELETE.BK", R"({"seq":4})"});
@@ -248,7 +287,8 @@ TEST_CASE("cli js: stream backup and restore keep sequences, subjects, headers a
     REQUIRE(before["state"]["messages"] == 3);
     std::vector<json> messages;
     for (const int seq : {3, 5, 6})
-        messages.push_back(parse(run_herald(js, {"stream", "get", "BK", std::to_string(seq), "--json"})));
+        messages.push_back(
+            parse(run_herald(js, {"stream", "get", "BK", std::to_string(seq), "--json"})));
 
     const Outcome saved = run_herald(js, {"stream", "backup", "BK", backup});
     REQUIRE(saved.status == 0);
@@ -263,7 +303,9 @@ TEST_CASE("cli js: stream backup and restore keep sequences, subjects, headers a
     const Outcome restored = run_herald(js, {"stream", "restore", backup});
     INFO(restored.out << restored.err);
     REQUIRE(restored.status == 0);
-    CHECK(contains(restored.out, "Restored stream BK: 3 messages, sequences 3..6, 1 deleted sequences recreated"));
+    CHECK(
+        contains(restored.out,
+                 "Restored stream BK: 3 messages, sequences 3..6, 1 deleted sequences recreated"));
 
     const json after = parse(run_herald(js, {"stream", "info", "BK", "--json"}));
     CHECK(after["state"]["messages"] == 3);
@@ -309,14 +351,16 @@ TEST_CASE("cli js: kv add, put, get, del, history, watch and ls", "[cli][e2e][js
     const Outcome gone = run_herald(js, {"kv", "get", "CONFIG", "user"});
     CHECK(gone.status == 1);
     CHECK(contains(gone.err, "key not found"));
-    CHECK(run_herald(js, {"kv", "get", "CONFIG", "user", "--revision", "2", "--raw"}).out == "alice\n");
+    CHECK(run_herald(js, {"kv", "get", "CONFIG", "user", "--revision", "2", "--raw"}).out
+          == "alice\n");
 
     const json history = parse(run_herald(js, {"kv", "history", "CONFIG", "user", "--json"}));
     REQUIRE(history.size() == 3);
     CHECK(history[0]["operation"] == "PUT");
     CHECK(history[2]["operation"] == "DEL");
     CHECK(history[2]["revision"] == 3);
-    CHECK(contains(run_herald(js, {"kv", "history", "CONFIG", "user"}).out, "History for CONFIG > user"));
+    CHECK(contains(run_herald(js, {"kv", "history", "CONFIG", "user"}).out,
+                   "History for CONFIG > user"));
 
     REQUIRE(run_herald(js, {"kv", "put", "CONFIG", "color", "blue"}).status == 0);
     const Outcome got = run_herald(js, {"kv", "get", "CONFIG", "color"});
@@ -354,7 +398,8 @@ TEST_CASE("cli js: object add, put, get, ls and rm", "[cli][e2e][js]") {
     std::stringstream copy;
     copy << in.rdbuf();
     CHECK(copy.str() == data);
-    CHECK(run_herald(js, {"object", "get", "FILES", "blob.bin", "-O", file}).status == 2);  // exists
+    CHECK(run_herald(js, {"object", "get", "FILES", "blob.bin", "-O", file}).status
+          == 2);  // exists
 
     CHECK(contains(run_herald(js, {"object", "ls", "FILES"}).out, "blob.bin"));
     CHECK(run_herald(js, {"object", "ls"}).out == "FILES\n");
@@ -368,8 +413,22 @@ TEST_CASE("cli js: object add, put, get, ls and rm", "[cli][e2e][js]") {
 TEST_CASE("cli js: herald bench --js publishes and pulls every message", "[cli][e2e][js][bench]") {
     JsServer js;
     SECTION("async publish with a pull consumer") {
-        const Outcome run = run_herald(js, {"bench", "js.bench", "--js", "--pub", "1", "--sub", "2", "--pull", "--msgs",
-                                        "5000", "--size", "64", "--pubbatch", "50", "--json"});
+        const Outcome run = run_herald(js,
+                                       {"bench",
+                                        "js.bench",
+                                        "--js",
+                                        "--pub",
+                                        "1",
+                                        "--sub",
+                                        "2",
+                                        "--pull",
+                                        "--msgs",
+                                        "5000",
+                                        "--size",
+                                        "64",
+                                        "--pubbatch",
+                                        "50",
+                                        "--json"});
         const json report = parse(run);
         INFO(run.err);
         REQUIRE(run.status == 0);
@@ -386,8 +445,16 @@ TEST_CASE("cli js: herald bench --js publishes and pulls every message", "[cli][
         CHECK(report["pub_mb_per_s"].get<double>() == Approx(pub_rate * 64 / 1e6));
     }
     SECTION("sync publish into a memory stream; a second run needs --purge") {
-        const std::vector<std::string> args = {"bench",  "js.sync", "--js",     "--syncpub", "--msgs", "300",
-                                               "--stream", "SYNC",  "--storage", "memory"};
+        const std::vector<std::string> args = {"bench",
+                                               "js.sync",
+                                               "--js",
+                                               "--syncpub",
+                                               "--msgs",
+                                               "300",
+                                               "--stream",
+                                               "SYNC",
+                                               "--storage",
+                                               "memory"};
         const Outcome first = run_herald(js, args);
         REQUIRE(first.status == 0);
         CHECK(contains(first.out, "Pub stats: "));
@@ -410,7 +477,9 @@ TEST_CASE("cli js: herald bench --js publishes and pulls every message", "[cli][
 TEST_CASE("cli js: command groups list their subcommands", "[cli][e2e][js]") {
     CliProcess bare({"stream"});
     REQUIRE(bare.wait_exit() == 2);
-    CHECK(contains(bare.err(), "'stream' needs a subcommand: add, ls, info, edit, rm, purge, get, backup, restore"));
+    CHECK(contains(
+        bare.err(),
+        "'stream' needs a subcommand: add, ls, info, edit, rm, purge, get, backup, restore"));
     CliProcess unknown({"kv", "frob", "X"});
     REQUIRE(unknown.wait_exit() == 2);
     CHECK(contains(unknown.err(), "unknown command 'kv frob'"));
@@ -434,11 +503,22 @@ TEST_CASE("cli js: restore handles deny_delete and deny_purge streams", "[cli][e
     JsServer js;
     TempDir dir;
     REQUIRE(run_herald(js, {"kv", "add", "KVB"}).status == 0);
-    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "1"}, {"b", "2"}})
+    for (const auto& [key, value] :
+         std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "1"}, {"b", "2"}})
         REQUIRE(run_herald(js, {"kv", "put", "KVB", key, value}).status == 0);
-    REQUIRE(run_herald(js, {"stream", "add", "LIM", "--subjects", "lim", "--defaults", "--max-msgs", "3",
-                            "--deny-purge", "--deny-delete"})
-                .status == 0);
+    REQUIRE(run_herald(js,
+                       {"stream",
+                        "add",
+                        "LIM",
+                        "--subjects",
+                        "lim",
+                        "--defaults",
+                        "--max-msgs",
+                        "3",
+                        "--deny-purge",
+                        "--deny-delete"})
+                .status
+            == 0);
     REQUIRE(run_herald(js, {"pub", "lim", "m{{Count}}", "--count", "5"}).status == 0);
 
     for (const std::string stream : {"KV_KVB", "LIM"}) {
@@ -456,7 +536,8 @@ TEST_CASE("cli js: restore handles deny_delete and deny_purge streams", "[cli][e
             CHECK(after["state"].value(field, 0) == before["state"].value(field, 0));
         // Not for KV_KVB: engine/client's KV put sends HPUB with an empty header block (16 bytes
         // stored per message); the backup cannot tell that from no headers, and restores none.
-        if (stream == "LIM") CHECK(after["state"].value("bytes", 0) == before["state"].value("bytes", 0));
+        if (stream == "LIM")
+            CHECK(after["state"].value("bytes", 0) == before["state"].value("bytes", 0));
         for (const char* field : {"deny_delete", "deny_purge", "allow_rollup_hdrs"})
             CHECK(after["config"].value(field, false) == before["config"].value(field, false));
         for (const char* field : {"max_msgs_per_subject", "max_msgs"})

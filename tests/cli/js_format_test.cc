@@ -25,7 +25,8 @@ TEST_CASE("cli js format: durations print as Go's time.Duration.String", "[cli][
     CHECK(go_duration(Duration::seconds(3723)) == "1h2m3s");
 }
 
-TEST_CASE("cli js format: ages take Go durations and natscli's d, w, M, y units", "[cli][js_format]") {
+TEST_CASE("cli js format: ages take Go durations and natscli's d, w, M, y units",
+          "[cli][js_format]") {
     CHECK(parse_age("1h") == Duration::seconds(3600));
     CHECK(parse_age("1m30s") == Duration::seconds(90));
     CHECK(parse_age("2d") == Duration::seconds(2 * 86400));
@@ -56,7 +57,8 @@ TEST_CASE("cli js format: sizes and counts print as go-humanize does", "[cli][js
     CHECK(size_limit_text(1024) == "1.0 KiB");
 }
 
-TEST_CASE("cli js format: flag words accept natscli's spellings and refuse others", "[cli][js_format]") {
+TEST_CASE("cli js format: flag words accept natscli's spellings and refuse others",
+          "[cli][js_format]") {
     CHECK(parse_limit("-1", false) == -1);
     CHECK(parse_limit("unlimited", true) == -1);
     CHECK(parse_limit("1000", false) == 1000);
