@@ -46,6 +46,7 @@ Status Server::start() {
                 LOG_ERROR(log_, "error accepting client connection: {}", stream.error().message());
                 return;
             }
+            if (!accepting_) return hold(std::move(*stream));
             broker_->accept(std::move(*stream));
         });
     if (!listener) {
@@ -61,6 +62,9 @@ Status Server::start() {
              core::advertised_version);
     LOG_INFO(log_, "Server name: {}", broker_->server_name());
     LOG_INFO(log_, "Server ID: {}", broker_->server_id());
+    // As nats-server, which enables JetStream before its accept loop: clients are served once
+    // the file streams are recovered, so nothing they send meets a stream that is not back yet.
+    accepting_ = !options_.jetstream;
     if (options_.jetstream) start_jetstream();
     if (options_.http_port != 0) {
         if (Status status = start_monitoring(); !status) return status;
@@ -102,7 +106,27 @@ void Server::start_jetstream() {
     jetstream_ = std::make_unique<jetstream::JetStream>(env_, *broker_, std::move(config), log_);
     jetstream_->start([this](Status status) {
         if (!status) LOG_ERROR(log_, "JetStream failed to start: {}", status.error().message());
+        accept_held();
     });
+}
+
+// A connection that arrives while JetStream recovers waits, unread, up to max_connections of them
+// (the broker's own limit then applies); past that it is closed at once.
+void Server::hold(std::unique_ptr<io::Stream> stream) {
+    if (held_.size() >= static_cast<std::size_t>(std::max(options_.max_connections, std::int64_t{0}))) {
+        LOG_WARN(log_, "closing a client connection that arrived while JetStream recovers: {} already wait",
+                 held_.size());
+        return;
+    }
+    held_.push_back(std::move(stream));
+}
+
+void Server::accept_held() {
+    accepting_ = true;
+    if (!held_.empty()) LOG_INFO(log_, "JetStream is ready: serving {} waiting client connections", held_.size());
+    std::vector<std::unique_ptr<io::Stream>> held = std::move(held_);
+    held_.clear();
+    for (auto& stream : held) broker_->accept(std::move(stream));
 }
 
 bool Server::jetstream_ready() const { return jetstream_ && jetstream_->ready(); }
@@ -127,6 +151,7 @@ Status Server::start_monitoring() {
 void Server::shutdown(std::function<void()> on_done) {
     LOG_INFO(log_, "Initiating Shutdown...");
     listener_.reset();
+    held_.clear();
     http_.reset();
     if (!broker_) {
         if (on_done) on_done();

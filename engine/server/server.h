@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/base/log.h"
 #include "engine/base/result.h"
@@ -33,7 +34,8 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Opens the client listener (and the monitoring listener when configured).
+    // Opens the client listener (and the monitoring listener when configured). With JetStream,
+    // connections are accepted at once but served only when its streams are recovered.
     Status start();
     // Stops accepting, flushes and closes every client; `on_done` runs when all are closed.
     void shutdown(std::function<void()> on_done);
@@ -52,6 +54,8 @@ public:
 private:
     Status start_monitoring();
     void start_jetstream();
+    void hold(std::unique_ptr<io::Stream> stream);
+    void accept_held();
 
     io::Env& env_;
     config::Options options_;
@@ -60,6 +64,9 @@ private:
     std::unique_ptr<io::Listener> listener_;
     std::unique_ptr<monitor::HttpServer> http_;
     std::unique_ptr<jetstream::JetStream> jetstream_;
+    // Connections accepted while JetStream recovers its streams; served once it is ready.
+    std::vector<std::unique_ptr<io::Stream>> held_;
+    bool accepting_ = true;
     int client_port_ = 0;
     int http_port_ = 0;
 };

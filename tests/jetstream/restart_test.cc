@@ -56,6 +56,18 @@ TEST_CASE("jetstream restart: requests sent while streams recover are answered o
     CHECK(f.publish("orders.a", "x") == json{{"stream", "ORDERS"}, {"seq", 21}});
 }
 
+TEST_CASE("jetstream restart: a client is served only once the file streams are recovered",
+          "[jetstream][restart][sim]") {
+    // herald-server used to greet clients while streams were still being read back, so a publish
+    // sent at once got no responders (nats-server enables JetStream before it accepts clients).
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    for (int i = 0; i < 200; ++i) f.publish("orders.a", std::string(4000, 'x'));
+    f.restart_server(false);  // connect() waits for the INFO only
+    CHECK(f.server->jetstream_ready());
+    CHECK(f.publish("orders.a", "x") == json{{"stream", "ORDERS"}, {"seq", 201}});
+}
+
 TEST_CASE("jetstream restart: after a power loss every acknowledged message is still there",
           "[jetstream][restart][sim]") {
     // Goal: PubAcks are sent only for durable messages. Method: pipeline publishes, cut the power
