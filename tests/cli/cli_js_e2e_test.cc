@@ -490,6 +490,11 @@ TEST_CASE("cli js: command groups list their subcommands", "[cli][e2e][js]") {
     REQUIRE(help.wait_exit() == 0);
     CHECK(contains(help.out(), "Usage: herald object put BUCKET [FILE] [flags]"));
     CHECK(contains(help.out(), "Examples:"));
+    // A server without JetStream: the API has no responders, which is said plainly (exit 1).
+    ServerProcess plain;
+    CliProcess no_js({"-s", plain.url(), "stream", "ls"});
+    REQUIRE(no_js.wait_exit() == 1);
+    CHECK(contains(no_js.err(), "JetStream not enabled"));
     CliProcess main_help({"--help"});
     REQUIRE(main_help.wait_exit() == 0);
     CHECK(contains(main_help.out(), "stream backup NAME DIR"));
