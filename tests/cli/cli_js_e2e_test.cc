@@ -559,3 +559,50 @@ TEST_CASE("cli js: restore handles deny_delete and deny_purge streams", "[cli][e
     CHECK_FALSE(third.contains("hdrs"));
     CHECK(run_herald(js, {"stream", "get", "LIM", "2"}).status == 1);
 }
+
+// Goal: bad values of the JetStream flags are usage errors (exit 2) naming the flag, found
+// before any connection (the URL below has no server).
+TEST_CASE("cli js: bad JetStream flag values are usage errors", "[cli][e2e][js]") {
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"stream", "add", "S", "--defaults", "--storage", "disk"},
+         "bad value for --storage: 'disk'"},
+        {{"stream", "add", "S", "--defaults", "--retention", "forever"},
+         "bad value for --retention"},
+        {{"stream", "add", "S", "--defaults", "--max-age", "soon"},
+         "bad value for --max-age: 'soon'"},
+        {{"stream", "add", "S", "--defaults", "--max-bytes", "lots"}, "bad value for --max-bytes"},
+        {{"stream", "add", "S", "--defaults", "--replicas", "9"}, "bad value for --replicas: '9'"},
+        {{"stream", "add", "a.b", "--defaults"}, "invalid stream name 'a.b'"},
+        {{"stream", "edit", "S", "--discard", "newest"}, "bad value for --discard: 'newest'"},
+        {{"stream", "purge", "S", "-f", "--seq", "3", "--keep", "1"},
+         "--seq and --keep exclude each other"},
+        {{"stream", "get", "S"}, "missing SEQ or --last-for SUBJECT"},
+        {{"stream", "get", "S", "0"}, "bad sequence '0'"},
+        {{"consumer", "add", "S", "C", "--defaults", "--ack", "maybe"},
+         "bad value for --ack: 'maybe'"},
+        {{"consumer", "add", "S", "C", "--pull", "--target", "x", "--defaults"},
+         "--pull and --target exclude"},
+        {{"consumer", "add", "S", "C", "--defaults", "--wait", "5"}, "bad value for --wait: '5'"},
+        {{"consumer", "next", "S", "C", "--count", "0"}, "bad value for --count"},
+        {{"kv", "add", "B", "--history", "65"}, "bad value for --history: 1 to 64"},
+        {{"kv", "add", "a.b"}, "invalid bucket name 'a.b'"},
+        {{"kv", "put", "B", ".key", "v"}, "invalid key '.key'"},
+        {{"object", "put", "B"}, "reading standard input needs --name"},
+        {{"bench", "x", "--js", "--pubbatch", "0"},
+         "--pubbatch and --pullbatch must be at least 1"},
+        {{"bench", "x", "--js", "--storage", "disk"}, "bad value for --storage: 'disk'"},
+        {{"bench", "x", "--pull"}, "--pull needs --js"},
+    };
+    for (const Case& test : cases) {
+        std::vector<std::string> args = {"-s", "nats://127.0.0.1:1"};
+        args.insert(args.end(), test.args.begin(), test.args.end());
+        CliProcess process(args);
+        INFO(process.describe());
+        CHECK(process.wait_exit() == 2);
+        CHECK(contains(process.err(), test.message));
+    }
+}
