@@ -357,25 +357,25 @@ std::uint64_t MessageIndex::count_matching(std::string_view filter, Seq first, S
     first = std::max(first, entries_.begin()->first);
     last = std::min(last, entries_.rbegin()->first);
     if (first > last) return 0;
-    if (filter_matches_all(filter)) {
-        if (entries_.size() == entries_.rbegin()->first - entries_.begin()->first + 1) {
-            return last - first + 1;  // No interior deletes.
-        }
-        return entries_below(last + 1) - entries_below(first);
+    const bool all = filter_matches_all(filter);
+    if (all && entries_.size() == entries_.rbegin()->first - entries_.begin()->first + 1) {
+        return last - first + 1;  // No interior deletes.
     }
+    // A short span (a consumer's step, new messages): its entries, as a load_next would walk.
+    if (last - first < std::max<std::uint64_t>(subjects_.size(), count_span_walk_max)) {
+        std::uint64_t count = 0;
+        for (auto it = entries_.lower_bound(first); it != entries_.end() && it->first <= last; ++it) {
+            if (all || protocol::subject_matches(filter, *it->second.subject)) count += 1;
+        }
+        return count;
+    }
+    if (all) return entries_below(last + 1) - entries_below(first);
     if (!protocol::subject_has_wildcard(filter)) {
         auto it = subjects_.find(filter);
         if (it == subjects_.end()) return 0;
         return chain_below(it->second, last + 1) - chain_below(it->second, first);
     }
     std::uint64_t count = 0;
-    if (last - first < subjects_.size()) {
-        // A short span (a consumer's step): its entries, fewer than the subjects.
-        for (auto it = entries_.lower_bound(first); it != entries_.end() && it->first <= last; ++it) {
-            if (protocol::subject_matches(filter, *it->second.subject)) count += 1;
-        }
-        return count;
-    }
     for (const auto& [subject, info] : subjects_) {
         if (!protocol::subject_matches(filter, subject)) continue;
         count += chain_below(info, last + 1) - chain_below(info, first);

@@ -106,6 +106,8 @@ private:
     std::uint64_t entries_below(Seq bound) const;
 
     static constexpr std::size_t removed_ring_size = 64;
+    // count_matching walks a span's entries up to this many seqs (or the number of subjects).
+    static constexpr std::uint64_t count_span_walk_max = 1024;
     StoreKind kind_;
     std::uint64_t removals_ = 0;
     std::array<Seq, removed_ring_size> removed_ring_{};  // Seq of removal n at n % size.

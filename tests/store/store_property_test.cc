@@ -250,7 +250,6 @@ TEST_CASE("store: FileStore and MemStore match their models under random operati
         std::uint64_t counter = 0;
         bool same = true;  // Until max_bytes is first set, the two kinds of store agree exactly.
         for (const Step& step : steps) {
-            if (mem_model.limits.max_bytes > 0) same = false;
             switch (step.op) {
                 case Op::store: {
                     std::string payload(static_cast<std::size_t>(step.payload_size), 'p');
@@ -326,6 +325,7 @@ TEST_CASE("store: FileStore and MemStore match their models under random operati
                     file.advance(Duration::milliseconds(100));
                     break;
             }
+            if (mem_model.limits.max_bytes > 0) same = false;
             const auto a = mem.store().state();
             const auto b = file.store().state();
             RC_ASSERT(b.lost.empty());
