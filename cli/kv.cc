@@ -222,7 +222,9 @@ int run_kv_get(const GlobalOptions& global, const ParsedArgs& args) {
     return exit_ok;
 }
 
+// `kv del BUCKET KEY` deletes a key; without KEY (and as `kv rm`) the bucket, as natscli.
 int run_kv_del(const GlobalOptions& global, const ParsedArgs& args) {
+    if (args.positionals().size() < 2) return run_kv_rm(global, args);
     const std::string bucket = args.positionals()[0];
     const std::string key = args.positionals()[1];
     if (!client::valid_key(key)) return usage_error("kv del", fmt::format("invalid key '{}'", key));
@@ -383,10 +385,11 @@ int run_kv_ls(const GlobalOptions& global, const ParsedArgs& args) {
 }
 
 int run_kv_rm(const GlobalOptions& global, const ParsedArgs& args) {
+    if (args.positionals().size() > 1) return run_kv_del(global, args);
     const std::string bucket = args.positionals()[0];
     if (!args.has("force")) {
         return usage_error(
-            "kv rm",
+            "kv del",
             fmt::format("refusing to delete bucket {} without --force (no prompts)", bucket));
     }
     JsClient client(global);

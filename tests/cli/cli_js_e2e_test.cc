@@ -369,7 +369,10 @@ TEST_CASE("cli js: kv add, put, get, del, history, watch and ls", "[cli][e2e][js
     CHECK(run_herald(js, {"kv", "ls", "CONFIG"}).out == "color\n");
     CHECK(run_herald(js, {"kv", "ls", "--names"}).out == "CONFIG\n");
     CHECK(run_herald(js, {"kv", "get", "NOPE", "color"}).status == 1);
-    CHECK(run_herald(js, {"kv", "rm", "CONFIG", "-f"}).status == 0);
+    CHECK(run_herald(js, {"kv", "rm", "CONFIG", "color", "-f"}).status == 0);  // a key, as kv del
+    CHECK(run_herald(js, {"kv", "ls", "CONFIG"}).out.empty());
+    CHECK(run_herald(js, {"kv", "del", "CONFIG"}).status == 2);
+    CHECK(run_herald(js, {"kv", "del", "CONFIG", "-f"}).status == 0);  // no key: the bucket
     CHECK(run_herald(js, {"kv", "ls", "--names"}).out.empty());
 }
 
