@@ -840,6 +840,9 @@ Status Core::publish(std::string_view subject, std::string_view reply, std::stri
 
 Status Core::publish_with_headers(std::string_view subject, std::string_view reply,
                                   const Headers& headers, std::string_view payload) {
+    // As nats.go's PublishMsg: no header fields and no status means a plain PUB (an empty
+    // NATS/1.0 block would cost 12 bytes on the wire and in every stream that stores it).
+    if (headers.empty()) return publish(subject, reply, payload);
     if (!options.headers || (phase == Phase::ready && !info.headers)) {
         return Errc::headers_not_supported;
     }

@@ -166,6 +166,7 @@ public:
     // reconnecting, publishes are buffered up to reconnect_buffer_size.
     Status publish(std::string_view subject, std::string_view payload);
     Status publish(std::string_view subject, std::string_view reply, std::string_view payload);
+    // Empty `headers` (no fields, no status) go out as a plain PUB, as nats.go does.
     Status publish(std::string_view subject, std::string_view reply, const Headers& headers,
                    std::string_view payload);
 
