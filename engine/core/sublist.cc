@@ -56,7 +56,9 @@ bool same_result(const SublistResult& a, const SublistResult& b) {
 
 }  // namespace
 
-Sublist::Sublist(bool cache_enabled) : cache_enabled_(cache_enabled), root_(std::make_unique<Level>()) {}
+Sublist::Sublist(bool cache_enabled) : cache_enabled_(cache_enabled), root_(std::make_unique<Level>()) {
+    if (cache_enabled_) admission_.assign(admission_bits / 64, 0);
+}
 
 Sublist::~Sublist() = default;
 Sublist::Sublist(Sublist&&) noexcept = default;
@@ -229,12 +231,47 @@ SublistResultPtr Sublist::match(std::string_view subject) {
     scratch_.plain.clear();
     scratch_.queue_groups.clear();
     match_level(root_.get(), TokenReader(subject), scratch_);
-    SublistResultPtr result = scratch_.empty() ? empty_result() : std::make_shared<const SublistResult>(scratch_);
-    if (cache_enabled_) {
-        cache_.try_emplace(std::string(subject), CacheEntry{result, ++cache_clock_});
-        if (cache_.size() > limits::sublist_cache_entries_max) sweep_cache();
+    if (!cache_enabled_ || !seen_before(std::hash<std::string_view>{}(subject))) {
+        return scratch_.empty() ? empty_result() : uncached_result();
     }
+    SublistResultPtr result = scratch_.empty() ? empty_result() : std::make_shared<const SublistResult>(scratch_);
+    cache_.try_emplace(std::string(subject), CacheEntry{result, ++cache_clock_});
+    if (cache_.size() > limits::sublist_cache_entries_max) sweep_cache();
     return result;
+}
+
+bool Sublist::seen_before(std::size_t hash) {
+    ASSERT(admission_.size() * 64 == admission_bits);
+    if (admission_misses_ == admission_window) {
+        std::fill(admission_.begin(), admission_.end(), 0);
+        admission_misses_ = 0;
+    }
+    admission_misses_++;
+    // Two bit positions from the one hash (the low and the high half, mixed).
+    const std::uint64_t h = static_cast<std::uint64_t>(hash);
+    const std::uint64_t a = h % admission_bits;
+    const std::uint64_t b = ((h >> 32) ^ (h * 0x9E3779B97F4A7C15ULL >> 40)) % admission_bits;
+    const std::uint64_t mask_a = std::uint64_t{1} << (a % 64);
+    const std::uint64_t mask_b = std::uint64_t{1} << (b % 64);
+    const bool seen = (admission_[a / 64] & mask_a) != 0 && (admission_[b / 64] & mask_b) != 0;
+    admission_[a / 64] |= mask_a;
+    admission_[b / 64] |= mask_b;
+    return seen;
+}
+
+// Copies scratch_ into a spare result that no caller holds (the Client keeps its last match, so
+// two spares let consecutive one-off subjects alternate), or into a new one.
+SublistResultPtr Sublist::uncached_result() {
+    for (std::shared_ptr<SublistResult>& spare : spare_) {
+        if (spare && spare.use_count() == 1) {
+            spare->plain = scratch_.plain;
+            spare->queue_groups = scratch_.queue_groups;
+            return spare;
+        }
+    }
+    std::shared_ptr<SublistResult>& slot = spare_[0] && spare_[0].use_count() > 1 ? spare_[1] : spare_[0];
+    slot = std::make_shared<SublistResult>(scratch_);
+    return slot;
 }
 
 // nats-server matchLevel: at each level take the `>` node, recurse into the `*` branch with the

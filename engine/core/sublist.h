@@ -91,7 +91,16 @@ public:
     // Everything interested in a published subject. Subject tokens are literal: a publish to
     // "foo.*" reaches "foo.*", "foo.>" and ">" but not "foo.bar". A subject with an empty token
     // matches nothing. Does not allocate when the subject is cached.
+    //
+    // Cache admission: a subject enters the cache on its second miss within the admission window
+    // (a Bloom filter of recent misses, cleared every admission_window misses), not its first.
+    // One-off subjects such as $JS.ACK.<...>.<seq>... acks or unique reply inboxes then neither
+    // pay for a cache insert nor sweep out the hot entries. An uncached result reuses one of two
+    // spare results when no caller holds it any more, so such a miss allocates nothing.
     SublistResultPtr match(std::string_view subject);
+
+    // Misses after which the admission filter forgets what it saw.
+    static constexpr std::size_t admission_window = 4096;
 
     std::size_t count() const { return count_; }
     // Changes with every insert and remove: a result matched at one generation is still the
@@ -144,6 +153,9 @@ private:
     Status remove_without_cache(Subscription& sub);
     void invalidate_cache(const Subscription& sub);
     void sweep_cache();
+    // Records a miss of the subject with this hash; true if it was already recorded.
+    bool seen_before(std::size_t hash);
+    SublistResultPtr uncached_result();
 
     bool cache_enabled_;
     std::unique_ptr<Level> root_;
@@ -154,6 +166,12 @@ private:
     std::uint64_t cache_clock_ = 0;
     std::vector<std::uint64_t> sweep_scratch_;  // reused by sweep_cache()
     SublistResult scratch_;                     // reused by match() on a miss
+    // Admission filter: admission_bits bits, two per subject; cleared after admission_window misses.
+    static constexpr std::size_t admission_bits = 16 * admission_window;
+    std::vector<std::uint64_t> admission_;
+    std::size_t admission_misses_ = 0;
+    // Results handed out for subjects not (yet) cached; rewritten only while no one else holds them.
+    std::shared_ptr<SublistResult> spare_[2];
 };
 
 }  // namespace herald::core

@@ -249,11 +249,12 @@ TEST_CASE("sublist: a cached result is reused until an insert or remove touches 
     Subscription& foo = subs.make("foo.bar");
     Subscription& other = subs.make("other");
     insert_ok(sublist, foo);
+    (void)sublist.match("foo.bar");  // a first miss is not cached (admission), the second is
     const SublistResultPtr first = sublist.match("foo.bar");
     const SublistResultPtr again = sublist.match("foo.bar");
     CHECK(first == again);  // the same shared result
     CHECK(sublist.stats().cache_hits == 1);
-    CHECK(sublist.stats().matches == 2);
+    CHECK(sublist.stats().matches == 3);
 
     // An unrelated insert leaves the entry alone.
     insert_ok(sublist, other);
@@ -309,15 +310,20 @@ TEST_CASE("sublist: the cache is bounded and a sweep keeps the most recently use
     Sublist sublist;
     Subscription& all = subs.make(">");
     insert_ok(sublist, all);
-    (void)sublist.match("hot");
+    // Each subject is matched twice: the second miss admits it to the cache.
+    const auto admit = [&](const std::string& subject) {
+        (void)sublist.match(subject);
+        (void)sublist.match(subject);
+    };
+    admit("hot");
     // "hot" plus entries_max - 1 cold subjects fill the cache exactly.
     for (std::size_t i = 0; i + 1 < limits::sublist_cache_entries_max; i++) {
-        (void)sublist.match("cold." + std::to_string(i));
+        admit("cold." + std::to_string(i));
         if (i % 100 == 0) (void)sublist.match("hot");  // keep it recently used
         CHECK(sublist.cache_count() <= limits::sublist_cache_entries_max);
     }
     CHECK(sublist.cache_count() == limits::sublist_cache_entries_max);
-    (void)sublist.match("one.more");
+    admit("one.more");
     CHECK(sublist.cache_count() == limits::sublist_cache_sweep_to);
     const std::uint64_t hits = sublist.stats().cache_hits;
     (void)sublist.match("hot");
@@ -325,6 +331,62 @@ TEST_CASE("sublist: the cache is bounded and a sweep keeps the most recently use
     CHECK(sublist.stats().cache_hits == hits + 2);
     (void)sublist.match("cold.0");
     CHECK(sublist.stats().cache_hits == hits + 2);
+    sublist.check_invariants();
+}
+
+TEST_CASE("sublist: one-off subjects do not enter the cache nor sweep the hot entries out", "[core][sublist]") {
+    // Goal: a flood of subjects seen once (JetStream ack subjects, reply inboxes) leaves the cached
+    // hot subjects cached. Method: 300 hot subjects admitted, 10 cache sizes of one-off subjects,
+    // then every hot subject must be a cache hit and no sweep may have run.
+    namespace limits = herald::limits;
+    Subs subs;
+    Sublist sublist;
+    Subscription& acks = subs.make("$JS.ACK.S.C.>");
+    insert_ok(sublist, acks);
+    std::vector<std::string> hot;
+    for (int i = 0; i < 300; i++) hot.push_back("$JS.ACK.S.C.hot." + std::to_string(i));
+    for (int round = 0; round < 2; round++) {
+        for (const std::string& subject : hot) (void)sublist.match(subject);
+    }
+    CHECK(sublist.cache_count() == hot.size());
+    for (std::size_t i = 0; i < 10 * limits::sublist_cache_entries_max; i++) {
+        const SublistResultPtr result = sublist.match("$JS.ACK.S.C.1." + std::to_string(i) + ".1.0.0");
+        REQUIRE(result->plain.size() == 1);
+        CHECK(result->plain.front() == &acks);
+    }
+    // A few one-offs may pass the Bloom filter as false positives; far fewer than a sweep needs.
+    CHECK(sublist.cache_count() < hot.size() + 200);
+    const std::uint64_t hits = sublist.stats().cache_hits;
+    for (const std::string& subject : hot) (void)sublist.match(subject);
+    CHECK(sublist.stats().cache_hits == hits + hot.size());
+    sublist.check_invariants();
+}
+
+TEST_CASE("sublist: an uncached result a caller holds is never rewritten", "[core][sublist]") {
+    // Uncached results are recycled only when no caller holds them: results kept across later
+    // one-off matches (and inserts) keep what they had.
+    Subs subs;
+    Sublist sublist;
+    Subscription& a = subs.make("a.>");
+    Subscription& b = subs.make("b.>");
+    insert_ok(sublist, a);
+    insert_ok(sublist, b);
+    std::vector<SublistResultPtr> kept;
+    for (int i = 0; i < 8; i++) {
+        kept.push_back(sublist.match(std::string(i % 2 == 0 ? "a." : "b.") + std::to_string(i)));
+        if (i == 4) insert_ok(sublist, subs.make("a.*"));
+    }
+    for (std::size_t i = 0; i < kept.size(); i++) {
+        INFO(i);
+        REQUIRE(!kept[i]->plain.empty());
+        CHECK(kept[i]->plain.front() == (i % 2 == 0 ? &a : &b));
+        CHECK(kept[i]->plain.size() == (i % 2 == 0 && i > 4 ? 2u : 1u));
+    }
+    // Dropped results are reused: a run of one-off matches, each released before the next,
+    // hands out at most two distinct results.
+    std::set<const SublistResult*> distinct;
+    for (int i = 0; i < 100; i++) distinct.insert(sublist.match("b.x." + std::to_string(i)).get());
+    CHECK(distinct.size() <= 3);
     sublist.check_invariants();
 }
 
