@@ -176,7 +176,7 @@ Status Consumer::start(bool recovered) {
         for (const auto& [seq, pending] : saved.pending) {
             if (seq > stream_last) continue;
             Pending& entry = pending_[seq];
-            entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0};
+            entry = Pending{pending.consumer_seq, pending.timestamp_ns, {}, 0, 0};
             // With backoff, the wait of the delivery it is in.
             const auto counted = redelivered_.find(seq);
             const std::int64_t wait =
@@ -229,7 +229,8 @@ void Consumer::stop(bool deleted) {
         broker_.unsubscribe_internal(id);
     subscriptions_.clear();
     for (auto& [seq, pending] : pending_)
-        env_.loop.cancel(pending.timer);
+        pending.timer = 0;
+    stop_ack_timer();
     env_.loop.cancel(heartbeat_timer_);
     env_.loop.cancel(inactivity_timer_);
     env_.loop.cancel(interest_timer_);
@@ -488,7 +489,6 @@ void Consumer::kick_once() {
             // Matches nats-server: past max_deliver the message leaves pending (advisory
             // MAX_DELIVERIES) and is not sent again.
             COVER("jetstream: a message reached max_deliver");
-            env_.loop.cancel(it->second.timer);
             pending_.erase(it);
             save_state();  // Else a restart brings it back as pending.
             continue;
@@ -499,10 +499,7 @@ void Consumer::kick_once() {
             loading_ = false;
             if (!loaded) {
                 // Gone from the stream (removed or purged): nothing to redeliver.
-                if (const auto gone = pending_.find(seq); gone != pending_.end()) {
-                    env_.loop.cancel(gone->second.timer);
-                    pending_.erase(gone);
-                }
+                if (const auto gone = pending_.find(seq); gone != pending_.end()) pending_.erase(gone);
                 return kick();
             }
             if (!has_target() || !pending_.contains(seq)) {
@@ -653,7 +650,6 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
     last_delivery_ns_ = now;
     if (config_.ack_policy != AckPolicy::none) {
         Pending& entry = pending_[seq];
-        env_.loop.cancel(entry.timer);
         entry.consumer_seq = consumer_seq;
         entry.delivered_ns = now;
         entry.subject = message.subject;
@@ -1022,15 +1018,13 @@ void Consumer::ack(store::Seq seq, store::Seq consumer_seq) {
         }
         for (const store::Seq s : done) {
             const auto it = pending_.find(s);
-            const std::string subject = it->second.subject;
-            env_.loop.cancel(it->second.timer);
+            const std::string subject = std::move(it->second.subject);
             pending_.erase(it);
             redelivered_.erase(s);
             acked_one(s, subject);
         }
     } else if (const auto it = pending_.find(seq); it != pending_.end()) {
-        const std::string subject = it->second.subject;
-        env_.loop.cancel(it->second.timer);
+        const std::string subject = std::move(it->second.subject);
         pending_.erase(it);
         redelivered_.erase(seq);
         acked_one(seq, subject);
@@ -1052,6 +1046,7 @@ void Consumer::ack(store::Seq seq, store::Seq consumer_seq) {
         redelivered_.erase(s);
         acked_one(s, "");  // The subject comes from the store.
     }
+    drop_dead_ack_deadlines();
     update_ack_floor();
     save_state_soon();
     kick();
@@ -1097,7 +1092,6 @@ void Consumer::nak(store::Seq seq, store::Seq consumer_seq, std::string_view arg
             return;
         }
     }
-    env_.loop.cancel(it->second.timer);
     it->second.timer = 0;
     if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end()
         && redeliver_.size() < redeliver_queue_max) {
@@ -1124,23 +1118,76 @@ void Consumer::term(store::Seq seq, store::Seq consumer_seq) {
 }
 
 void Consumer::start_ack_timer(store::Seq seq, Pending& pending, std::int64_t after_ns) {
-    env_.loop.cancel(pending.timer);
-    std::weak_ptr<int> life = life_;
-    const store::Seq consumer_seq = pending.consumer_seq;
-    pending.timer = env_.loop.schedule(after(after_ns), [this, life, seq, consumer_seq] {
-        if (!life.expired()) on_ack_timeout(seq, consumer_seq);
-    });
+    pending.timer = ++ack_deadline_ids_;
+    pending.deadline_ns = env_.clock.monotonic().ns + after(after_ns).ns;
+    ack_deadlines_.push_back(AckDeadline{pending.deadline_ns, pending.timer, seq});
+    std::push_heap(ack_deadlines_.begin(), ack_deadlines_.end(), std::greater<>());
+    // Dead entries are dropped from the top as acks arrive; a compaction bounds the rest
+    // (acks out of order, restarted waits): O(pending) every pending-many starts.
+    if (ack_deadlines_.size() > 2 * pending_.size() + 64) {
+        ack_deadlines_.clear();
+        for (const auto& [pending_seq, entry] : pending_) {
+            if (entry.timer != 0) ack_deadlines_.push_back(AckDeadline{entry.deadline_ns, entry.timer, pending_seq});
+        }
+        std::make_heap(ack_deadlines_.begin(), ack_deadlines_.end(), std::greater<>());
+    }
+    arm_ack_timer();
 }
 
-void Consumer::on_ack_timeout(store::Seq seq, store::Seq consumer_seq) {
-    const auto it = pending_.find(seq);
-    if (it == pending_.end() || it->second.consumer_seq != consumer_seq || stopped_) return;
-    it->second.timer = 0;
-    if (std::find(redeliver_.begin(), redeliver_.end(), seq) == redeliver_.end()
-        && redeliver_.size() < redeliver_queue_max) {
-        redeliver_.push_back(seq);
+bool Consumer::ack_deadline_live(const AckDeadline& deadline) const {
+    const auto it = pending_.find(deadline.seq);
+    return it != pending_.end() && it->second.timer == deadline.id;
+}
+
+void Consumer::arm_ack_timer() {
+    if (ack_deadlines_.empty()) return;
+    const std::uint64_t first = ack_deadlines_.front().at_ns;
+    if (ack_timer_ != 0 && ack_timer_at_ns_ <= first) return;
+    env_.loop.cancel(ack_timer_);
+    const std::uint64_t now = env_.clock.monotonic().ns;
+    ack_timer_at_ns_ = first;
+    ack_timer_ = env_.loop.schedule(Duration::nanoseconds(first > now ? first - now : 0),
+                                    [this, life = std::weak_ptr<int>(life_)] {
+                                        if (!life.expired()) on_ack_timer();
+                                    });
+}
+
+void Consumer::drop_dead_ack_deadlines() {
+    while (!ack_deadlines_.empty() && !ack_deadline_live(ack_deadlines_.front())) {
+        std::pop_heap(ack_deadlines_.begin(), ack_deadlines_.end(), std::greater<>());
+        ack_deadlines_.pop_back();
     }
-    kick();
+    if (ack_deadlines_.empty()) stop_ack_timer();
+}
+
+void Consumer::stop_ack_timer() {
+    env_.loop.cancel(ack_timer_);
+    ack_timer_ = 0;
+    ack_deadlines_.clear();
+}
+
+// Every wait that has run out goes to the redelivery queue, in deadline order (ties in the order
+// the waits started, as separate timers would have fired).
+void Consumer::on_ack_timer() {
+    ack_timer_ = 0;
+    if (stopped_) return;
+    const std::uint64_t now = env_.clock.monotonic().ns;
+    bool expired = false;
+    while (!ack_deadlines_.empty() && ack_deadlines_.front().at_ns <= now) {
+        const AckDeadline deadline = ack_deadlines_.front();
+        std::pop_heap(ack_deadlines_.begin(), ack_deadlines_.end(), std::greater<>());
+        ack_deadlines_.pop_back();
+        const auto it = pending_.find(deadline.seq);
+        if (it == pending_.end() || it->second.timer != deadline.id) continue;
+        it->second.timer = 0;
+        if (std::find(redeliver_.begin(), redeliver_.end(), deadline.seq) == redeliver_.end()
+            && redeliver_.size() < redeliver_queue_max) {
+            redeliver_.push_back(deadline.seq);
+        }
+        expired = true;
+    }
+    arm_ack_timer();
+    if (expired) kick();
 }
 
 void Consumer::save_state_soon() {

@@ -95,7 +95,17 @@ private:
         store::Seq consumer_seq = 0;
         std::int64_t delivered_ns = 0;
         std::string subject;
-        io::TimerId timer = 0;
+        // Its entry in ack_deadlines_ (unique per start_ack_timer), 0 when it has no deadline.
+        std::uint64_t timer = 0;
+        std::uint64_t deadline_ns = 0;  // Monotonic; meaningful while timer != 0.
+    };
+    // When a pending message's ack wait ends. Entries whose Pending moved on (acked, restarted
+    // wait) stay in the heap until they reach the top or a compaction; Pending::timer tells.
+    struct AckDeadline {
+        std::uint64_t at_ns = 0;
+        std::uint64_t id = 0;  // Pending::timer; ties go in the order the waits started.
+        store::Seq seq = 0;
+        friend auto operator<=>(const AckDeadline&, const AckDeadline&) = default;
     };
     struct PullRequest {
         std::string reply;
@@ -118,7 +128,14 @@ private:
     void acked_one(store::Seq seq, const std::string& subject);
     void update_ack_floor();
     void start_ack_timer(store::Seq seq, Pending& pending, std::int64_t after_ns);
-    void on_ack_timeout(store::Seq seq, store::Seq consumer_seq);
+    // One loop timer for all pending acks, at the earliest deadline: no timer (and no task
+    // allocation) per delivered message.
+    void arm_ack_timer();
+    void on_ack_timer();
+    bool ack_deadline_live(const AckDeadline& deadline) const;
+    // Pops dead entries off the top; cancels the timer once none is left.
+    void drop_dead_ack_deadlines();
+    void stop_ack_timer();
 
     // Delivers what it can: one store load at a time; a load the store answers at once
     // (load_next_now) is delivered in the same call, up to kick_rounds_max, then a posted kick.
@@ -163,6 +180,10 @@ private:
     store::Seq next_consumer_seq_ = 1;  // dseq.
     store::SequencePair ack_floor_;
     std::map<store::Seq, Pending> pending_;
+    std::vector<AckDeadline> ack_deadlines_;  // Min-heap on (at_ns, id).
+    std::uint64_t ack_deadline_ids_ = 0;
+    io::TimerId ack_timer_ = 0;
+    std::uint64_t ack_timer_at_ns_ = 0;  // Monotonic time ack_timer_ fires; valid while armed.
     std::map<store::Seq, std::uint64_t>
         redelivered_;  // By stream seq: deliveries beyond the first.
     std::deque<store::Seq> redeliver_;
