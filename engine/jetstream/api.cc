@@ -507,6 +507,7 @@ void JetStream::stream_info(Account& account,
     response["offset"] = 0;
     response["limit"] = 0;
     Json info = stream.info_json();
+    info["durability"] = stream.durability_json();
     if (!subjects_filter.empty()) {
         // Matches nats-server jsStreamInfoRequest: subject details are paged by 100000.
         const std::vector<store::SubjectState> subjects =

@@ -201,6 +201,14 @@ Json Stream::info_json(std::string_view subjects_filter) const {
     return info;
 }
 
+Json Stream::durability_json() const {
+    const store::Durability durability = store_->durability();
+    Json sync = Json{{"sync", store::sync_mode_name(durability.mode)}};
+    if (durability.mode == store::SyncMode::always) sync["group_commit"] = durability.group_commit;
+    if (durability.mode == store::SyncMode::interval) sync["sync_interval"] = durability.sync_interval.ns;
+    return sync;
+}
+
 Json Stream::state_json(std::string_view subjects_filter) const {
     const store::StreamState state = store_->state();
     Json json = Json::object();
@@ -383,13 +391,24 @@ void Stream::store_message(std::string_view subject,
     request.seq = seq_wanted;
     request.timestamp_ns = timestamp_ns;
     const std::string previous_msg_id = last_msg_id_;
+    const bool interest =
+        config_.retention != Retention::interest || (interest_ && interest_(subject));
+    // Republished once the store acknowledged it (durable by default), like the PubAck and the
+    // consumers: a subscriber never sees a copy of a message a power loss then takes.
+    std::shared_ptr<const PendingRepublish> copy;
+    if (republish_to && interest) {
+        copy = std::make_shared<const PendingRepublish>(PendingRepublish{
+            std::move(*republish_to), std::string(subject), std::string(headers), std::string(body),
+            last_on_subject});
+    }
     std::weak_ptr<int> life = life_;
     store_->store(request,
                   [this,
                    life,
                    reply_to = std::string(reply_subject),
                    id = std::string(msg_id),
-                   previous_msg_id](Result<store::StoreAck> ack) {
+                   previous_msg_id,
+                   copy = std::move(copy)](Result<store::StoreAck> ack) {
                       if (life.expired()) return;
                       if (!ack) {
                           if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
@@ -401,6 +420,10 @@ void Stream::store_message(std::string_view subject,
                       }
                       stats_.stored += 1;
                       acked_seq_ = std::max(acked_seq_, ack->seq);
+                      if (copy) {  // Before the PubAck, as nats-server orders them.
+                          republish(copy->destination, copy->subject, copy->headers, copy->body, ack->seq,
+                                    copy->last_on_subject);
+                      }
                       send_pub_ack(reply_to, ack->seq, false);
                       if (appended_hook_) appended_hook_();
                       if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
@@ -413,8 +436,6 @@ void Stream::store_message(std::string_view subject,
                        DedupEntry{std::string(msg_id), seq, env_.clock.realtime_ns()});
         dedup_order_.emplace_back(msg_id);
     }
-    const bool interest =
-        config_.retention != Retention::interest || (interest_ && interest_(subject));
     if (!interest) {
         // Matches nats-server: with interest retention and no consumer for the subject, the
         // sequence is used but nothing is kept.
@@ -422,7 +443,6 @@ void Stream::store_message(std::string_view subject,
         store_->remove(seq, [](Status) {});
         return;
     }
-    if (republish_to) republish(*republish_to, subject, headers, body, seq, last_on_subject);
     if (rollup != Rollup::none) {
         store::PurgeRequest purge;
         if (rollup == Rollup::subject) purge.filter.assign(subject);

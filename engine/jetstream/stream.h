@@ -103,6 +103,10 @@ public:
     // {"config":..,"created":..,"state":..}; the subjects map when `subjects_filter` is set.
     Json info_json(std::string_view subjects_filter = {}) const;
     Json state_json(std::string_view subjects_filter) const;
+    // Herald's own STREAM.INFO field (issue 5 point 7): how a PubAck relates to the disk.
+    // {"sync":"always","group_commit":true} = acked after fsync; {"sync":"interval",
+    // "sync_interval":ns} = lazy; {"sync":"memory"} = not on disk.
+    Json durability_json() const;
 
     // A message published on one of the stream's subjects (processInboundJetStreamMsg).
     void on_publish(const protocol::MessageArgs& message, std::string_view payload);
@@ -144,6 +148,14 @@ private:
     Status subscribe_all();
     Status subscribe_direct(const std::string& stream_name);
     void configure();  // Derived state of config_: PubAck prefix, republish transform.
+    // A republish waiting for its message's store acknowledgement.
+    struct PendingRepublish {
+        std::string destination;
+        std::string subject;
+        std::string headers;
+        std::string body;
+        store::Seq last_on_subject = 0;
+    };
     void republish(std::string_view destination,
                    std::string_view subject,
                    std::string_view headers,

@@ -42,7 +42,7 @@ TEST_CASE("jetstream publish: a stored message is acknowledged with nats-server'
     CHECK(f.publish_raw("other", "x").headers == "NATS/1.0 503\r\n\r\n");
 }
 
-TEST_CASE("jetstream publish: file streams fsync before acking unless sync_interval makes them lazy",
+TEST_CASE("jetstream publish: file streams are durable unless sync_interval makes them lazy, and STREAM.INFO says so",
           "[jetstream][publish][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "DURABLE"}, {"subjects", {"d.*"}}});
@@ -50,6 +50,7 @@ TEST_CASE("jetstream publish: file streams fsync before acking unless sync_inter
     REQUIRE(durable != nullptr);
     CHECK(durable->store().durability().mode == herald::store::SyncMode::always);
     CHECK(durable->store().durability().group_commit);
+    CHECK(f.request("$JS.API.STREAM.INFO.DURABLE")["durability"] == json{{"sync", "always"}, {"group_commit", true}});
     f.sync_interval = herald::Duration{50'000'000};
     f.restart_server();
     f.create_stream(json{{"name", "LAZY"}, {"subjects", {"l.*"}}});
@@ -57,11 +58,17 @@ TEST_CASE("jetstream publish: file streams fsync before acking unless sync_inter
     REQUIRE(lazy != nullptr);
     CHECK(lazy->store().durability().mode == herald::store::SyncMode::interval);
     CHECK(lazy->store().durability().sync_interval.ns == 50'000'000);
+    CHECK(f.request("$JS.API.STREAM.INFO.LAZY")["durability"] ==
+          json{{"sync", "interval"}, {"sync_interval", 50'000'000}});
+    // A stream made before keeps nothing of its mode on disk: the server's setting rules.
+    CHECK(f.request("$JS.API.STREAM.INFO.DURABLE")["durability"] ==
+          json{{"sync", "interval"}, {"sync_interval", 50'000'000}});
     // Memory streams are not affected.
     f.create_stream(json{{"name", "MEM"}, {"subjects", {"m.*"}}, {"storage", "memory"}});
     const herald::jetstream::Stream* memory = f.server->jetstream()->find_stream("$G", "MEM");
     REQUIRE(memory != nullptr);
     CHECK(memory->store().durability().mode == herald::store::SyncMode::memory);
+    CHECK(f.request("$JS.API.STREAM.INFO.MEM")["durability"] == json{{"sync", "memory"}});
 }
 
 TEST_CASE("jetstream publish: a client's Nats-Request-Info header is not stored", "[jetstream][publish][sim]") {
@@ -221,6 +228,32 @@ TEST_CASE("jetstream publish: no_ack streams store without answering", "[jetstre
     f.publish_raw("Q", "x", "", &replied);
     CHECK(!replied);
     CHECK(state_of(f, "Q")["messages"] == 1);
+}
+
+TEST_CASE("jetstream publish: a message the store failed to make durable is not republished",
+          "[jetstream][publish][sim]") {
+    // The copy used to go out as soon as the message was queued: with the fsync failing, the
+    // publisher got an error while a subscriber had already seen the message.
+    JetStreamFixture f;
+    auto& watcher = f.connect();
+    watcher.send("SUB copy.> 11\r\nPING\r\n");
+    REQUIRE(f.wait([&] { return watcher.pongs() == 2; }));
+    f.create_stream(json::parse(R"({"name":"RP","subjects":["orders.*"],"republish":{"src":"orders.*","dest":"copy.{{wildcard(1)}}"}})"));
+    const auto copies = [&] {
+        std::size_t n = 0;
+        for (const auto& message : watcher.messages()) if (message.sid == "11") ++n;
+        return n;
+    };
+    CHECK(f.publish("orders.a", "kept") == json{{"stream", "RP"}, {"seq", 1}});
+    REQUIRE(f.wait([&] { return copies() == 1; }));
+    f.node->file_system().fail_next_syncs(1);
+    const auto failed = f.publish_raw("orders.a", "lost");
+    INFO(failed.headers << "|" << failed.payload);
+    CHECK(json::parse(failed.payload, nullptr, false)["error"]["err_code"] == 10077);
+    f.node->file_system().clear_failing_syncs();
+    watcher.send("PING\r\n");
+    REQUIRE(f.wait([&] { return watcher.pongs() == 3; }));
+    CHECK(copies() == 1);
 }
 
 TEST_CASE("jetstream publish: republish copies stored messages with Nats-* headers", "[jetstream][publish][sim]") {
