@@ -917,3 +917,39 @@ TEST_CASE("jetstream consumer: num_pending of a filter interleaved with other su
     f.publish("p.a", "a11");
     CHECK(pending() == 1);
 }
+
+TEST_CASE("jetstream consumer: out-of-order acks leave exactly the unacked for redelivery, once each",
+          "[jetstream][consumer][ack][sim]") {
+    // The ack waits of a consumer share one timer over a heap of deadlines; acks out of order
+    // leave dead entries behind (compacted once they outnumber the live ones 2:1). Only the
+    // unacked messages come back, in stream order, once, with delivery count 2.
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 400);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"ack_wait", 1000000000}}).dump());
+    const auto first = pull(f, "D1", R"({"batch":400,"expires":60000000000})", "_INBOX.t.first", 400);
+    REQUIRE(first.size() == 400);
+    for (std::size_t i = 0; i < first.size(); ++i) {
+        if ((i + 1) % 4 != 0) send(f, first[i].reply, "", "+ACK");
+    }
+    f.world.run_for(Duration::milliseconds(100));
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1")["num_ack_pending"] == 100);
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "_INBOX.t.again", R"({"batch":200,"expires":60000000000})");
+    f.world.run_for(Duration::milliseconds(600));
+    CHECK(to(f, "_INBOX.t.again").empty());  // Not before ack_wait.
+    f.world.run_for(Duration::milliseconds(1000));
+    const auto again = to(f, "_INBOX.t.again");
+    REQUIRE(again.size() == 100);
+    for (std::size_t i = 0; i < again.size(); ++i) {
+        CHECK(again[i].payload == "m" + std::to_string(4 * (i + 1)));
+        CHECK(ack_token(again[i].reply, 2) == "2");
+        send(f, again[i].reply, "", "+ACK");
+    }
+    f.world.run_for(Duration::milliseconds(5000));
+    CHECK(to(f, "_INBOX.t.again").size() == 100);
+    const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
+    CHECK(info["num_ack_pending"] == 0);
+    CHECK(info["num_redelivered"] == 0);
+    CHECK(at(info["ack_floor"])["stream_seq"] == 400);
+}
