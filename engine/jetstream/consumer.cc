@@ -1083,6 +1083,7 @@ void Consumer::nak(store::Seq seq, store::Seq consumer_seq, std::string_view arg
         }
         if (delay) {
             COVER("jetstream: a nak with a delay");
+            delay = std::clamp<std::int64_t>(*delay, 0, nak_delay_max_ns);
             std::erase(redeliver_, seq);
             // Matches nats-server processNak: the stored delivery time is moved so that ack_wait
             // from it ends after the delay, and saved, so the delay survives a restart.

@@ -28,6 +28,9 @@ namespace herald::jetstream {
 class JetStream;
 
 inline constexpr std::size_t redeliver_queue_max = 1 << 20;  // Bound on queued redeliveries.
+// A -NAK delay is clamped to [0, this]: a client's value must not overflow the deadline arithmetic
+// (nats-server takes any time.Duration; a year is far past any sane ack_wait).
+inline constexpr std::int64_t nak_delay_max_ns = 366LL * 24 * 3600 * 1'000'000'000;
 // Deliveries one kick() makes from messages the store has in memory before it yields the loop.
 inline constexpr std::size_t kick_rounds_max = 1024;
 inline constexpr std::int64_t max_waiting_max = 1 << 16;     // Bound on a pull wait queue.

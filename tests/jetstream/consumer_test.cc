@@ -380,6 +380,35 @@ TEST_CASE("jetstream consumer: nak with a delay, +WPI and +NXT",
     CHECK(info["num_waiting"] == 1);
 }
 
+TEST_CASE("jetstream consumer: a nak delay out of range is clamped, not overflowed",
+          "[jetstream][consumer][ack][sim]") {
+    // The delay came straight from the client: INT64_MAX overflowed the deadline (signed
+    // overflow, UB), a negative one was taken as is.
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    publish_n(f, 2);
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"ack_wait", 1000000000}}).dump());
+    auto got = pull(f, "D1", "2", "_INBOX.t.n1", 2);
+    REQUIRE(got.size() == 2);
+    send(f, got.at(0).reply, "", "-NAK {\"delay\":9223372036854775807}");
+    send(f, got.at(1).reply, "", "-NAK {\"delay\":-5000000000}");
+    send(f,
+         "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1",
+         "_INBOX.t.n2",
+         R"({"batch":10,"expires":30000000000})");
+    f.world.run_for(Duration::seconds(10));
+    // A negative delay is none: m2 comes back at once (and after each 1 s ack_wait); m1 waits
+    // (a year at most).
+    const auto again = to(f, "_INBOX.t.n2");
+    REQUIRE(!again.empty());
+    for (const auto& message : again) CHECK(message.payload == "m2");
+    const json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
+    CHECK(info["num_ack_pending"] == 2);
+    f.restart_server();  // The saved delivery time reads back sanely.
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1")["num_ack_pending"] == 2);
+}
+
 TEST_CASE("jetstream consumer: push delivery with ack all and idle heartbeats",
           "[jetstream][consumer][push][sim]") {
     JetStreamFixture f;
