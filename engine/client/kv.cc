@@ -5,6 +5,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/client/jetstream_json.h"
+#include "engine/client/watch_collector.h"
 
 namespace herald::client {
 
@@ -416,27 +417,8 @@ void KeyValue::watch(std::string_view pattern, const WatchOptions& options, KeyW
 
 namespace {
 
-// Collects a watch until its initial values are done, then stops it.
-// It owns the watcher until then (the watcher's handler owns the collector: a cycle that the
-// finish breaks; the consumer's handler holds the watch state while it runs, so dropping the
-// last handle here is safe).
 template <class Item>
-struct Collector {
-    std::vector<Item> items;
-    KeyWatcher watcher;
-    bool done = false;
-    bool have_watcher = false;
-    JsCallback<std::vector<Item>> callback;
-
-    void finish() {
-        if (!done || !have_watcher || !callback) return;
-        watcher.stop();
-        watcher = KeyWatcher();
-        auto take = std::move(callback);
-        callback = nullptr;
-        take(std::move(items));
-    }
-};
+using Collector = detail::WatchCollector<Item, KeyWatcher>;
 
 }  // namespace
 
@@ -448,24 +430,8 @@ void KeyValue::keys(JsCallback<std::vector<std::string>> callback) const {
     options.meta_only = true;
     watch_all(
         options,
-        [collector](const KeyValueEntry* entry) {
-            if (entry == nullptr) {
-                collector->done = true;
-                collector->finish();
-                return;
-            }
-            collector->items.push_back(entry->key);
-        },
-        [collector](JsResult<KeyWatcher> watcher) {
-            if (!watcher) {
-                if (collector->callback) collector->callback(watcher.error());
-                collector->callback = nullptr;
-                return;
-            }
-            collector->watcher = *watcher;
-            collector->have_watcher = true;
-            collector->finish();
-        });
+        Collector<std::string>::on_update<KeyValueEntry>(collector, [](const KeyValueEntry& entry) { return entry.key; }),
+        Collector<std::string>::on_ready(collector));
 }
 
 void KeyValue::history(std::string_view key, JsCallback<std::vector<KeyValueEntry>> callback) const {
@@ -482,24 +448,8 @@ void KeyValue::history(std::string_view key, JsCallback<std::vector<KeyValueEntr
     options.include_history = true;
     watch(
         key, options,
-        [collector](const KeyValueEntry* entry) {
-            if (entry == nullptr) {
-                collector->done = true;
-                collector->finish();
-                return;
-            }
-            collector->items.push_back(*entry);
-        },
-        [collector](JsResult<KeyWatcher> watcher) {
-            if (!watcher) {
-                if (collector->callback) collector->callback(watcher.error());
-                collector->callback = nullptr;
-                return;
-            }
-            collector->watcher = *watcher;
-            collector->have_watcher = true;
-            collector->finish();
-        });
+        Collector<KeyValueEntry>::on_update<KeyValueEntry>(collector, [](const KeyValueEntry& entry) { return entry; }),
+        Collector<KeyValueEntry>::on_ready(collector));
 }
 
 namespace {
@@ -551,24 +501,8 @@ void KeyValue::purge_deletes(std::optional<Duration> older_than, JsCallback<Done
     };
     watch_all(
         {},
-        [collector](const KeyValueEntry* entry) {
-            if (entry == nullptr) {
-                collector->done = true;
-                collector->finish();
-                return;
-            }
-            collector->items.push_back(*entry);
-        },
-        [collector](JsResult<KeyWatcher> watcher) {
-            if (!watcher) {
-                if (collector->callback) collector->callback(watcher.error());
-                collector->callback = nullptr;
-                return;
-            }
-            collector->watcher = *watcher;
-            collector->have_watcher = true;
-            collector->finish();
-        });
+        Collector<KeyValueEntry>::on_update<KeyValueEntry>(collector, [](const KeyValueEntry& entry) { return entry; }),
+        Collector<KeyValueEntry>::on_ready(collector));
 }
 
 }  // namespace herald::client

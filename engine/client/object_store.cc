@@ -6,6 +6,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/client/jetstream_json.h"
+#include "engine/client/watch_collector.h"
 #include "engine/client/kv.h"
 #include "engine/client/nuid.h"
 #include "engine/client/sha256.h"
@@ -539,46 +540,15 @@ void ObjectStore::watch(const ObjectWatchOptions& options, ObjectWatchHandler ha
 }
 
 void ObjectStore::list(bool show_deleted, JsCallback<std::vector<ObjectInfo>> callback) const {
-    // Owns the watcher until the marker, then drops it (see kv.cc's Collector).
-    struct Collector {
-        std::vector<ObjectInfo> items;
-        ObjectWatcher watcher;
-        bool done = false;
-        bool have_watcher = false;
-        JsCallback<std::vector<ObjectInfo>> callback;
-        void finish() {
-            if (!done || !have_watcher || !callback) return;
-            watcher.stop();
-            watcher = ObjectWatcher();
-            auto take = std::move(callback);
-            callback = nullptr;
-            take(std::move(items));
-        }
-    };
+    using Collector = detail::WatchCollector<ObjectInfo, ObjectWatcher>;
     auto collector = std::make_shared<Collector>();
     collector->callback = std::move(callback);
     ObjectWatchOptions options;
     options.ignore_deletes = !show_deleted;
     watch(
         options,
-        [collector](const ObjectInfo* info) {
-            if (info == nullptr) {
-                collector->done = true;
-                collector->finish();
-                return;
-            }
-            collector->items.push_back(*info);
-        },
-        [collector](JsResult<ObjectWatcher> watcher) {
-            if (!watcher) {
-                if (collector->callback) collector->callback(watcher.error());
-                collector->callback = nullptr;
-                return;
-            }
-            collector->watcher = *watcher;
-            collector->have_watcher = true;
-            collector->finish();
-        });
+        Collector::on_update<ObjectInfo>(collector, [](const ObjectInfo& info) { return info; }),
+        Collector::on_ready(collector));
 }
 
 }  // namespace herald::client
