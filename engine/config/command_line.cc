@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/config/duration.h"
 #include "engine/config/errc.h"
 #include "engine/config/loader.h"
 
@@ -17,7 +18,7 @@ namespace herald::config {
 namespace {
 
 enum class FlagId {
-    addr, port, name, pid, http_port, config, test, client_advertise, ports_file_dir, log,
+    addr, port, name, pid, http_port, config, test, client_advertise, ports_file_dir, busy_poll, log,
     logtime, debug, trace, trace_verbose, debug_trace, debug_trace_verbose, jetstream, store_dir,
     user, pass, auth, help, version,
 };
@@ -44,6 +45,7 @@ constexpr FlagSpec flag_specs[] = {
     {FlagId::test, FlagKind::boolean, "t", "-t", "Test configuration and exit", ""},
     {FlagId::client_advertise, FlagKind::text, "client_advertise", "    --client_advertise <string>", "Client URL to advertise to other servers", ""},
     {FlagId::ports_file_dir, FlagKind::text, "ports_file_dir", "    --ports_file_dir <dir>", "Creates a ports file in the specified directory (<executable_name>_<pid>.ports)", ""},
+    {FlagId::busy_poll, FlagKind::text, "busy_poll", "    --busy_poll <duration>", "Herald: poll this long before sleeping, 0 = off (default: 50us)", ""},
     {FlagId::log, FlagKind::text, "l log", "-l, --log <file>", "File to redirect log output", "Logging Options"},
     {FlagId::logtime, FlagKind::boolean, "T logtime", "-T, --logtime", "Timestamp log entries (default: true)", ""},
     {FlagId::debug, FlagKind::boolean, "D debug", "-D, --debug", "Enable debugging output", ""},
@@ -190,6 +192,16 @@ Status apply_flag(const FlagValue& flag, CommandLine& command_line, std::string&
         case FlagId::test: command_line.test_config = flag.boolean; break;
         case FlagId::client_advertise: options.client_advertise = flag.text; break;
         case FlagId::ports_file_dir: options.ports_file_dir = flag.text; break;
+        case FlagId::busy_poll: {
+            const std::optional<std::int64_t> ns = parse_go_duration(flag.text);
+            if (!ns || *ns < 0 || *ns > 1000000) {
+                error_message = "invalid value \"" + flag.text + "\" for flag " + flag.written +
+                                ": a duration from 0 to 1ms, such as \"50us\"";
+                return Errc::invalid_flag;
+            }
+            options.busy_poll = Duration{static_cast<std::uint64_t>(*ns)};
+            break;
+        }
         case FlagId::log: options.log_file = flag.text; break;
         case FlagId::logtime: options.logtime = flag.boolean; break;
         case FlagId::debug: options.debug = flag.boolean; break;

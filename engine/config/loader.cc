@@ -180,6 +180,17 @@ private:
         }
         return fail(entry, "expected a duration for \"" + entry.key + "\"");
     }
+    bool read_busy_poll(const MapEntry& entry) {
+        if (entry.value.kind == ValueKind::boolean && !entry.value.boolean) {  // busy_poll: false
+            options_.busy_poll = Duration{};
+            return true;
+        }
+        if (!read_duration(entry, options_.busy_poll)) return false;
+        if (options_.busy_poll > Duration::milliseconds(1)) {
+            return fail(entry, "\"busy_poll\" must be at most 1ms (it is spent spinning)");
+        }
+        return true;
+    }
     bool read_duration(const MapEntry& entry, Duration& target) {
         std::int64_t ns = 0;
         if (!read_duration_ns(entry, ns)) return false;
@@ -240,6 +251,7 @@ private:
         if (key == "ping_interval") return read_duration(entry, options_.ping_interval);
         if (key == "ping_max") return read_integer(entry, options_.ping_max);
         if (key == "write_deadline") return read_duration(entry, options_.write_deadline);
+        if (key == "busy_poll") return read_busy_poll(entry);
         if (key == "lame_duck_duration") return apply_lame_duck_duration(entry);
         if (key == "lame_duck_grace_period") return read_duration(entry, options_.lame_duck_grace_period);
         if (key == "no_header_support") return read_bool(entry, options_.no_header_support);

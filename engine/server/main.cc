@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
     }
 
     herald::io::AsioEnv asio_env;
+    asio_env.set_busy_poll(options.busy_poll);
     herald::io::Env& env = asio_env.env();
     herald::base::Logger log(make_log_backend(options, env, log_sink), "");
     for (const std::string& warning : options.config_warnings)

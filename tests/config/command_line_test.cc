@@ -96,6 +96,15 @@ TEST_CASE("command line: bad flags and values give Go flag messages", "[config][
     CHECK(run_error({"--routes", "nats://a:6222"}) == "flag -routes is not supported by herald yet");
     CHECK(run_error({"-p", "70000"}) == "invalid value \"70000\" for flag -p: port must be between -1 and 65535");
     CHECK(run_error({"---p"}) == "bad flag syntax: ---p");
+    CHECK(run_error({"--busy_poll", "5ms"}) ==
+          "invalid value \"5ms\" for flag -busy_poll: a duration from 0 to 1ms, such as \"50us\"");
+    CHECK(run_error({"--busy_poll", "fast"}) ==
+          "invalid value \"fast\" for flag -busy_poll: a duration from 0 to 1ms, such as \"50us\"");
+}
+
+TEST_CASE("command line: --busy_poll sets the loop's polling window", "[config][command_line]") {
+    CHECK(run_ok({"--busy_poll", "0"}).options.busy_poll == Duration{});
+    CHECK(run_ok({"--busy_poll=120us"}).options.busy_poll == Duration::microseconds(120));
 }
 
 TEST_CASE("command line: a broken config file is reported with file:line", "[config][command_line]") {

@@ -91,6 +91,16 @@ TEST_CASE("config: an integer duration is taken as seconds with a warning", "[co
     CHECK(options.config_warnings[0].rfind("herald.conf:1: \"ping_interval\" is an integer", 0) == 0);
 }
 
+TEST_CASE("config: busy_poll is a duration up to 1ms, false turns it off", "[config][loader]") {
+    CHECK(Options{}.busy_poll == Duration::microseconds(50));
+    CHECK(load_ok("busy_poll: \"20us\"\n").busy_poll == Duration::microseconds(20));
+    CHECK(load_ok("busy_poll: \"0s\"\n").busy_poll == Duration{});
+    CHECK(load_ok("busy_poll: false\n").busy_poll == Duration{});
+    CHECK(load_error("busy_poll: \"2ms\"\n") ==
+          "herald.conf:1: \"busy_poll\" must be at most 1ms (it is spent spinning)");
+    CHECK(load_error("busy_poll: true\n") == "herald.conf:1: expected a duration for \"busy_poll\"");
+}
+
 TEST_CASE("config: an unknown top-level key is an error naming file and line", "[config][loader]") {
     CHECK(load_error("port: 1\n\n\n\n\n\nprot: 4222\n") == "herald.conf:7: unknown field \"prot\"");
 }

@@ -324,6 +324,52 @@ TEST_CASE("asio: file write, sync and read round trip in a temp dir", "[io][asio
     REQUIRE(fs.remove(dir.path + "/a/b/renamed.log").error() == Errc::not_found);
 }
 
+// Goal: a write issued while an earlier operation of the file is still queued on the file threads
+// (so it cannot run inline on the loop) keeps issue order with it and with a later read.
+TEST_CASE("asio: a write behind a queued sync keeps issue order", "[io][asio]") {
+    AsioEnv asio;
+    auto& env = asio.env();
+    TempDir dir;
+    auto opened = env.file_system.open(dir.path + "/f", true);
+    REQUIRE(opened);
+    auto file = std::move(*opened);
+    std::vector<std::string> order;
+    const std::string first = "aaaa";
+    const std::string second = "bb";
+    file->write_at(0, bytes_of(first), [&](Status s) { REQUIRE(s); order.push_back("w1"); });
+    file->sync([&](Status s) { REQUIRE(s); order.push_back("sync"); });
+    file->write_at(1, bytes_of(second), [&](Status s) { REQUIRE(s); order.push_back("w2"); });
+    std::vector<std::byte> target(8);
+    std::optional<std::size_t> read_count;
+    file->read_at(0, target, [&](Result<std::size_t> r) {
+        REQUIRE(r);
+        read_count = *r;
+        order.push_back("read");
+    });
+    REQUIRE(order.empty());  // Completions are never called inline, even of an inline write.
+    REQUIRE(run_bounded(asio, [&] { return order.size() == 4; }));
+    REQUIRE(order == std::vector<std::string>{"w1", "sync", "w2", "read"});
+    REQUIRE(text_of(std::span(target.data(), *read_count)) == "abba");
+}
+
+// Goal: with busy polling on, run() still serves timers and posted work and stop() ends it.
+// Method: a timer posts from the loop; an external post stops it; run() must return.
+TEST_CASE("asio: run with busy polling serves timers and ends on stop", "[io][asio]") {
+    AsioEnv asio;
+    asio.set_busy_poll(Duration::microseconds(200));
+    int fired = 0;
+    auto& loop = asio.env().loop;
+    loop.schedule(Duration::milliseconds(1), [&] {
+        fired += 1;
+        loop.schedule(Duration::milliseconds(1), [&] {
+            fired += 1;
+            asio.post_external([&] { asio.stop(); });
+        });
+    });
+    asio.run();
+    REQUIRE(fired == 2);
+}
+
 // Goal: stop() and post_external() are usable from another context to end run().
 // Method: post_external a task that calls stop(); run() must return.
 TEST_CASE("asio: post_external then stop ends run", "[io][asio]") {

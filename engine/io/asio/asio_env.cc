@@ -171,10 +171,49 @@ AsioEnv::~AsioEnv() {
 
 Env& AsioEnv::env() { return impl_->env; }
 
+void AsioEnv::set_busy_poll(Duration window) { busy_poll_ = window; }
+
+// With busy polling, the loop that ran out of ready handlers keeps polling (non-blocking
+// epoll_wait plus the posted queue) for up to the window before it blocks: an event that arrives
+// meanwhile is handled without the wake-up of a sleeping thread (about 18 us each way in a VM,
+// measured: request/reply p50 80 -> 43 us). It only spins while it pays: every fruitless window
+// costs a credit; with none left the loop blocks at once until a blocking wait again ends within
+// the window (traffic is dense again). An idle server therefore spins at most
+// busy_poll_credits_max windows after its last event.
 void AsioEnv::run() {
     auto guard = boost::asio::make_work_guard(impl_->io);
     impl_->io.restart();
-    impl_->io.run();
+    if (busy_poll_.ns == 0) {
+        impl_->io.run();
+        return;
+    }
+    using SteadyClock = std::chrono::steady_clock;
+    const auto window = std::chrono::nanoseconds(busy_poll_.ns);
+    int credits = busy_poll_credits_max;
+    while (!impl_->io.stopped()) {
+        if (impl_->io.poll() > 0) continue;
+        if (credits > 0) {
+            const auto start = SteadyClock::now();
+            bool handled = false;
+            while (!impl_->io.stopped() && SteadyClock::now() - start < window) {
+                if (impl_->io.poll() > 0) {
+                    handled = true;
+                    break;
+                }
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            }
+            if (handled) {
+                credits = busy_poll_credits_max;
+                continue;
+            }
+            credits -= 1;
+        }
+        const auto start = SteadyClock::now();
+        if (impl_->io.run_one() == 0) break;
+        if (SteadyClock::now() - start < window) credits = busy_poll_credits_max;
+    }
 }
 
 bool AsioEnv::run_until(const std::function<bool()>& done, std::size_t handler_count_max) {

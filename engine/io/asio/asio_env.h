@@ -39,6 +39,10 @@ public:
 
     // Runs the loop on the calling thread until stop(). Idle time does not end it.
     void run();
+    // Busy polling for run() (herald-server `busy_poll`): after the last ready handler the loop
+    // polls for up to `window` before it sleeps, while that keeps catching events. 0 = off (the
+    // default here; herald-server's default is config::busy_poll_default). Call before run().
+    void set_busy_poll(Duration window);
     // Runs ready handlers one at a time until `done()` holds, `handler_count_max` handlers ran, or
     // nothing is left to wait for. Returns whether `done()` holds. For tests and tools.
     bool run_until(const std::function<bool()>& done, std::size_t handler_count_max);
@@ -52,7 +56,9 @@ public:
                         std::function<void(int)> on_signal);
 
 private:
+    static constexpr int busy_poll_credits_max = 4;
     std::unique_ptr<asio_env::Impl> impl_;
+    Duration busy_poll_{};
 };
 
 }  // namespace herald::io

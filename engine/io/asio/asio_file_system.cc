@@ -1,6 +1,10 @@
 // POSIX files for AsioEnv. Boost 1.74's asio has no file I/O, so each blocking call (pread,
 // pwrite, fdatasync, ftruncate) runs on the thread pool, through one strand per file so that the
 // calls of a file keep their order, and its completion is posted back to the node's io_context.
+// Exception: a small write to a file with nothing queued on its strand is done on the loop thread
+// (a pwrite into the page cache takes microseconds; handing it to a pool thread cost a thread
+// wake-up and a second one for the completion, on the path of every publish). Its completion is
+// still posted, never called inline.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,7 +34,25 @@ struct FileState {
     net::io_context& io;
     net::strand<net::thread_pool::executor_type> strand;
     bool open = true;  // Touched on the loop only: false once the File is destroyed.
+    // Touched on the loop only: operations handed to the strand whose completion has not run yet.
+    // While it is 0 every earlier operation of the file is finished, so a write may run inline.
+    std::size_t queued = 0;
 };
+
+// Writes up to this size run inline on the loop thread when the file's strand is idle.
+constexpr std::size_t inline_write_max = 256 * 1024;
+
+Status write_fully(int fd, std::uint64_t offset, std::span<const std::byte> source) {
+    std::size_t done = 0;
+    while (done < source.size()) {
+        const ssize_t count = ::pwrite(fd, source.data() + done, source.size() - done,
+                                       static_cast<off_t>(offset + done));
+        if (count < 0 && errno == EINTR) continue;
+        if (count < 0) return errno_to_error(errno);
+        done += static_cast<std::size_t>(count);
+    }
+    return ok();
+}
 
 // Runs `work` on the file's strand, then `done(result)` on the loop unless the File is gone.
 template <class T, class Work>
@@ -38,10 +60,13 @@ void run_blocking(const std::shared_ptr<FileState>& state, Work work,
                   std::function<void(T)> done) {
     // The guard counts the operation as work of the io_context while it runs on the pool, so
     // the loop does not run out of work and return before the completion is posted.
+    state->queued += 1;
     net::post(state->strand, [state, work = std::move(work), done = std::move(done),
                               guard = net::make_work_guard(state->io)]() mutable {
         T result = work(state->fd);
         net::post(state->io, [state, result = std::move(result), done = std::move(done)]() mutable {
+            ASSERT(state->queued > 0);
+            state->queued -= 1;
             if (state->open) done(std::move(result));
         });
         guard.reset();
@@ -80,19 +105,15 @@ public:
                   std::function<void(Status)> on_written) override {
         ASSERT(on_written);
         size_ = std::max(size_, offset + source.size());
+        if (state_->queued == 0 && source.size() <= inline_write_max) {
+            Status status = write_fully(state_->fd, offset, source);
+            net::post(state_->io, [state = state_, status, done = std::move(on_written)] {
+                if (state->open) done(status);
+            });
+            return;
+        }
         run_blocking<Status>(
-            state_,
-            [offset, source](int fd) -> Status {
-                std::size_t done = 0;
-                while (done < source.size()) {
-                    const ssize_t count = ::pwrite(fd, source.data() + done, source.size() - done,
-                                                   static_cast<off_t>(offset + done));
-                    if (count < 0 && errno == EINTR) continue;
-                    if (count < 0) return errno_to_error(errno);
-                    done += static_cast<std::size_t>(count);
-                }
-                return ok();
-            },
+            state_, [offset, source](int fd) -> Status { return write_fully(fd, offset, source); },
             std::move(on_written));
     }
 
