@@ -109,7 +109,7 @@ void MessageIndex::insert(Seq seq, std::string_view subject, std::int64_t timest
     }
     info.last = seq;
     info.messages += 1;
-    entries_.emplace(seq, entry);
+    entries_.emplace_hint(entries_.end(), seq, entry);  // seq > every key: amortized O(1).
     bytes_ += size;
     last_seq_ = seq;
     last_ts_ = timestamp_ns;
@@ -136,6 +136,7 @@ std::optional<RemovedMessage> MessageIndex::remove_entry(std::map<Seq, Entry>::i
         info.last = entry.prev_same;
     }
     info.messages -= 1;
+    if (find_hint_ == it) find_hint_ = entries_.end();
     entries_.erase(it);
     if (info.messages == 0) {
         ASSERT(info.first == 0);
@@ -234,9 +235,21 @@ void MessageIndex::raise_last_seq(Seq seq, std::int64_t timestamp_ns) {
     last_ts_ = timestamp_ns;
 }
 
+// Readers go forward one seq at a time (a consumer delivering, a catch-up), so the entry after the
+// previous answer is tried before a tree search (which was 6% of a pull consumer's server CPU).
 const MessageIndex::Entry* MessageIndex::find(Seq seq) const {
-    auto it = entries_.find(seq);
-    return it == entries_.end() ? nullptr : &it->second;
+    if (find_hint_ != entries_.end()) {
+        if (find_hint_->first == seq) return &find_hint_->second;
+        const auto next = std::next(find_hint_);
+        if (next != entries_.end() && next->first == seq) {
+            find_hint_ = next;
+            return &next->second;
+        }
+    }
+    const auto it = entries_.find(seq);
+    if (it == entries_.end()) return nullptr;
+    find_hint_ = it;
+    return &it->second;
 }
 
 void MessageIndex::relocate(Seq seq, Location location) {
@@ -259,8 +272,17 @@ Seq MessageIndex::last_matching(std::string_view filter) const {
 }
 
 Seq MessageIndex::next_matching(std::string_view filter, Seq start) const {
+    if (filter_matches_all(filter)) {
+        if (entries_.empty()) return 0;
+        const Seq first = entries_.begin()->first;
+        const Seq last = entries_.rbegin()->first;
+        if (start <= first) return first;
+        if (start > last) return 0;
+        // No holes between first and last (the usual stream): no tree search.
+        if (entries_.size() == last - first + 1) return start;
+        return entries_.lower_bound(start)->first;
+    }
     auto it = entries_.lower_bound(start);
-    if (filter_matches_all(filter)) return it == entries_.end() ? 0 : it->first;
     if (!protocol::subject_has_wildcard(filter)) {
         auto subject_it = subjects_.find(filter);
         if (subject_it == subjects_.end() || subject_it->second.last < start) return 0;

@@ -48,6 +48,8 @@ public:
     };
 
     explicit MessageIndex(StoreKind kind) : kind_(kind) {}
+    MessageIndex(const MessageIndex&) = delete;  // find_hint_ points into entries_.
+    MessageIndex& operator=(const MessageIndex&) = delete;
 
     // The seq a store on `subject` gets, or why it may not be stored (discard new limits,
     // sequence mismatch, too large). `size` is its record_bytes(); `body_size` its headers +
@@ -113,6 +115,8 @@ private:
     std::array<Seq, removed_ring_size> removed_ring_{};  // Seq of removal n at n % size.
 
     std::map<Seq, Entry> entries_;
+    // find()'s last answer, or end(); reset when that entry is erased (remove_entry).
+    mutable std::map<Seq, Entry>::const_iterator find_hint_ = entries_.end();
     std::map<std::string, SubjectInfo, std::less<>> subjects_;
     std::uint64_t bytes_ = 0;
     Seq last_seq_ = 0;
