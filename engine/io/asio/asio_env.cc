@@ -189,13 +189,20 @@ void AsioEnv::run() {
     }
     using SteadyClock = std::chrono::steady_clock;
     const auto window = std::chrono::nanoseconds(busy_poll_.ns);
+    constexpr auto file_wait_max = std::chrono::milliseconds(1);
     int credits = busy_poll_credits_max;
     while (!impl_->io.stopped()) {
         if (impl_->io.poll() > 0) continue;
-        if (credits > 0) {
+        if (credits > 0 || impl_->file_system.in_flight() > 0) {
             const auto start = SteadyClock::now();
             bool handled = false;
-            while (!impl_->io.stopped() && SteadyClock::now() - start < window) {
+            // A file operation in flight (an fsync) will post its completion: keep polling for
+            // it, up to file_wait_max.
+            auto keep_polling = [&] {
+                const auto spent = SteadyClock::now() - start;
+                return spent < window || (impl_->file_system.in_flight() > 0 && spent < file_wait_max);
+            };
+            while (!impl_->io.stopped() && keep_polling()) {
                 if (impl_->io.poll() > 0) {
                     handled = true;
                     break;

@@ -24,8 +24,9 @@ using base::Errc;
 
 // Shared by the File and its pending operations; closes the descriptor when the last goes.
 struct FileState {
-    FileState(int descriptor, net::io_context& io_context, net::thread_pool& pool)
-        : fd(descriptor), io(io_context), strand(net::make_strand(pool)) {}
+    FileState(int descriptor, net::io_context& io_context, net::thread_pool& pool,
+              std::size_t& in_flight_count)
+        : fd(descriptor), io(io_context), strand(net::make_strand(pool)), in_flight(in_flight_count) {}
     ~FileState() { ::close(fd); }
     FileState(const FileState&) = delete;
     FileState& operator=(const FileState&) = delete;
@@ -37,6 +38,7 @@ struct FileState {
     // Touched on the loop only: operations handed to the strand whose completion has not run yet.
     // While it is 0 every earlier operation of the file is finished, so a write may run inline.
     std::size_t queued = 0;
+    std::size_t& in_flight;  // The file system's count over all files (AsioFileSystem::in_flight).
 };
 
 // Writes up to this size run inline on the loop thread when the file's strand is idle.
@@ -61,12 +63,14 @@ void run_blocking(const std::shared_ptr<FileState>& state, Work work,
     // The guard counts the operation as work of the io_context while it runs on the pool, so
     // the loop does not run out of work and return before the completion is posted.
     state->queued += 1;
+    state->in_flight += 1;
     net::post(state->strand, [state, work = std::move(work), done = std::move(done),
                               guard = net::make_work_guard(state->io)]() mutable {
         T result = work(state->fd);
         net::post(state->io, [state, result = std::move(result), done = std::move(done)]() mutable {
             ASSERT(state->queued > 0);
             state->queued -= 1;
+            state->in_flight -= 1;
             if (state->open) done(std::move(result));
         });
         guard.reset();
@@ -164,7 +168,7 @@ Result<std::unique_ptr<File>> AsioFileSystem::open(const std::string& path, bool
         ::close(fd);
         return error;
     }
-    auto state = std::make_shared<FileState>(fd, io_, pool_);
+    auto state = std::make_shared<FileState>(fd, io_, pool_, in_flight_);
     return std::unique_ptr<File>(
         new AsioFile(std::move(state), static_cast<std::uint64_t>(status.st_size)));
 }
@@ -201,6 +205,7 @@ Result<std::vector<std::string>> AsioFileSystem::list(const std::string& directo
 void AsioFileSystem::sync_directory(const std::string& path,
                                     std::function<void(Status)> on_synced) {
     ASSERT(on_synced);
+    in_flight_ += 1;
     net::post(pool_, [this, path, on_synced = std::move(on_synced),
                       guard = net::make_work_guard(io_)]() mutable {
         Status status = ok();
@@ -211,7 +216,10 @@ void AsioFileSystem::sync_directory(const std::string& path,
             if (::fsync(fd) != 0) status = errno_to_error(errno);
             ::close(fd);
         }
-        net::post(io_, [status, on_synced = std::move(on_synced)] { on_synced(status); });
+        net::post(io_, [this, status, on_synced = std::move(on_synced)] {
+            in_flight_ -= 1;
+            on_synced(status);
+        });
         guard.reset();
     });
 }

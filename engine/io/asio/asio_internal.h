@@ -71,10 +71,14 @@ public:
     Status make_directories(const std::string& path) override;
     Result<std::vector<std::string>> list(const std::string& directory) override;
     void sync_directory(const std::string& path, std::function<void(Status)> on_synced) override;
+    // Operations handed to the file threads whose completion has not run yet (loop thread only):
+    // while there are any, a completion is sure to come, so the busy-polling loop keeps polling.
+    std::size_t in_flight() const { return in_flight_; }
 
 private:
     net::io_context& io_;
     net::thread_pool& pool_;
+    std::size_t in_flight_ = 0;
 };
 
 // Splits "host:port" (or "[v6]:port"). nullopt if malformed.
