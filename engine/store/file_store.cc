@@ -429,6 +429,32 @@ void FileStore::compact(Seq seq, CountCallback on_compacted) {
                     });
 }
 
+// One erase record for the whole range whose seq field names the skip (record.h), so that
+// recovery accounts for every skipped seq and restores last_seq and last_ts; the batch carries
+// `last` so that the index file counts it as acknowledged once durable.
+void FileStore::skip(Seq first, Seq last, std::int64_t timestamp_ns, StatusCallback on_skipped) {
+    if (closed_) return reply<Status>(std::move(on_skipped), Errc::closed);
+    if (failed_) return reply<Status>(std::move(on_skipped), Errc::failed);
+    if (first == 0 || first > last) return reply<Status>(std::move(on_skipped), base::Errc::invalid_argument);
+    if (first != index_.last_seq() + 1) return reply<Status>(std::move(on_skipped), Errc::sequence_mismatch);
+    const std::int64_t now_ns = timestamp_ns != 0 ? timestamp_ns : env_.clock.realtime_ns();
+    std::vector<std::byte> bytes;
+    const SeqRange range{first, last};
+    record::append_erase(bytes, now_ns, std::span<const SeqRange>(&range, 1), last);
+    if (pending_bytes_ + bytes.size() > config_.pending_bytes_max) {
+        return reply<Status>(std::move(on_skipped), Errc::write_queue_full);
+    }
+    if (Status rolled = roll_if_needed(bytes.size(), first - 1); !rolled) {
+        return reply<Status>(std::move(on_skipped), rolled.error());
+    }
+    index_.raise_last_seq(last, now_ns);
+    Block& active = blocks_.at(active_block_);
+    active.erase_bytes += bytes.size();
+    active.erase_ranges.push_back(range);
+    enqueue(bytes, std::move(on_skipped), last);
+    index_.check_invariants();
+}
+
 void FileStore::update_limits(const StoreLimits& limits) {
     config_.limits = limits;
     if (closed_ || failed_) return;

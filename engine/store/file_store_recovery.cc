@@ -67,7 +67,7 @@ struct FileStore::Opening {
     std::map<Seq, Recovered> messages;
     std::vector<SeqRange> explained;  // Seqs some record accounts for (message or erase).
     Seq max_seq = 0;                  // Highest seq any record names.
-    Seq last_message_seq = 0;
+    Seq last_message_seq = 0;  // Highest seq of a message or a skip record, and its time.
     std::int64_t last_message_ts = 0;
     std::uint64_t active_file_size = 0;  // Before truncating a damaged tail.
 };
@@ -189,6 +189,11 @@ void FileStore::recover_block(std::shared_ptr<Opening> opening, std::size_t posi
                 opening->max_seq = std::max(opening->max_seq, rec.seq);
                 continue;
             }
+            if (rec.seq != 0 && rec.seq >= opening->last_message_seq) {
+                // A skip record (record.h): last_ts is its time unless a newer message follows.
+                opening->last_message_seq = rec.seq;
+                opening->last_message_ts = rec.timestamp_ns;
+            }
             for (const SeqRange& range : rec.ranges) {
                 auto begin = opening->messages.lower_bound(range.first);
                 auto end = opening->messages.upper_bound(range.last);
@@ -254,7 +259,7 @@ void FileStore::finish_recovery(std::shared_ptr<Opening> opening) {
                       Location{message.block, message.offset, message.length});
         blocks_.at(message.block).live_bytes += message.length;
     }
-    index_.raise_last_seq(last_seq, opening->last_message_ts);  // Deleted newest messages.
+    index_.raise_last_seq(last_seq, opening->last_message_ts);  // Deleted newest messages, skips.
     acked_last_seq_ = last_seq;
     opening->messages.clear();
     if (report_.clean()) {

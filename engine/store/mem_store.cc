@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "engine/base/errc.h"
 #include "engine/store/errc.h"
 
 namespace herald::store {
@@ -104,6 +105,15 @@ void MemStore::compact(Seq seq, CountCallback on_compacted) {
     auto removed = index_.compact(seq);
     drop(removed);
     reply<Result<std::uint64_t>>(std::move(on_compacted), std::uint64_t{removed.size()});
+}
+
+void MemStore::skip(Seq first, Seq last, std::int64_t timestamp_ns, StatusCallback on_skipped) {
+    if (closed_) return reply<Status>(std::move(on_skipped), Errc::closed);
+    if (first == 0 || first > last) return reply<Status>(std::move(on_skipped), base::Errc::invalid_argument);
+    if (first != index_.last_seq() + 1) return reply<Status>(std::move(on_skipped), Errc::sequence_mismatch);
+    index_.raise_last_seq(last, timestamp_ns != 0 ? timestamp_ns : env_.clock.realtime_ns());
+    index_.check_invariants();
+    reply<Status>(std::move(on_skipped), ok());
 }
 
 void MemStore::update_limits(const StoreLimits& limits) {

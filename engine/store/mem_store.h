@@ -29,6 +29,7 @@ public:
     void remove(Seq seq, StatusCallback on_removed) override;
     void purge(const PurgeRequest& request, CountCallback on_purged) override;
     void compact(Seq seq, CountCallback on_compacted) override;
+    void skip(Seq first, Seq last, std::int64_t timestamp_ns, StatusCallback on_skipped) override;
     void update_limits(const StoreLimits& limits) override;
     void close(StatusCallback on_closed) override;
 

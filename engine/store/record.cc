@@ -100,13 +100,13 @@ std::uint32_t append_message(std::vector<std::byte>& out, Seq seq, std::int64_t 
 }
 
 std::uint32_t append_erase(std::vector<std::byte>& out, std::int64_t timestamp_ns,
-                           std::span<const SeqRange> ranges) {
+                           std::span<const SeqRange> ranges, Seq skip_last) {
     ASSERT(!ranges.empty());
     ASSERT(ranges.size() <= erase_ranges_per_record_max);
     const std::size_t length = header_size + 16 * ranges.size() + trailer_size;
     const std::size_t start = out.size();
     put_header(out, static_cast<std::uint32_t>(length), Kind::erase, 0,
-               static_cast<std::uint32_t>(ranges.size()), 0, timestamp_ns);
+               static_cast<std::uint32_t>(ranges.size()), skip_last, timestamp_ns);
     for (const SeqRange& range : ranges) {
         ASSERT(range.first > 0);
         ASSERT(range.first <= range.last);

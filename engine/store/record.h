@@ -9,6 +9,8 @@
 //           subject size u16 | headers size (erase: range count) u32 | seq u64 | timestamp i64 |
 //           message: subject, headers, payload | erase: ranges (first u64, last u64)... |
 //           crc32c of everything before it u32
+//   An erase record's seq is 0, except for a skip (StreamStore::skip): then it is the last
+//   skipped seq, and its timestamp the stream's last_ts from then on.
 #pragma once
 
 #include <cstddef>
@@ -68,8 +70,9 @@ std::optional<BlockHeader> decode_block_header(std::span<const std::byte> bytes)
 std::uint32_t append_message(std::vector<std::byte>& out, Seq seq, std::int64_t timestamp_ns,
                              std::string_view subject, std::string_view headers,
                              std::string_view payload);
+// skip_last: 0, or the last seq of the skip the record makes durable (its seq field).
 std::uint32_t append_erase(std::vector<std::byte>& out, std::int64_t timestamp_ns,
-                           std::span<const SeqRange> ranges);
+                           std::span<const SeqRange> ranges, Seq skip_last = 0);
 
 // Decodes the record at the start of `bytes`, checking magic, bounds and checksum.
 Decode decode(std::span<const std::byte> bytes, Record& record);

@@ -160,7 +160,7 @@ inline constexpr std::uint64_t message_overhead_bytes = 36;
 // Lifecycle: created open (MemStore) or through an asynchronous open (FileStore); runs on one
 // io::Loop; close() then destroy. Destroying without close() is a crash: nothing not yet
 // acknowledged is promised. Every callback runs on the loop, never inline, and never after the
-// store is destroyed. Callbacks of store/remove/purge/compact run in call order.
+// store is destroyed. Callbacks of store/remove/purge/compact/skip run in call order.
 //
 // Visibility: a stored message is visible to loads and state() at once (its sequence is taken
 // at the call); its acknowledgement says it is durable (per durability()). If a write or fsync
@@ -196,6 +196,13 @@ public:
     virtual void purge(const PurgeRequest& request, CountCallback on_purged) = 0;
     // Removes every message below `seq` (nats Compact); past the end, the next seq becomes `seq`.
     virtual void compact(Seq seq, CountCallback on_compacted) = 0;
+    // Uses up the sequences first..last without storing anything (nats-server SkipMsg, once per
+    // sequence there): last_seq becomes `last` and last_ts `timestamp_ns` (0 = now); an empty
+    // store's first_seq moves to last + 1, a non-empty one keeps its first and counts the skipped
+    // sequences as deleted. No limit applies and no message is removed. FileStore: one durable
+    // skip record (a delete marker), acknowledged like a store. `first` must be last_seq + 1
+    // (else sequence_mismatch) and not above `last` (else invalid_argument).
+    virtual void skip(Seq first, Seq last, std::int64_t timestamp_ns, StatusCallback on_skipped) = 0;
     // New limits (stream update); applied at once, as a store would.
     virtual void update_limits(const StoreLimits& limits) = 0;
     // Flushes whatever is pending (writes, fsync, index) and stops; later calls fail with closed.

@@ -140,6 +140,14 @@ public:
         run([&] { return result.has_value(); });
         return *result;
     }
+    // StreamStore::skip of first..last; first 0 = the store's last_seq + 1.
+    Status skip(Seq first, Seq last, std::int64_t timestamp_ns = 0) {
+        if (first == 0) first = store_->state().last_seq + 1;
+        std::optional<Status> result;
+        store_->skip(first, last, timestamp_ns, [&](Status status) { result.emplace(status); });
+        run([&] { return result.has_value(); });
+        return *result;
+    }
     Status close() {
         std::optional<Status> result;
         store_->close([&](Status status) { result.emplace(status); });

@@ -1,7 +1,7 @@
 // Property: a FileStore and a MemStore each behave exactly like a plain model (a map from seq to
 // message, no shared code with MessageIndex) that counts bytes as nats-server does for that kind
 // of store, under random operation sequences (store, remove, purge with filters/seq/keep,
-// compact, loads, filtered counts, max_msgs / max_bytes / per-subject limits with discard old or
+// compact, skip, loads, filtered counts, max_msgs / max_bytes / per-subject limits with discard old or
 // new), with clean restarts of the FileStore in the middle; without max_bytes the two stores
 // give the same results. Small blocks make rolls and compaction frequent.
 #include <catch2/catch.hpp>
@@ -26,7 +26,7 @@ using herald::store::testing::Kind;
 
 namespace {
 
-enum class Op : int { store, remove, purge, compact, load, load_last, load_next, restart, limits, wait };
+enum class Op : int { store, remove, purge, compact, load, load_last, load_next, restart, limits, wait, skip };
 
 struct Step {
     Op op = Op::store;
@@ -40,7 +40,7 @@ struct Step {
 const char* subjects[] = {"a.x", "a.y", "b.x", "c"};
 
 const char* op_names[] = {"store", "remove", "purge", "compact", "load", "load_last", "load_next",
-                          "restart", "limits", "wait"};
+                          "restart", "limits", "wait", "skip"};
 
 std::ostream& operator<<(std::ostream& out, const Step& step) {
     return out << "{" << op_names[static_cast<int>(step.op)] << " subject=" << step.subject
@@ -228,7 +228,8 @@ TEST_CASE("store: FileStore and MemStore match their models under random operati
             rc::gen::set(&Step::op, rc::gen::weightedElement<Op>({{30, Op::store}, {6, Op::remove}, {2, Op::purge},
                                                                    {1, Op::compact}, {4, Op::load}, {2, Op::load_last},
                                                                    {3, Op::load_next}, {2, Op::restart},
-                                                                   {1, Op::limits}, {1, Op::wait}})),
+                                                                   {1, Op::limits}, {1, Op::wait},
+                                                                   {2, Op::skip}})),
             rc::gen::set(&Step::subject, rc::gen::inRange(0, 4)),
             rc::gen::set(&Step::number, rc::gen::inRange<std::uint64_t>(0, 120)),
             rc::gen::set(&Step::keep, rc::gen::inRange<std::uint64_t>(0, 4)),
@@ -320,6 +321,14 @@ TEST_CASE("store: FileStore and MemStore match their models under random operati
                     }
                     break;
                 }
+                case Op::skip:
+                    // A mirror's gap (nats SkipMsg): no limit applies, nothing is removed.
+                    for (Side& side : sides) {
+                        const Seq first = side.store.store().state().last_seq + 1;
+                        RC_ASSERT(side.store.skip(first, first + step.number % 20).has_value());
+                        side.model.last_seq = first + step.number % 20;
+                    }
+                    break;
                 case Op::wait:
                     mem.advance(Duration::milliseconds(100));
                     file.advance(Duration::milliseconds(100));

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/base/errc.h"
 #include "engine/store/errc.h"
 #include "engine/store/message_index.h"
 #include "tests/store/store_harness.h"
@@ -153,6 +154,105 @@ TEST_CASE("store: compact removes below a seq and may move the next seq", "[stor
     h.restart();
     CHECK(h.store().state().last_seq == 99);
     CHECK(h.store_ok("a").seq == 100);
+}
+
+// Goal: skip on an empty store as nats-server SkipMsg shows it: last_seq raised, first_seq past
+// it, nothing counted, the same after a restart; the next store continues at last + 1.
+TEST_CASE("store: skip on an empty store moves first past the skipped seqs", "[store][skip]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    REQUIRE(h.skip(1, 5, 1'000));
+    const auto state = h.store().state();
+    CHECK(state.messages == 0);
+    CHECK(state.bytes == 0);
+    CHECK(state.first_seq == 6);
+    CHECK(state.last_seq == 5);
+    CHECK(state.last_ts == 1'000);
+    CHECK(state.num_deleted == 0);
+    CHECK(state.num_subjects == 0);
+    CHECK(h.load(3).error() == Errc::message_not_found);
+    CHECK(h.load(6).error() == Errc::end_of_stream);
+    CHECK(h.load_next("", 1).error() == Errc::end_of_stream);
+    h.restart();
+    CHECK(h.store().state() == state);
+    CHECK(h.store().recovery_report().clean());
+    CHECK(h.store_ok("a").seq == 6);
+    CHECK(h.store().state().first_seq == 6);
+    CHECK(h.store().state().num_deleted == 0);
+    h.restart();
+    CHECK(h.store().state().first_seq == 6);
+    CHECK(h.store().state().last_seq == 6);
+}
+
+// Goal: skip on a non-empty store: the skipped seqs are interior deletes, no limit counts them
+// (discard old removes nothing, discard new still accepts the skip), and it survives a restart.
+// Method: max_msgs 2 full, skip 3..10, restart, store once more.
+TEST_CASE("store: skip counts against no limit and keeps every message", "[store][skip]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    const Discard discard = GENERATE(Discard::old_messages, Discard::new_messages);
+    StoreLimits limits;
+    limits.max_msgs = 2;
+    limits.max_bytes = 200;
+    limits.discard = discard;
+    Harness h(kind, limits);
+    const auto first = h.store_ok("a", "one");
+    h.store_ok("b", "two");
+    const auto before = h.store().state();
+    const std::int64_t skip_ns = h.node().env().clock.realtime_ns();
+    REQUIRE(h.skip(3, 10));  // Timestamp 0: the clock at the call.
+    auto state = h.store().state();
+    CHECK(state.messages == 2);
+    CHECK(state.bytes == before.bytes);
+    CHECK(state.first_seq == 1);
+    CHECK(state.first_ts == first.timestamp_ns);
+    CHECK(state.last_seq == 10);
+    CHECK(state.last_ts == skip_ns);
+    CHECK(state.num_deleted == 8);
+    CHECK(state.num_subjects == 2);
+    CHECK(h.load(1)->payload == "one");
+    CHECK(h.load(2)->payload == "two");
+    CHECK(h.load(7).error() == Errc::message_not_found);
+    CHECK(h.load_next("", 3).error() == Errc::end_of_stream);
+    CHECK(h.store().count_matching("", 1, 10) == 2);
+    h.restart();
+    CHECK(h.store().state() == state);
+    if (discard == Discard::new_messages) {
+        CHECK(h.store("c").error() == Errc::max_messages_exceeded);
+        CHECK(h.store().state().last_seq == 10);
+        return;
+    }
+    CHECK(h.store_ok("c").seq == 11);  // Pushes out the oldest, as any store at max_msgs.
+    state = h.store().state();
+    CHECK(state.messages == 2);
+    CHECK(state.first_seq == 2);
+    CHECK(state.num_deleted == 8);
+    CHECK(h.load_next("", 3)->seq == 11);
+    h.restart();
+    CHECK(h.store().state() == state);
+}
+
+// Goal: skip refuses what nats-server's store could not mean: a range not starting at
+// last_seq + 1, an empty range, a closed store.
+TEST_CASE("store: skip refuses a range not at last_seq + 1", "[store][skip]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    Harness h(kind);
+    h.store_ok("a");
+    CHECK(h.skip(3, 4).error() == Errc::sequence_mismatch);
+    CHECK(h.skip(1, 1).error() == Errc::sequence_mismatch);
+    CHECK(h.skip(2, 1).error() == herald::base::Errc::invalid_argument);
+    CHECK(h.store().state().last_seq == 1);
+    REQUIRE(h.skip(2, 2));  // One seq, as SkipMsg.
+    REQUIRE(h.skip(3, 1'000'000));  // A long gap is one record, whatever its length.
+    CHECK(h.store().state().last_seq == 1'000'000);
+    CHECK(h.store().state().num_deleted == 999'999);
+    h.restart();
+    CHECK(h.store().state().last_seq == 1'000'000);
+    CHECK(h.store_ok("a").seq == 1'000'001);
+    REQUIRE(h.close());
+    CHECK(h.skip(1'000'002, 1'000'003).error() == Errc::closed);
 }
 
 // Goal: discard old drops the oldest at max_msgs and max_bytes; discard new refuses with the
