@@ -1,6 +1,7 @@
 #include "engine/jetstream/consumer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include <fmt/format.h>
@@ -250,8 +251,7 @@ void Consumer::stop(bool deleted) {
 
 void Consumer::flush(std::function<void()> on_flushed) {
     ASSERT(stopped_);
-    state_store_->save(state_store_->state(),
-                       [on_flushed = std::move(on_flushed)](Status) { on_flushed(); });
+    write_state([on_flushed = std::move(on_flushed)](Status) { on_flushed(); });
 }
 
 void Consumer::update(ConsumerConfig config) {
@@ -617,13 +617,22 @@ bool Consumer::deliver(store::StoredMessage message, bool redelivery) {
     const std::uint64_t deliveries =
         redelivery ? (counted == redelivered_.end() ? 0 : counted->second) + 2 : 1;
     const std::uint64_t pending_count = num_pending();
-    const std::string ack_reply = fmt::format("{}{}.{}.{}.{}.{}",
-                                              ack_prefix_,
-                                              deliveries,
-                                              seq,
-                                              consumer_seq,
-                                              message.timestamp_ns,
-                                              pending_count);
+    // "<ack_prefix>deliveries.seq.consumer_seq.timestamp.pending", by hand: fmt::format was 6%
+    // of a pull consumer's server CPU.
+    std::string ack_reply;
+    ack_reply.reserve(ack_prefix_.size() + 5 * 21);
+    ack_reply.append(ack_prefix_);
+    const auto append_number = [&ack_reply](auto value, bool dot) {
+        char digits[24];
+        const auto written = std::to_chars(std::begin(digits), std::end(digits), value);
+        ack_reply.append(digits, written.ptr);
+        if (dot) ack_reply.push_back('.');
+    };
+    append_number(deliveries, true);
+    append_number(seq, true);
+    append_number(consumer_seq, true);
+    append_number(message.timestamp_ns, true);
+    append_number(pending_count, false);
     std::string headers = std::move(message.headers);
     std::string payload = std::move(message.payload);
     if (config_.headers_only) {
@@ -1000,7 +1009,7 @@ void Consumer::on_ack(const protocol::MessageArgs& message, std::string_view pay
         // A failed save gets no answer: the ack may not survive a restart (the client times out).
         if (save_posted_) save_state();
         std::weak_ptr<int> life = life_;
-        state_store_->save(state_store_->state(), [this, life, reply](Status saved) {
+        write_state([this, life, reply](Status saved) {
             if (life.expired() || !saved) return;
             send_status(reply, "", "");
         });
@@ -1203,15 +1212,28 @@ void Consumer::save_state_soon() {
 void Consumer::save_state() {
     save_posted_ = false;
     if (broker_.options().canaries.skip_consumer_state) return;  // canary: test-only
+    write_state([](Status) {});
+}
+
+void Consumer::write_state(std::function<void(Status)> on_saved) {
+    if (broker_.options().canaries.skip_consumer_state) {  // canary: test-only
+        return state_store_->save(state_store_->state(), std::move(on_saved));
+    }
+    // The store owns the snapshot function and dies with this consumer (state_store_).
+    state_store_->save_from([this] { return make_state(); }, std::move(on_saved));
+}
+
+store::ConsumerState Consumer::make_state() const {
     store::ConsumerState state;
     state.delivered = store::SequencePair{next_consumer_seq_ - 1, next_seq_ - 1};
     state.ack_floor = ack_floor_;
     for (const auto& [seq, pending] : pending_) {
         if (state.pending.size() >= store::consumer_pending_max) break;
-        state.pending.emplace(seq, store::PendingAck{pending.consumer_seq, pending.delivered_ns});
+        state.pending.emplace_hint(state.pending.end(), seq,
+                                   store::PendingAck{pending.consumer_seq, pending.delivered_ns});
     }
     state.redelivered = redelivered_;
-    state_store_->save(state, [](Status) {});
+    return state;
 }
 
 void Consumer::check_invariants() const {

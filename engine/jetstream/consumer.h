@@ -162,6 +162,9 @@ private:
     void select_start();
     // save_state() saves now; save_state_soon() at the end of this loop turn, one snapshot for
     // every delivery and ack made in the turn (a pull batch, a read full of acks).
+    store::ConsumerState make_state() const;
+    // Saves the current state (made when the store writes it); on_saved once durable.
+    void write_state(std::function<void(Status)> on_saved);
     void save_state();
     void save_state_soon();
     void arm_push_heartbeat();

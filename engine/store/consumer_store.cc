@@ -70,6 +70,12 @@ void MemConsumerStore::save(const ConsumerState& state, StatusCallback on_saved)
     });
 }
 
+void MemConsumerStore::save_from(Snapshot snapshot, StatusCallback on_saved) {
+    ASSERT(snapshot);
+    if (removed_) return save(state_, std::move(on_saved));
+    save(snapshot(), std::move(on_saved));
+}
+
 void MemConsumerStore::remove(StatusCallback on_removed) {
     removed_ = true;
     state_ = ConsumerState{};
@@ -165,6 +171,16 @@ void FileConsumerStore::save(const ConsumerState& state, StatusCallback on_saved
         return;
     }
     state_ = state;
+    snapshot_ = nullptr;
+    dirty_ = true;
+    waiting_.push_back(std::move(on_saved));
+    write_next();
+}
+
+void FileConsumerStore::save_from(Snapshot snapshot, StatusCallback on_saved) {
+    ASSERT(snapshot);
+    if (removed_ || failed_) return save(state_, std::move(on_saved));
+    snapshot_ = std::move(snapshot);
     dirty_ = true;
     waiting_.push_back(std::move(on_saved));
     write_next();
@@ -174,6 +190,10 @@ void FileConsumerStore::write_next() {
     if (writing_ || !dirty_ || failed_) return;
     writing_ = true;
     dirty_ = false;
+    if (snapshot_) {
+        state_ = snapshot_();
+        snapshot_ = nullptr;
+    }
     generation_ += 1;
     auto bytes = std::make_shared<std::vector<std::byte>>(encode(state_, generation_));
     ASSERT(decode_snapshot(*bytes).has_value());  // Checksum before write.

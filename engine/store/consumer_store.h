@@ -46,7 +46,16 @@ public:
     using StatusCallback = std::function<void(Status)>;
     virtual ~ConsumerStore() = default;
     virtual void save(const ConsumerState& state, StatusCallback on_saved) = 0;
-    virtual const ConsumerState& state() const = 0;  // The newest saved (or being saved).
+    // As save(), with the state made by `snapshot` only when it is about to be written: saves
+    // that arrive while a write is in flight then cost nothing (a consumer changes its state on
+    // every delivery and ack, and copying its pending map each time was 7% of a pull consumer's
+    // server CPU). The newest state at write time is a superset of what the caller asked to
+    // save. `snapshot` must stay callable as long as the store lives (or until save() replaces
+    // it); a later save() or save_from() replaces an unused one.
+    using Snapshot = std::function<ConsumerState()>;
+    virtual void save_from(Snapshot snapshot, StatusCallback on_saved) = 0;
+    // The newest saved or being written (a pending save_from()'s state is made at write time).
+    virtual const ConsumerState& state() const = 0;
     // Deletes the state (consumer deleted); later saves fail with closed.
     virtual void remove(StatusCallback on_removed) = 0;
 };
@@ -55,6 +64,7 @@ class MemConsumerStore final : public ConsumerStore {
 public:
     explicit MemConsumerStore(io::Env& env) : env_(env) {}
     void save(const ConsumerState& state, StatusCallback on_saved) override;
+    void save_from(Snapshot snapshot, StatusCallback on_saved) override;
     const ConsumerState& state() const override { return state_; }
     void remove(StatusCallback on_removed) override;
 
@@ -77,6 +87,7 @@ public:
     ~FileConsumerStore() override;
 
     void save(const ConsumerState& state, StatusCallback on_saved) override;
+    void save_from(Snapshot snapshot, StatusCallback on_saved) override;
     const ConsumerState& state() const override { return state_; }
     void remove(StatusCallback on_removed) override;
 
@@ -94,6 +105,7 @@ private:
     base::Logger log_;
     std::shared_ptr<io::File> file_;
     ConsumerState state_;
+    Snapshot snapshot_;  // Set: state_ is stale, the next write takes snapshot_() instead.
     std::uint64_t generation_ = 0;
     std::uint64_t size_ = 0;
     bool writing_ = false;

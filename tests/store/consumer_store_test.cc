@@ -72,6 +72,48 @@ TEST_CASE("consumer store: saves during a write are coalesced and all complete",
     CHECK(reopened->state() == state_at(50));
 }
 
+// Goal: save_from() makes the state only when a write begins: saves behind a write in flight call
+// no snapshot, the next write takes the newest state once, every callback runs, and an explicit
+// save() after a save_from() wins. Memory store: the snapshot is taken at once.
+TEST_CASE("consumer store: save_from makes the state when it is written", "[store][consumer][sim]") {
+    herald::sim::SimWorld world(5);
+    auto& node = world.add_node();
+    auto store = open_store(world, node);
+    std::uint64_t current = 1;
+    int snapshots = 0;
+    int done = 0;
+    auto snapshot = [&] {
+        snapshots += 1;
+        return state_at(current);
+    };
+    store->save_from(snapshot, [&](Status status) { done += status ? 1 : 0; });
+    CHECK(snapshots == 1);  // Nothing in flight: written at once.
+    for (current = 2; current <= 40; ++current) {
+        store->save_from(snapshot, [&](Status status) { done += status ? 1 : 0; });
+    }
+    current = 40;
+    CHECK(snapshots == 1);  // All behind the first write.
+    REQUIRE(world.run_until([&] { return done == 40; }, steps_max));
+    CHECK(snapshots == 2);  // One more write, of the state at that time.
+    CHECK(store->state() == state_at(40));
+
+    store->save_from(snapshot, [](Status) {});  // In flight now.
+    current = 41;
+    store->save_from(snapshot, [](Status) {});
+    bool explicit_saved = false;
+    store->save(state_at(7), [&](Status status) { explicit_saved = status.has_value(); });
+    REQUIRE(world.run_until([&] { return explicit_saved; }, steps_max));
+    CHECK(snapshots == 3);  // The replaced snapshot never ran.
+    store.reset();
+    CHECK(open_store(world, node)->state() == state_at(7));
+
+    herald::store::MemConsumerStore memory(node.env());
+    bool memory_saved = false;
+    memory.save_from([] { return state_at(3); }, [&](Status status) { memory_saved = status.has_value(); });
+    CHECK(memory.state() == state_at(3));
+    REQUIRE(world.run_until([&] { return memory_saved; }, steps_max));
+}
+
 // Goal: the file is rewritten before passing consumer_file_size_max and still recovers.
 TEST_CASE("consumer store: the state file is rewritten when it grows", "[store][consumer][sim]") {
     herald::sim::SimWorld world(5);
