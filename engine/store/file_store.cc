@@ -101,16 +101,31 @@ Status FileStore::roll_if_needed(std::uint64_t length, Seq last_seq_before) {
     return ok();
 }
 
+void FileStore::Waiter::operator()(Status status) {
+    if (!stored) return done(status);
+    if (status) return stored(ack);
+    stored(status.error());
+}
+
 void FileStore::enqueue(std::span<const std::byte> bytes, std::function<void(Status)> done,
                         Seq last_seq) {
-    ASSERT(!bytes.empty());
     ASSERT(done);
+    enqueue(bytes, Waiter{std::move(done), nullptr, {}}, last_seq);
+}
+
+void FileStore::enqueue(std::span<const std::byte> bytes, Waiter waiter, Seq last_seq) {
+    ASSERT(!bytes.empty());
+    ASSERT(waiter.done || waiter.stored);
     Block& active = blocks_.at(active_block_);
     const bool join = !batches_.empty() && !batches_.back().in_flight &&
                       batches_.back().block == active_block_ &&
                       (config_.group_commit || config_.sync_mode == SyncMode::interval ||
                        batches_.back().done.empty());
-    if (!join) batches_.push_back(Batch{active_block_, active.size, {}, {}, 0, false, false});
+    if (!join) {
+        batches_.push_back(Batch{active_block_, active.size, {}, {}, 0, false, false});
+        // As large as the last batch written: a busy store appends without reallocating.
+        batches_.back().bytes.reserve(std::max(bytes.size(), batch_bytes_hint_));
+    }
     Batch& batch = batches_.back();
     ASSERT(batch.offset + batch.bytes.size() == active.size);
     batch.bytes.insert(batch.bytes.end(), bytes.begin(), bytes.end());
@@ -118,10 +133,14 @@ void FileStore::enqueue(std::span<const std::byte> bytes, std::function<void(Sta
         // Lazy, as nats-server (it acks a publish once the record is in its block buffer, before
         // write(2)): acknowledged now, in call order; written at once, fsynced every
         // sync_interval. A failed write later still stops the store (fail()).
-        reply<Status>(std::move(done), ok());
-        done = [](Status) {};
+        if (waiter.stored) {
+            reply<Result<StoreAck>>(std::move(waiter.stored), waiter.ack);
+        } else {
+            reply<Status>(std::move(waiter.done), ok());
+        }
+    } else {
+        batch.done.push_back(std::move(waiter));
     }
-    batch.done.push_back(std::move(done));
     batch.last_seq = std::max(batch.last_seq, last_seq);
     active.size += bytes.size();
     pending_bytes_ += bytes.size();
@@ -196,6 +215,7 @@ void FileStore::complete_front_batch() {
     ASSERT(pending_bytes_ >= batch.bytes.size());
     pending_bytes_ -= batch.bytes.size();
     acked_last_seq_ = std::max(acked_last_seq_, batch.last_seq);
+    batch_bytes_hint_ = std::min<std::size_t>(batch.bytes.size(), batch_bytes_hint_max);
     flushing_ = false;
     // Written: later loads of its records come from the read cache instead of the file.
     if (blocks_.contains(batch.block)) cache_chunk(batch.block, batch.offset, std::move(batch.bytes));
@@ -215,7 +235,7 @@ void FileStore::fail(std::error_code error) {
     ASSERT(error);
     if (!failed_) LOG_ERROR(log_, "store failed: {}; refusing writes until restart", error.message());
     failed_ = error;
-    std::vector<std::function<void(Status)>> pending;
+    std::vector<Waiter> pending;
     for (Batch& batch : batches_) {
         for (auto& done : batch.done) pending.push_back(std::move(done));
     }
@@ -314,10 +334,7 @@ void FileStore::store(const StoreRequest& request, StoreCallback on_stored) {
         note_removed(removed);
     }
     const StoreAck ack{*seq, timestamp_ns};
-    enqueue(scratch_, [on_stored = std::move(on_stored), ack](Status status) {
-        if (status) return on_stored(ack);
-        on_stored(status.error());
-    }, *seq);
+    enqueue(scratch_, Waiter{nullptr, std::move(on_stored), ack}, *seq);
     arm_age_timer();
     index_.check_invariants();
 }

@@ -125,11 +125,19 @@ private:
         std::uint64_t erase_bytes = 0;  // Delete-marker records.
         std::vector<SeqRange> erase_ranges;
     };
+    // Told when its batch is durable (or failed), in call order: a store's ack (callback + ack,
+    // so a publish needs no wrapping std::function) or any other operation's callback.
+    struct Waiter {
+        std::function<void(Status)> done;  // Set, or else `stored`.
+        StoreCallback stored;
+        StoreAck ack;
+        void operator()(Status status);
+    };
     struct Batch {
         std::uint64_t block = 0;
         std::uint64_t offset = 0;
         std::vector<std::byte> bytes;
-        std::vector<std::function<void(Status)>> done;
+        std::vector<Waiter> done;
         Seq last_seq = 0;  // Highest message seq in it.
         bool sync_directory = false;
         bool in_flight = false;
@@ -149,6 +157,7 @@ private:
     // Write path.
     Status roll_if_needed(std::uint64_t length, Seq last_seq_before);
     void enqueue(std::span<const std::byte> bytes, std::function<void(Status)> done, Seq last_seq);
+    void enqueue(std::span<const std::byte> bytes, Waiter waiter, Seq last_seq);
     void flush();
     void on_batch_written(const std::shared_ptr<io::File>& file, Status status);
     void complete_front_batch();
@@ -237,6 +246,9 @@ private:
     std::uint64_t pending_bytes_ = 0;
     bool flushing_ = false;
     std::vector<std::function<void()>> drained_waiters_;
+    // The size of the last batch written, reserved for the next one (bounded).
+    static constexpr std::size_t batch_bytes_hint_max = 256 * 1024;
+    std::size_t batch_bytes_hint_ = 0;
     std::vector<std::uint64_t> dirty_blocks_;  // interval mode: written since the last fsync.
     Seq acked_last_seq_ = 0;
     std::error_code failed_;
