@@ -462,7 +462,8 @@ Stream::FedResult Stream::store_fed(std::string_view subject,
     std::string_view msg_id;
     if (seq != 0) {
         // Matches nats-server processInboundMirrorMsg: older sequences are ignored, a gap is
-        // skipped (skipMsgs; an empty store is compacted up to it, as processJetStreamMsg does).
+        // skipped (skipMsgs; an empty store is compacted up to it, as processJetStreamMsg does:
+        // the same state).
         if (seq <= last_before) return FedResult::duplicate;
         if (seq > last_before + 1) {
             const FedResult skipped = skip_sequences(last_before + 1, seq - 1);
@@ -494,28 +495,26 @@ Stream::FedResult Stream::store_fed(std::string_view subject,
 }
 
 Stream::FedResult Stream::skip_sequences(store::Seq first, store::Seq last) {
-    // The store has no skip record: an empty store moves its first sequence (Compact); otherwise
-    // each skipped sequence is a placeholder deleted at once (a delete marker, as nats-server's
-    // skipped sequences show up as deleted). `stored` = all used up, `retry` = the per-turn bound
-    // was reached, `refused` = the store took no placeholder (full with discard new, failed).
+    // Matches nats-server skipMsgs (store SkipMsg per sequence) and, for a store that never held
+    // anything, processJetStreamMsg's Compact: the store uses the sequences up without storing
+    // anything (one durable record), so no limit counts them and no old message is pushed out.
     ASSERT(first <= last);
     ASSERT(first == store_->state().last_seq + 1);
     if (store_->state().messages == 0) {
         COVER("jetstream: a mirror's empty store starts at the origin's sequence");
-        store_->compact(last + 1, [](Result<std::uint64_t>) {});
-        return store_->state().last_seq == last ? FedResult::stored : FedResult::refused;
+    } else {
+        COVER("jetstream: a mirror skips a gap of deleted origin messages");
     }
-    COVER("jetstream: a mirror skips a gap of deleted origin messages");
-    const store::Seq end = std::min(last, first + mirror_skips_per_turn_max - 1);
-    for (store::Seq seq = first; seq <= end; ++seq) {
-        store::StoreRequest request;
-        request.subject = mirror_skip_subject;
-        request.seq = seq;
-        store_->store(request, [](Result<store::StoreAck>) {});
-        if (store_->state().last_seq != seq) return FedResult::refused;
-        store_->remove(seq, [](Status) {});
-    }
-    return end == last ? FedResult::stored : FedResult::retry;
+    std::weak_ptr<int> life = life_;
+    store_->skip(first, last, 0, [this, life, last](Status status) {
+        if (life.expired()) return;
+        if (!status) {
+            LOG_DEBUG(log_, "failed to skip sequences up to {}: {}", last, status.error().message());
+            return;
+        }
+        acked_seq_ = std::max(acked_seq_, last);
+    });
+    return store_->state().last_seq == last ? FedResult::stored : FedResult::refused;
 }
 
 void Stream::republish(std::string_view destination,

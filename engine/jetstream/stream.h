@@ -28,9 +28,9 @@ namespace herald::jetstream {
 inline constexpr std::uint64_t header_size_max = 65535;    // nats-server math.MaxUint16.
 inline constexpr std::size_t dedup_entries_max = 1 << 20;  // Bound on remembered Nats-Msg-Ids.
 inline constexpr std::size_t lost_sequences_max = 10'000;  // Of state.lost.msgs in StreamInfo.
-inline constexpr std::uint64_t mirror_skips_per_turn_max = 10'000;  // Gap sequences used per call.
-// The subject of the placeholders a mirror stores (and deletes at once) to skip sequences; a
-// crash between the two may leave some at the tail, removed when the mirror starts again.
+// The subject of the placeholders a mirror stored (and deleted at once) to skip sequences before
+// the store could skip (StreamStore::skip); a crash between the two could leave some at the tail.
+// A store written by such a build may still hold them: they are removed when the mirror starts.
 inline constexpr std::string_view mirror_skip_subject = "_HERALD.mirror.skipped";
 
 // Lifecycle: built by JetStream around an open store, then start() subscribes its subjects;
@@ -88,10 +88,10 @@ public:
 
     // A message a mirror or source feed brings in (nats-server processInboundMirrorMsg /
     // processInboundSourceMsg, then processJetStreamMsg). A mirror's (`seq` != 0) keeps the
-    // origin's sequence and time; the sequences skipped before it are used up first. A sourced
-    // one (`seq` 0) passes the Nats-Msg-Id window and the size limits. `retry` means a long gap
-    // is being skipped: call again with the same message on a later turn.
-    enum class FedResult : std::uint8_t { stored, duplicate, refused, retry };
+    // origin's sequence and time; the sequences skipped before it are used up first (a store
+    // skip: no limit counts them). A sourced one (`seq` 0) passes the Nats-Msg-Id window and the
+    // size limits.
+    enum class FedResult : std::uint8_t { stored, duplicate, refused };
     // A mirror with mirror_direct that caught up starts answering its origin's direct gets.
     void serve_mirror_direct();
     FedResult store_fed(std::string_view subject,

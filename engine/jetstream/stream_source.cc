@@ -361,7 +361,8 @@ void StreamFeeds::start_positions(std::string_view account, Stream& target, bool
     for (auto& [key, feed] : feeds_) {
         if (feed->account != account || feed->target != &target || !feed->mirror) continue;
         if (!target.store().subjects_state(mirror_skip_subject).empty()) {
-            // A crash kept placeholders of a skipped gap without their delete markers.
+            // A store written before mirrors skipped gaps with StreamStore::skip may hold
+            // placeholders of a gap whose delete markers a crash lost (mirror_skip_subject).
             COVER("jetstream: a mirror removes placeholders a crash left behind");
             store::PurgeRequest purge;
             purge.filter = mirror_skip_subject;
@@ -579,15 +580,6 @@ void StreamFeeds::on_loaded(const Key& key,
                       loaded->seq,
                       feed->source.name);
             break;
-        case Stream::FedResult::retry: {
-            // A long gap is being skipped: the same message again on the next turn.
-            std::weak_ptr<int> life = life_;
-            feed->phase = Phase::waiting;
-            env_.loop.post([this, life, key] {
-                if (!life.expired()) pump(key);
-            });
-            return;
-        }
     }
     feed->next_seq = loaded->seq + 1;
     feed->last_active_ns = now_ns;

@@ -227,6 +227,73 @@ TEST_CASE(
     CHECK(message_at(f, "FILTERED", 5)["error"]["err_code"] == 10037);
 }
 
+TEST_CASE("jetstream mirror: a gap in the origin counts against no limit of the mirror",
+          "[jetstream][mirror][sim]") {
+    // Goal: nats-server skipMsgs (store SkipMsg): a mirror uses up the sequences of a gap without
+    // storing anything, so max_msgs never pushes out an old message because of a gap, and a
+    // full discard-new mirror still moves past it. Method: origin 1 "a", 2 "b", 3 deleted, 4 too
+    // large for the mirrors (max_msg_size 10), then 5 after a second gap (4 is refused). Mirror
+    // OLD (max_msgs 2, discard old) keeps exactly what nats-server keeps: 1 and 2 with last_seq
+    // 3, then 2 and 5; mirror NEW (max_msgs 2, discard new) keeps 1 and 2 and ends at last_seq 4
+    // (5 refused at max_msgs after the gap 4 was used up).
+    const std::string storage = GENERATE("file", "memory");
+    INFO(storage);
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.publish("orders.a", "a");
+    f.publish("orders.a", "b");
+    f.publish("orders.a", "c");
+    f.publish("orders.a", std::string(50, 'x'));
+    REQUIRE(f.request("$JS.API.STREAM.MSG.DELETE.ORDERS", R"({"seq":3})")["success"] == true);
+    for (const char* name : {"OLD", "NEW"}) {
+        const json created = f.create_stream(json{{"name", name},
+                                                  {"mirror", {{"name", "ORDERS"}}},
+                                                  {"storage", storage},
+                                                  {"max_msgs", 2},
+                                                  {"max_msg_size", 10},
+                                                  {"discard", std::string(name) == "OLD" ? "old" : "new"}});
+        REQUIRE(created.contains("config"));
+    }
+    const auto last_seq = [&](const std::string& name) -> std::uint64_t {
+        auto* stream = f.server->jetstream()->find_stream("$G", name);
+        return stream == nullptr ? 0 : stream->store().state().last_seq;
+    };
+    // 4 was refused, after its gap was used up.
+    REQUIRE(f.wait([&] { return last_seq("OLD") == 3 && last_seq("NEW") == 3; }));
+    for (const char* name : {"OLD", "NEW"}) {
+        INFO(name);
+        const json state = info(f, name)["state"];
+        CHECK(state["messages"] == 2);
+        CHECK(state["first_seq"] == 1);
+        CHECK(state["last_seq"] == 3);
+        CHECK(state["num_deleted"] == 1);
+        for (std::uint64_t seq : {1U, 2U})
+            CHECK(message_at(f, name, seq)["message"] == message_at(f, "ORDERS", seq)["message"]);
+    }
+
+    f.publish("orders.b", "e");  // Seq 5: the gap 4 first (NEW then refuses 5 at max_msgs).
+    REQUIRE(f.wait([&] { return last_seq("OLD") == 5 && last_seq("NEW") == 4; }));
+    const json old_state = info(f, "OLD")["state"];
+    CHECK(old_state["messages"] == 2);
+    CHECK(old_state["first_seq"] == 2);
+    CHECK(old_state["last_seq"] == 5);
+    CHECK(old_state["num_deleted"] == 2);
+    CHECK(old_state["last_ts"] == info(f, "ORDERS")["state"]["last_ts"]);
+    CHECK(message_at(f, "OLD", 1)["error"]["err_code"] == 10037);
+    for (std::uint64_t seq : {2U, 5U})
+        CHECK(message_at(f, "OLD", seq)["message"] == message_at(f, "ORDERS", seq)["message"]);
+    const json new_state = info(f, "NEW")["state"];
+    CHECK(new_state["messages"] == 2);
+    CHECK(new_state["first_seq"] == 1);
+    CHECK(new_state["last_seq"] == 4);
+    CHECK(new_state["num_deleted"] == 2);
+    if (storage == "file") {
+        f.restart_server();
+        CHECK(info(f, "OLD")["state"] == old_state);
+        CHECK(info(f, "NEW")["state"] == new_state);
+    }
+}
+
 TEST_CASE("jetstream sources: messages get new sequences and a Nats-Stream-Source header",
           "[jetstream][sources][sim]") {
     // Goal: sources merge origins with the origin's name and sequence in a header, honour their
@@ -649,9 +716,11 @@ TEST_CASE("jetstream sources: start options, and a filter changed by an update",
 TEST_CASE(
     "jetstream mirror: a full mirror with discard new skips what it cannot take without spinning",
     "[jetstream][mirror][sim]") {
-    // Goal: a gap the store refuses to skip (full, discard new) does not retry on every loop turn.
+    // Goal: messages a full discard-new mirror refuses are not retried on every loop turn.
     // Method: origin 1..5 with 3 deleted, a mirror holding at most 2; simulated time must move
-    // on within a bound of events, and the mirror keeps what it took.
+    // on within a bound of events, and the mirror keeps what it took. As nats-server (skipMsgs,
+    // then the store refuses), the gaps are used up anyway: 3 skipped, 4 refused, 4 skipped
+    // before 5, 5 refused: last_seq 4.
     JetStreamFixture f;
     f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
     for (int i = 1; i <= 5; ++i)
@@ -665,7 +734,8 @@ TEST_CASE(
         [&] { return f.node->env().clock.realtime_ns() >= start_ns + 3'000'000'000; }, 20'000));
     const json mirror = info(f, "M");
     CHECK(mirror["state"]["messages"] == 2);
-    CHECK(mirror["state"]["last_seq"] == 2);
+    CHECK(mirror["state"]["first_seq"] == 1);
+    CHECK(mirror["state"]["last_seq"] == 4);
 }
 
 TEST_CASE("jetstream mirror: lag counts the origin's messages still to copy, filter included",
