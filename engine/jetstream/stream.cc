@@ -402,32 +402,47 @@ void Stream::store_message(std::string_view subject,
             last_on_subject});
     }
     std::weak_ptr<int> life = life_;
-    store_->store(request,
-                  [this,
-                   life,
-                   reply_to = std::string(reply_subject),
-                   id = std::string(msg_id),
-                   previous_msg_id,
-                   copy = std::move(copy)](Result<store::StoreAck> ack) {
-                      if (life.expired()) return;
-                      if (!ack) {
-                          if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
-                          if (last_msg_id_ == id) last_msg_id_ = previous_msg_id;
-                          LOG_DEBUG(log_, "failed to store a message: {}", ack.error().message());
-                          return send_pub_error(
-                              reply_to,
-                              api_failure(ApiError::stream_store_failed, ack.error().message()));
-                      }
-                      stats_.stored += 1;
-                      acked_seq_ = std::max(acked_seq_, ack->seq);
-                      if (copy) {  // Before the PubAck, as nats-server orders them.
-                          republish(copy->destination, copy->subject, copy->headers, copy->body, ack->seq,
-                                    copy->last_on_subject);
-                      }
-                      send_pub_ack(reply_to, ack->seq, false);
-                      if (appended_hook_) appended_hook_();
-                      if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
-                  });
+    if (!interest) {
+        // Matches nats-server processJetStreamMsg: with interest retention and no consumer for
+        // the subject, the sequence is used (SkipMsg) and acknowledged, but nothing is stored:
+        // no limit counts it (it neither pushes out a kept message nor is refused by discard new).
+        COVER("jetstream: interest retention drops a message nobody wants");
+        const store::Seq skipped = seq_wanted != 0 ? seq_wanted : last_before + 1;
+        store_->skip(skipped,
+                     skipped,
+                     0,
+                     [this,
+                      life,
+                      reply_to = std::string(reply_subject),
+                      id = std::string(msg_id),
+                      previous_msg_id,
+                      skipped](Status status) {
+                         if (life.expired()) return;
+                         if (!status) return store_failed(reply_to, id, previous_msg_id, status.error());
+                         acked_seq_ = std::max(acked_seq_, skipped);
+                         send_pub_ack(reply_to, skipped, false);
+                     });
+    } else {
+        store_->store(request,
+                      [this,
+                       life,
+                       reply_to = std::string(reply_subject),
+                       id = std::string(msg_id),
+                       previous_msg_id,
+                       copy = std::move(copy)](Result<store::StoreAck> ack) {
+                          if (life.expired()) return;
+                          if (!ack) return store_failed(reply_to, id, previous_msg_id, ack.error());
+                          stats_.stored += 1;
+                          acked_seq_ = std::max(acked_seq_, ack->seq);
+                          if (copy) {  // Before the PubAck, as nats-server orders them.
+                              republish(copy->destination, copy->subject, copy->headers, copy->body, ack->seq,
+                                        copy->last_on_subject);
+                          }
+                          send_pub_ack(reply_to, ack->seq, false);
+                          if (appended_hook_) appended_hook_();
+                          if (stored_hook_) stored_hook_(ack->seq, {});  // Consumers deliver it now.
+                      });
+    }
     const store::Seq seq = store_->state().last_seq;
     if (seq != last_before + 1) return;  // Refused at once (discard new): the callback says why.
     last_msg_id_.assign(msg_id);
@@ -436,13 +451,7 @@ void Stream::store_message(std::string_view subject,
                        DedupEntry{std::string(msg_id), seq, env_.clock.realtime_ns()});
         dedup_order_.emplace_back(msg_id);
     }
-    if (!interest) {
-        // Matches nats-server: with interest retention and no consumer for the subject, the
-        // sequence is used but nothing is kept.
-        COVER("jetstream: interest retention drops a message nobody wants");
-        store_->remove(seq, [](Status) {});
-        return;
-    }
+    if (!interest) return;  // Skipped: its id is remembered (nats-server storeMsgIdLocked).
     if (rollup != Rollup::none) {
         store::PurgeRequest purge;
         if (rollup == Rollup::subject) purge.filter.assign(subject);
@@ -450,6 +459,18 @@ void Stream::store_message(std::string_view subject,
         store_->purge(purge, [](Result<std::uint64_t>) {});
     }
     if (stored_hook_) stored_hook_(seq, subject);
+}
+
+// A store or skip the store could not make durable: the message id is forgotten again and the
+// publisher gets the error.
+void Stream::store_failed(const std::string& reply_to,
+                          const std::string& id,
+                          const std::string& previous_msg_id,
+                          std::error_code error) {
+    if (const auto it = dedup_.find(id); it != dedup_.end()) dedup_.erase(it);
+    if (last_msg_id_ == id) last_msg_id_ = previous_msg_id;
+    LOG_DEBUG(log_, "failed to store a message: {}", error.message());
+    send_pub_error(reply_to, api_failure(ApiError::stream_store_failed, error.message()));
 }
 
 Stream::FedResult Stream::store_fed(std::string_view subject,

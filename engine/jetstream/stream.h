@@ -140,6 +140,10 @@ private:
                        store::Seq seq = 0,
                        std::int64_t timestamp_ns = 0);
     FedResult skip_sequences(store::Seq first, store::Seq last);
+    void store_failed(const std::string& reply_to,
+                      const std::string& id,
+                      const std::string& previous_msg_id,
+                      std::error_code error);
     void forget_expired_ids();
     void direct_get(store::Seq seq,
                     std::string last_for,

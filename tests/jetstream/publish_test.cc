@@ -221,6 +221,42 @@ TEST_CASE("jetstream publish: interest retention keeps nothing while no consumer
     CHECK(state["last_seq"] == 2);
 }
 
+TEST_CASE("jetstream publish: interest retention skips a message nobody wants, outside the limits",
+          "[jetstream][publish][sim]") {
+    // Goal: nats-server processJetStreamMsg with no interest: SkipMsg, then the PubAck with the
+    // sequence; nothing is stored, so max_msgs neither pushes out the kept message (discard old)
+    // nor refuses the publish (discard new). Method: max_msgs 1, a consumer on I.a only; publish
+    // I.a then I.b; the stream keeps I.a and has used seq 2, also after a restart.
+    const std::string discard = GENERATE("old", "new");
+    INFO(discard);
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "I"},
+                         {"subjects", {"I.*"}},
+                         {"retention", "interest"},
+                         {"max_msgs", 1},
+                         {"discard", discard}});
+    const json consumer = f.request(
+        "$JS.API.CONSUMER.DURABLE.CREATE.I.C",
+        json{{"stream_name", "I"},
+             {"config", {{"durable_name", "C"}, {"filter_subject", "I.a"}, {"ack_policy", "explicit"}}}}
+            .dump());
+    REQUIRE_FALSE(consumer.contains("error"));
+    CHECK(f.publish("I.a", "x") == ack(1, "I"));
+    CHECK(f.publish("I.b", "y") == ack(2, "I"));
+    const std::string z1 = header_block({"Nats-Msg-Id: z1"});
+    CHECK(f.publish("I.b", "z", z1) == ack(3, "I"));
+    const json state = state_of(f, "I");
+    CHECK(state["messages"] == 1);
+    CHECK(state["first_seq"] == 1);
+    CHECK(state["last_seq"] == 3);
+    CHECK(state.value("num_deleted", 0) == 2);
+    CHECK(f.request("$JS.API.STREAM.MSG.GET.I", R"({"seq":1})")["message"]["data"] == "eA==");
+    // The skipped message's id is remembered (nats-server storeMsgIdLocked).
+    CHECK(f.publish_raw("I.b", "z", z1).payload == R"({"stream":"I", "seq":3,"duplicate": true})");
+    f.restart_server();
+    CHECK(state_of(f, "I") == state);
+}
+
 TEST_CASE("jetstream publish: no_ack streams store without answering", "[jetstream][publish][sim]") {
     JetStreamFixture f;
     f.create_stream(json{{"name", "Q"}, {"no_ack", true}});
