@@ -176,6 +176,44 @@ TEST_CASE("interop js: state.bytes and max_bytes discard new count as nats-serve
     }
 }
 
+TEST_CASE("interop js: interest retention skips a message nobody wants, outside max_msgs", "[interop][js]") {
+    // nats-server processJetStreamMsg: with no consumer interested in the subject the sequence is
+    // used (SkipMsg) and acknowledged; nothing is stored, so max_msgs 1 keeps the earlier message
+    // (discard old) and does not refuse the publish (discard new).
+    JetStreamSetup s;
+    for (const bool discard_new : {false, true}) {
+        INFO((discard_new ? "discard new" : "discard old"));
+        const char* name = discard_new ? "IN" : "IO";
+        const std::string wanted = std::string(name) + ".a";
+        const std::string unwanted = std::string(name) + ".b";
+        const std::string subjects = std::string(name) + ".*";
+        s.add_stream(name, {subjects.c_str()}, discard_new ? +[](jsStreamConfig& c) {
+            c.Retention = js_InterestPolicy;
+            c.MaxMsgs = 1;
+            c.Discard = js_DiscardNew;
+        } : +[](jsStreamConfig& c) {
+            c.Retention = js_InterestPolicy;
+            c.MaxMsgs = 1;
+        });
+        jsConsumerConfig consumer;
+        REQUIRE_OK(jsConsumerConfig_Init(&consumer));
+        consumer.Durable = "C";
+        consumer.FilterSubject = wanted.c_str();
+        consumer.AckPolicy = js_AckExplicit;
+        jsConsumerInfo* created = nullptr;
+        jsErrCode error = static_cast<jsErrCode>(0);
+        REQUIRE_OK(js_AddConsumer(&created, s.js.get(), name, &consumer, nullptr, &error));
+        jsConsumerInfo_Destroy(created);
+        CHECK(s.publish(wanted.c_str(), "kept")->Sequence == 1);
+        CHECK(s.publish(unwanted.c_str(), "nobody")->Sequence == 2);
+        const StreamInfo info = s.info(name);
+        CHECK(info->State.Msgs == 1);
+        CHECK(info->State.FirstSeq == 1);
+        CHECK(info->State.LastSeq == 2);
+        CHECK(info->State.NumDeleted == 1);
+    }
+}
+
 TEST_CASE("interop js: js_Publish gets PubAcks, duplicates and expected-header errors", "[interop][js]") {
     JetStreamSetup s;
     s.add_stream("ORDERS", {"orders.*"});

@@ -220,6 +220,38 @@ TEST_CASE("interop js mirror: a mirror keeps the origin's sequences and follows 
     CHECK(interop::data_of(s.get("M", 5).get()) == "five");
 }
 
+TEST_CASE("interop js mirror: an origin gap counts against no limit of the mirror",
+          "[interop][js][mirror]") {
+    // nats-server skipMsgs: a mirror uses the gap's sequences without storing anything, so at
+    // max_msgs (discard old) it keeps its old message. Origin 1 "a", 2 "b", 3 deleted, 4 larger
+    // than the mirror's max_msg_size (refused once the gap is used up): the mirror holds 1 and 2
+    // and its last_seq is 3.
+    MirrorSetup s;
+    REQUIRE(s.add("ORDERS", {"orders.*"}) == 0);
+    s.publish("orders.a", "a");
+    s.publish("orders.a", "b");
+    s.publish("orders.a", "c");
+    s.publish("orders.a", std::string(50, 'x'));
+    jsErrCode error = static_cast<jsErrCode>(0);
+    REQUIRE_OK(js_DeleteMsg(s.js.get(), "ORDERS", 3, nullptr, &error));
+    jsStreamSource mirror;
+    REQUIRE_OK(jsStreamSource_Init(&mirror));
+    mirror.Name = "ORDERS";
+    REQUIRE(s.add("M", {}, [&](jsStreamConfig& c) {
+        c.Mirror = &mirror;
+        c.MaxMsgs = 2;
+        c.MaxMsgSize = 10;
+    }) == 0);
+    const nlohmann::json info = wait_info(s.connection, "M", [](const nlohmann::json& reply) {
+        return reply.contains("state") && reply["state"].value("last_seq", 0) == 3;
+    });
+    CHECK(info["state"]["messages"] == 2);
+    CHECK(info["state"]["first_seq"] == 1);
+    CHECK(info["state"]["num_deleted"] == 1);
+    CHECK(interop::data_of(s.get("M", 1).get()) == "a");
+    CHECK(interop::data_of(s.get("M", 2).get()) == "b");
+}
+
 TEST_CASE("interop js sources: sourced messages carry Nats-Stream-Source and new sequences",
           "[interop][js][sources]") {
     MirrorSetup s;
