@@ -532,12 +532,12 @@ Result<StoredMessage> FileStore::decode_message(Seq seq, const Location& locatio
 
 std::optional<Result<StoredMessage>> FileStore::message_now(Seq seq) {
     if (closed_) return Result<StoredMessage>(Errc::closed);
-    const MessageIndex::Entry* entry = seq == 0 ? nullptr : index_.find(seq);
-    if (entry == nullptr) {
+    const Location* found = seq == 0 ? nullptr : index_.location(seq);
+    if (found == nullptr) {
         return Result<StoredMessage>(seq > index_.last_seq() ? Errc::end_of_stream
                                                              : Errc::message_not_found);
     }
-    const Location location = entry->location;
+    const Location location = *found;
     // Not yet written (or written but not yet acked): serve from the write queue.
     for (const Batch& batch : batches_) {
         if (batch.block == location.block && location.offset >= batch.offset &&

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -72,6 +73,8 @@ public:
     void raise_last_seq(Seq seq, std::int64_t timestamp_ns);
 
     const Entry* find(Seq seq) const;
+    // find(seq)->location, or null if seq is not present.
+    const Location* location(Seq seq) const;
     // The newest message matching `filter`; 0 if none.
     Seq last_matching(std::string_view filter) const;
     // The first message at or after `start` matching `filter`; 0 if none.
@@ -94,6 +97,8 @@ public:
     void relocate(Seq seq, Location location);
 
     void check_invariants() const;
+    // Whether find() runs on the dense seq window (tests).
+    bool dense() const { return window_on_; }
 
 private:
     struct SubjectInfo {
@@ -114,8 +119,29 @@ private:
     std::uint64_t removals_ = 0;
     std::array<Seq, removed_ring_size> removed_ring_{};  // Seq of removal n at n % size.
 
+    // The entry of `seq`: through window_ while it is on, else the tree. Must exist.
+    Entry& entry_at(Seq seq);
+    void window_add(Seq seq, Entry* entry);
+    void window_remove(Seq seq);
+    void window_off();
+
     std::map<Seq, Entry> entries_;
-    // find()'s last answer, or end(); reset when that entry is erased (remove_entry).
+    // A dense view of entries_ by seq while holes are few: window_[seq - window_base_] is seq's
+    // entry or null, so find() is one array index instead of a tree walk (6-7% of a pull
+    // consumer's server CPU). While window_on_ it holds exactly the entries (first and last slot
+    // non-null); it goes off once holes outnumber entries by window_slack (a KV bucket's
+    // overwrites), and on again when the index is empty.
+    static constexpr std::uint64_t window_slack = 4096;
+    // A slot repeats the entry's location so that a reader (FileStore::message_now) finds it in
+    // this dense array instead of touching the tree node (a cache miss: 59% of message_now).
+    struct Slot {
+        Entry* entry = nullptr;
+        Location location;
+    };
+    std::deque<Slot> window_;
+    Seq window_base_ = 0;
+    bool window_on_ = true;
+    // find()'s last answer while the window is off, or end(); reset when that entry is erased.
     mutable std::map<Seq, Entry>::const_iterator find_hint_ = entries_.end();
     std::map<std::string, SubjectInfo, std::less<>> subjects_;
     std::uint64_t bytes_ = 0;
