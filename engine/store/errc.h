@@ -14,7 +14,7 @@ enum class Errc {
     max_messages_exceeded,              // ErrMaxMsgs (discard new).
     max_bytes_exceeded,                 // ErrMaxBytes (discard new).
     max_messages_per_subject_exceeded,  // ErrMaxMsgsPerSubject (discard new per subject).
-    message_too_large,                  // ErrMsgTooLarge: larger than a block or max_bytes.
+    message_too_large,                  // ErrMsgTooLarge: larger than a block.
     sequence_mismatch,                  // ErrSequenceMismatch: an explicit seq not last_seq + 1.
     purge_argument_mismatch,            // ErrPurgeArgMismatch: seq > 1 together with keep > 0.
     write_queue_full,                   // More than FileStoreConfig::pending_bytes_max waiting.

@@ -306,7 +306,7 @@ void FileStore::store(const StoreRequest& request, StoreCallback on_stored) {
     }
     const std::uint64_t bytes = record_bytes(StoreKind::file, request.subject.size(),
                                              request.headers.size(), request.payload.size());
-    Result<Seq> seq = index_.admit(request.subject, bytes,
+    Result<Seq> seq = index_.admit(request.subject,
                                    request.headers.size() + request.payload.size(), request.seq,
                                    config_.limits);
     if (!seq) return reply<Result<StoreAck>>(std::move(on_stored), seq.error());

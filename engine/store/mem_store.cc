@@ -27,7 +27,7 @@ void MemStore::store(const StoreRequest& request, StoreCallback on_stored) {
     if (closed_) return reply<Result<StoreAck>>(std::move(on_stored), Errc::closed);
     const std::uint64_t size = record_bytes(StoreKind::memory, request.subject.size(),
                                             request.headers.size(), request.payload.size());
-    Result<Seq> seq = index_.admit(request.subject, size,
+    Result<Seq> seq = index_.admit(request.subject,
                                    request.headers.size() + request.payload.size(), request.seq,
                                    limits_);
     if (!seq) return reply<Result<StoreAck>>(std::move(on_stored), seq.error());

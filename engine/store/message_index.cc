@@ -50,8 +50,7 @@ bool filter_matches(std::string_view filter, std::string_view subject) {
     return protocol::subject_matches(filter, subject);
 }
 
-Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size,
-                                std::uint64_t body_size, Seq requested_seq,
+Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t body_size, Seq requested_seq,
                                 const StoreLimits& limits) const {
     if (requested_seq != 0 && requested_seq != last_seq_ + 1) return Errc::sequence_mismatch;
     const auto subject_it = subjects_.find(subject);
@@ -82,11 +81,9 @@ Result<Seq> MessageIndex::admit(std::string_view subject, std::uint64_t size,
         }
         return last_seq_ + 1;
     }
-    // Herald refuses a message that alone exceeds max_bytes (nats-server would store it and
-    // then remove every message, itself included).
-    if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
-        return Errc::message_too_large;
-    }
+    // Discard old refuses nothing: a message larger than max_bytes alone is stored, then
+    // enforce_limits removes every message, itself last (nats-server storeRawMsg +
+    // enforceBytesLimit); the store is left empty with first_seq one past it.
     return last_seq_ + 1;
 }
 

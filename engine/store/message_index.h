@@ -53,16 +53,17 @@ public:
     MessageIndex& operator=(const MessageIndex&) = delete;
 
     // The seq a store on `subject` gets, or why it may not be stored (discard new limits,
-    // sequence mismatch, too large). `size` is its record_bytes(); `body_size` its headers +
-    // payload, which nats-server's discard-new max_bytes check counts (storeRawMsg:
-    // bytes + body >= max_bytes refuses).
-    Result<Seq> admit(std::string_view subject, std::uint64_t size, std::uint64_t body_size,
-                      Seq requested_seq, const StoreLimits& limits) const;
+    // sequence mismatch). `body_size` is its headers + payload, which nats-server's discard-new
+    // max_bytes check counts (storeRawMsg: bytes + body >= max_bytes refuses). Discard old
+    // admits any size: enforce_limits then removes what exceeds max_bytes, the new one too.
+    Result<Seq> admit(std::string_view subject, std::uint64_t body_size, Seq requested_seq,
+                      const StoreLimits& limits) const;
     // Adds a message. Precondition: seq > last_seq() (recovery) and not present.
     void insert(Seq seq, std::string_view subject, std::int64_t timestamp_ns, std::uint64_t size,
                 Location location);
     // Removes the oldest messages until discard-old limits hold (per subject, max_msgs,
-    // max_bytes); `subject` is the one just stored.
+    // max_bytes); `subject` is the one just stored. Under max_bytes that may be the message just
+    // stored (nats-server enforceBytesLimit); the index is then empty.
     std::vector<RemovedMessage> enforce_limits(const StoreLimits& limits, std::string_view subject);
     // Removes messages older than max_age at wall time now_ns.
     std::vector<RemovedMessage> expire(std::int64_t now_ns, Duration max_age);

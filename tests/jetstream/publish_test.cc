@@ -354,6 +354,47 @@ TEST_CASE("jetstream publish: max_age expires messages and max_bytes with discar
     CHECK(state["first_seq"].get<std::uint64_t>() > 1);
 }
 
+// Goal: with discard old, a message larger than max_bytes is acknowledged with its seq and then
+// removed with everything else, as nats-server 2.9 does (processJetStreamMsg stores it; the
+// store's enforceBytesLimit drops the oldest until bytes <= max_bytes, the new one last). Method:
+// file and memory streams with max_bytes 100, two small messages, one of 200 bytes, one small;
+// a consumer created before sees none of the dropped ones; the file stream across a restart.
+TEST_CASE("jetstream publish: a message larger than max_bytes with discard old is acked and leaves the stream empty",
+          "[jetstream][publish][sim]") {
+    JetStreamFixture f;
+    for (const bool memory : {false, true}) {
+        const std::string name = memory ? "BIGM" : "BIGF";
+        INFO(name);
+        f.create_stream(json{{"name", name}, {"storage", memory ? "memory" : "file"}, {"max_bytes", 100}});
+        CHECK(f.request("$JS.API.CONSUMER.DURABLE.CREATE." + name + ".C",
+                        json{{"stream_name", name}, {"config", {{"durable_name", "C"}, {"ack_policy", "explicit"}}}}
+                            .dump())
+                  .contains("error") == false);
+        CHECK(f.publish(name, "a") == ack(1, name));
+        CHECK(f.publish(name, "b") == ack(2, name));
+        CHECK(f.publish_raw(name, std::string(200, 'x')).payload == R"({"stream":")" + name + R"(", "seq":3})");
+        const auto check_state = [&] {
+            const json state = state_of(f, name);
+            CHECK(state["messages"] == 0);
+            CHECK(state["bytes"] == 0);
+            CHECK(state["first_seq"] == 4);
+            CHECK(state["last_seq"] == 3);
+            CHECK(state.value("num_deleted", 0) == 0);
+        };
+        check_state();
+        CHECK(f.request("$JS.API.CONSUMER.INFO." + name + ".C")["num_pending"] == 0);
+        if (!memory) {
+            f.restart_server();
+            check_state();
+        }
+        CHECK(f.publish(name, "d") == ack(4, name));
+        const json state = state_of(f, name);
+        CHECK(state["messages"] == 1);
+        CHECK(state["first_seq"] == 4);
+        CHECK(f.request("$JS.API.CONSUMER.INFO." + name + ".C")["num_pending"] == 1);
+    }
+}
+
 // Goal: STREAM.INFO bytes, account storage/memory and max_bytes with discard new as nats-server
 // 2.9.10 counts them (filestore fileStoreMsgSize, memstore memStoreMsgSize, storeRawMsg). Method:
 // the numbers a real nats-server -js gave for the same publishes (raw client): per message with

@@ -91,8 +91,6 @@ public:
                 const std::uint64_t oldest = messages.at(oldest_of(subject)).size;
                 if (file_ ? oldest <= payload.size() : oldest < payload.size()) return false;
             }
-        } else if (limits.max_bytes > 0 && size > static_cast<std::uint64_t>(limits.max_bytes)) {
-            return false;  // Herald refuses a message larger than max_bytes (discard old).
         }
         last_seq += 1;
         messages[last_seq] = Message{subject, payload, size};

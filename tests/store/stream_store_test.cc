@@ -291,11 +291,46 @@ TEST_CASE("store: max_msgs and max_bytes with discard old and discard new", "[st
         for (int i = 0; i < 3; ++i) h.store_ok("a", "data");
         CHECK(h.store().state().messages == 2);
         CHECK(h.store().state().bytes == 2 * size);
-        CHECK(h.store("a", std::string(200, 'x')).error() == Errc::message_too_large);
         limits.discard = Discard::new_messages;
         h.update_limits(limits);
         CHECK(h.store("a", "data").error() == Errc::max_bytes_exceeded);
     }
+}
+
+// Goal: with discard old, a message larger than max_bytes is stored and acknowledged, then the
+// limit removes every message, itself included (nats-server storeRawMsg + enforceBytesLimit in
+// memstore.go and filestore.go): messages 0, bytes 0, last_seq its seq, first_seq one past it.
+// Method: two small messages, one over the limit, then a restart and one more small message.
+TEST_CASE("store: a message larger than max_bytes with discard old is acked and then removed", "[store]") {
+    const Kind kind = any_kind();
+    INFO(kind_name(kind));
+    StoreLimits limits;
+    limits.max_bytes = 100;
+    Harness h(kind, limits);
+    CHECK(h.store_ok("a", "one").seq == 1);
+    CHECK(h.store_ok("b", "two").seq == 2);
+    auto big = h.store("a", std::string(200, 'x'));
+    REQUIRE(big);
+    CHECK(big->seq == 3);
+    const auto check_empty_after = [&](herald::store::Seq last) {
+        const auto state = h.store().state();
+        CHECK(state.messages == 0);
+        CHECK(state.bytes == 0);
+        CHECK(state.first_seq == last + 1);
+        CHECK(state.last_seq == last);
+        CHECK(state.num_deleted == 0);
+        CHECK(state.num_subjects == 0);
+        CHECK(h.load(last).error() == Errc::message_not_found);
+        CHECK(h.load_next("", 1).error() == Errc::end_of_stream);
+    };
+    check_empty_after(3);
+    h.restart();
+    check_empty_after(3);
+    const auto small = h.store_ok("a", "four");
+    CHECK(small.seq == 4);
+    CHECK(h.store().state().messages == 1);
+    CHECK(h.store().state().first_seq == 4);
+    CHECK(h.load(4)->payload == "four");
 }
 
 // Goal: bytes and discard new at max_bytes as nats-server 2.9.10 counts them. Method: the numbers
