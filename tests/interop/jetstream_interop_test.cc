@@ -176,6 +176,38 @@ TEST_CASE("interop js: state.bytes and max_bytes discard new count as nats-serve
     }
 }
 
+// nats-server storeRawMsg + enforceBytesLimit (memstore.go, filestore.go): with discard old a
+// message larger than max_bytes is stored and acked with its seq, then the oldest messages are
+// dropped until bytes <= max_bytes, the new one last: the stream is left empty past it.
+TEST_CASE("interop js: a message larger than max_bytes with discard old is acked and empties the stream",
+          "[interop][js][max_bytes]") {
+    JetStreamSetup s;
+    for (const bool memory : {false, true}) {
+        INFO((memory ? "memory" : "file"));
+        const char* name = memory ? "OM" : "OF";
+        const std::string subject = std::string(name) + ".a";
+        const std::string subjects = std::string(name) + ".*";
+        s.add_stream(name, {subjects.c_str()}, memory ? +[](jsStreamConfig& c) {
+            c.Storage = js_MemoryStorage;
+            c.MaxBytes = 100;
+        } : +[](jsStreamConfig& c) { c.MaxBytes = 100; });
+        CHECK(s.publish(subject.c_str(), "one")->Sequence == 1);
+        CHECK(s.publish(subject.c_str(), "two")->Sequence == 2);
+        CHECK(s.publish(subject.c_str(), std::string(200, 'x'))->Sequence == 3);
+        StreamInfo info = s.info(name);
+        CHECK(info->State.Msgs == 0);
+        CHECK(info->State.Bytes == 0);
+        CHECK(info->State.FirstSeq == 4);
+        CHECK(info->State.LastSeq == 3);
+        CHECK(info->State.NumDeleted == 0);
+        CHECK(s.publish(subject.c_str(), "four")->Sequence == 4);
+        info = s.info(name);
+        CHECK(info->State.Msgs == 1);
+        CHECK(info->State.FirstSeq == 4);
+        CHECK(info->State.LastSeq == 4);
+    }
+}
+
 TEST_CASE("interop js: interest retention skips a message nobody wants, outside max_msgs", "[interop][js]") {
     // nats-server processJetStreamMsg: with no consumer interested in the subject the sequence is
     // used (SkipMsg) and acknowledged; nothing is stored, so max_msgs 1 keeps the earlier message
