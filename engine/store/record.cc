@@ -1,5 +1,6 @@
 #include "engine/store/record.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/base/assert.h"
@@ -172,9 +173,22 @@ BlockScan scan_block(std::span<const std::byte> bytes, bool canary_stop_at_damag
     if (!scan.header) {
         scan.damage.push_back(Damage{Damage::Kind::bad_block_header, 0, 0, block_header_size});
     }
+    // A block file may be extended ahead of its writes (FileStoreConfig::preallocate_bytes), always
+    // to a multiple of extend_alignment: in such a file the zeros after the last non-zero byte are
+    // unused space, not damage. Records never start with a zero byte (the magic), so a scan that
+    // reaches data_end has read every record. A file of any other size was not extended (or was
+    // cut back to its records) and is read as it is.
+    std::uint64_t data_end = size;
+    if (size % extend_alignment == 0) {
+        while (data_end > block_header_size && bytes[data_end - 1] == std::byte{0}) --data_end;
+    }
     std::uint64_t position = block_header_size;
     Record record;
     while (position < size) {
+        if (position >= data_end) {
+            scan.zero_tail = size - position;
+            break;
+        }
         const Decode result = decode(bytes.subspan(position), record);
         if (result == Decode::ok) {
             scan.records.push_back(BlockScan::Entry{position, record});
@@ -184,20 +198,26 @@ BlockScan scan_block(std::span<const std::byte> bytes, bool canary_stop_at_damag
         // Resync: the next offset where a whole record decodes.
         std::uint64_t next = position + 1;
         Record probe;
-        for (; next + header_size + trailer_size <= size; ++next) {
+        for (; next + header_size + trailer_size <= data_end; ++next) {
             if (get_u32(bytes, static_cast<std::size_t>(next)) == record_magic &&
                 decode(bytes.subspan(next), probe) == Decode::ok) {
                 break;
             }
         }
-        if (next + header_size + trailer_size <= size && !canary_stop_at_damage) {  // canary: test-only
+        if (next + header_size + trailer_size <= data_end && !canary_stop_at_damage) {  // canary: test-only
             scan.damage.push_back(Damage{Damage::Kind::corrupt_middle, 0, position, next - position});
             position = next;
             continue;
         }
-        const bool torn = result == Decode::short_data || size - position < header_size;
+        // At the end: without the zero tail, is the record short (a torn write) or whole but bad?
+        // Up to trailer_size - 1 zero bytes still count as data: a checksum may end in zeros, a
+        // torn write leaves at least the whole checksum unwritten.
+        const auto data = bytes.first(static_cast<std::size_t>(std::min(size, data_end + trailer_size - 1)));
+        const bool torn = data_end - position < header_size ||
+                          decode(data.subspan(position), probe) == Decode::short_data;
         scan.damage.push_back(Damage{torn ? Damage::Kind::torn_tail : Damage::Kind::corrupt_tail, 0,
-                                     position, size - position});
+                                     position, data_end - position});
+        scan.zero_tail = size - data_end;
         break;
     }
     scan.valid_end = position < size ? position : size;

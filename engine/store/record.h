@@ -77,6 +77,9 @@ std::uint32_t append_erase(std::vector<std::byte>& out, std::int64_t timestamp_n
 // Decodes the record at the start of `bytes`, checking magic, bounds and checksum.
 Decode decode(std::span<const std::byte> bytes, Record& record);
 
+// A block file extended ahead of its writes is extended to a multiple of this (scan_block).
+inline constexpr std::uint64_t extend_alignment = 4096;
+
 // What a scan of a whole block file found: its whole records in order and the damage.
 struct BlockScan {
     std::optional<BlockHeader> header;
@@ -87,11 +90,13 @@ struct BlockScan {
     std::vector<Entry> records;  // Views into the scanned bytes.
     std::vector<Damage> damage;  // block field set by the caller.
     std::uint64_t valid_end = 0;  // End of the last whole record (where a torn tail starts).
+    std::uint64_t zero_tail = 0;  // Zero bytes at the end: space extended ahead, not damage.
 };
 
 // Reads a block: whole records are kept; damage in the middle is skipped up to the next record
 // that decodes (resync on the magic + checksum); damage at the end is a torn tail (a short
-// record) or a corrupt tail (whole length, bad checksum).
+// record) or a corrupt tail (whole length, bad checksum). Zero bytes at the very end are space the
+// store extended ahead of its writes: neither records nor damage (zero_tail).
 // canary_stop_at_damage: test-only (StoreCanaries::stop_at_damage), no resync after damage.
 BlockScan scan_block(std::span<const std::byte> bytes, bool canary_stop_at_damage = false);
 

@@ -111,6 +111,74 @@ TEST_CASE("store record: the scanner tells a torn tail from damage in the middle
     }
 }
 
+// Goal: a block file extended ahead of its writes (zeros after the last record) scans as clean,
+// and damage at its end is still told apart: a record torn inside the zeros is a torn tail of
+// only its written bytes, a whole record with a bad checksum is a corrupt tail.
+TEST_CASE("store record: zeros after the last record are unused space, not damage", "[store][record]") {
+    const auto whole = block_with(5);
+    const std::size_t length = (whole.size() - record::block_header_size) / 5;
+    const std::size_t aligned = (whole.size() / record::extend_alignment + 1) * record::extend_alignment;
+    SECTION("clean with a zero tail") {
+        auto extended = whole;
+        extended.resize(aligned);
+        const auto scan = record::scan_block(extended);
+        CHECK(scan.records.size() == 5);
+        CHECK(scan.damage.empty());
+        CHECK(scan.valid_end == whole.size());
+        CHECK(scan.zero_tail == aligned - whole.size());
+    }
+    SECTION("zeros in a file not extended (size not aligned) are damage as before") {
+        auto extended = whole;
+        extended.resize(aligned - 1);
+        const auto scan = record::scan_block(extended);
+        CHECK(scan.records.size() == 5);
+        CHECK(scan.damage.size() == 1);
+        CHECK(scan.zero_tail == 0);
+    }
+    SECTION("a header only, then zeros") {
+        auto extended = block_with(0);
+        const std::size_t header = extended.size();
+        extended.resize(record::extend_alignment);
+        const auto scan = record::scan_block(extended);
+        CHECK(scan.records.empty());
+        CHECK(scan.damage.empty());
+        CHECK(scan.valid_end == header);
+    }
+    SECTION("a record torn inside the zeros") {
+        auto torn = whole;
+        std::fill(torn.end() - static_cast<std::ptrdiff_t>(length / 2), torn.end(), std::byte{0});
+        torn.resize(aligned);
+        const auto scan = record::scan_block(torn);
+        CHECK(scan.records.size() == 4);
+        REQUIRE(scan.damage.size() == 1);
+        CHECK(scan.damage[0].kind == Damage::Kind::torn_tail);
+        CHECK(scan.damage[0].offset == whole.size() - length);
+        // Its written part, less any zero bytes that part ends with.
+        CHECK(scan.damage[0].bytes > 0);
+        CHECK(scan.damage[0].bytes <= length - length / 2);
+        CHECK(scan.valid_end == whole.size() - length);
+    }
+    SECTION("a whole bad record before the zeros") {
+        auto rotten = whole;
+        rotten[rotten.size() - 10] ^= std::byte{1};
+        rotten.resize(aligned);
+        const auto scan = record::scan_block(rotten);
+        REQUIRE(scan.damage.size() == 1);
+        CHECK(scan.damage[0].kind == Damage::Kind::corrupt_tail);
+        CHECK(scan.valid_end == whole.size() - length);
+    }
+    SECTION("damage in the middle, then zeros") {
+        auto rotten = whole;
+        rotten[record::block_header_size + 2 * length + 40] ^= std::byte{0x10};
+        rotten.resize(aligned);
+        const auto scan = record::scan_block(rotten);
+        REQUIRE(scan.damage.size() == 1);
+        CHECK(scan.damage[0].kind == Damage::Kind::corrupt_middle);
+        CHECK(scan.records.size() == 4);
+        CHECK(scan.valid_end == whole.size());
+    }
+}
+
 TEST_CASE("store record: the index file round-trips and rejects damage", "[store][record]") {
     record::IndexContent content{42, {{1, 0}, {2, 17}}};
     auto bytes = record::encode_index(content);
