@@ -123,6 +123,31 @@ TEST_CASE("js_no_loss: an acked message must be at its seq; bit rot excuses only
     REQUIRE(violations(CheckerType::js_no_loss, h, scenario) > 0);
 }
 
+// Goal: an acked seq holds exactly the id acked for it: two different ids acked with one (server,
+// stream, seq) is a violation even when the store holds one of them there; the same id acked
+// twice at its seq (a duplicate's PubAck, duplicate:true) is not. Method: hand-made histories.
+TEST_CASE("js_no_loss: two different ids acked with the same seq is a violation, one id acked twice is not",
+          "[chaos][checkers][jetstream]") {
+    const Scenario scenario = one_stream();
+    History h = base_history();
+    store(h, 1, 1);
+    h.entries = {publish(1, Outcome::ok, 1), publish(1, Outcome::ok, 1)};  // Original and duplicate.
+    REQUIRE(violations(CheckerType::js_no_loss, h, scenario) == 0);
+    h.entries = {publish(1, Outcome::ok, 1), publish(2, Outcome::ok, 1)};
+    const auto found = herald::chaos::check(CheckerType::js_no_loss, h, scenario);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].message.find("p0.2") != std::string::npos);
+    CHECK(found[0].message.find("p0.1") != std::string::npos);
+    CHECK(found[0].at == h.entries[1].complete);
+    // Whichever of the two the store holds, the other's ack is wrong.
+    h.streams[0].messages.clear();
+    store(h, 1, 2);
+    REQUIRE(violations(CheckerType::js_no_loss, h, scenario) == 2);  // p0.1 not there, and the clash.
+    // A failed or unknown try with the same seq claims nothing.
+    h.entries = {publish(1, Outcome::fail, 1), publish(2, Outcome::ok, 1), publish(3, Outcome::unknown, 1)};
+    REQUIRE(violations(CheckerType::js_no_loss, h, scenario) == 0);
+}
+
 TEST_CASE("js_no_phantom: stored messages were published intact; definite errors stay absent",
           "[chaos][checkers][jetstream]") {
     const Scenario scenario = one_stream();
