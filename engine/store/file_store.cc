@@ -94,8 +94,11 @@ Status FileStore::roll_if_needed(std::uint64_t length, Seq last_seq_before) {
     std::vector<std::byte> header;
     record::append_block_header(header, record::BlockHeader{id, last_seq_before});
     ASSERT(record::decode_block_header(header).has_value());
-    enqueue(header, [this](Status status) {
-        if (status) write_index();  // The sealed block's end is known now.
+    const std::uint64_t sealed = id - 1;
+    enqueue(header, [this, sealed](Status status) {
+        if (!status) return;
+        write_index();  // The sealed block's end is known now.
+        shrink(sealed, [] {});  // Every write to it is done (batches complete in order).
     }, 0);
     batches_.back().sync_directory = true;
     return ok();
@@ -154,6 +157,27 @@ void FileStore::flush() {
     ASSERT(!batch.in_flight);
     batch.in_flight = true;
     flushing_ = true;
+    const auto& file = blocks_.at(batch.block).file;
+    const std::uint64_t end = batch.offset + batch.bytes.size();
+    if (config_.preallocate_bytes == 0 || end <= file->size()) return write_front_batch();
+    // Extend first (once per preallocate_bytes), then write into the extended space.
+    constexpr std::uint64_t alignment = record::extend_alignment;
+    const std::uint64_t limit = std::max(config_.block_size_max, end);
+    const std::uint64_t target =
+        (std::min(end + config_.preallocate_bytes, limit) + alignment - 1) / alignment * alignment;
+    ASSERT(target >= end);
+    stats_.extensions += 1;
+    file->truncate(target, [this, life = std::weak_ptr<int>(life_)](Status extended) {
+        if (life.expired()) return;
+        if (!extended) return fail(extended.error());
+        write_front_batch();
+    });
+}
+
+void FileStore::write_front_batch() {
+    ASSERT(flushing_);
+    ASSERT(!batches_.empty());
+    const Batch& batch = batches_.front();
     auto file = blocks_.at(batch.block).file;
     stats_.batches_written += 1;
     file->write_at(batch.offset, batch.bytes,
@@ -703,15 +727,29 @@ void FileStore::close(StatusCallback on_closed) {
     age_timer_armed_ = false;
     if (sync_timer_armed_) env_.loop.cancel(sync_timer_);
     sync_timer_armed_ = false;
-    when_drained([this, on_closed = std::move(on_closed)]() mutable {
-        if (failed_) return on_closed(failed_);
-        sync_dirty([this, on_closed = std::move(on_closed)](Status synced) mutable {
-            if (!synced) return on_closed(synced);
+    auto finish = [this](StatusCallback done) {
+        sync_dirty([this, done = std::move(done)](Status synced) mutable {
+            if (!synced) return done(synced);
             write_index();
-            when_quiet([this, on_closed = std::move(on_closed)]() mutable {
-                on_closed(failed_ ? Status(failed_) : ok());
-            });
+            when_quiet([this, done = std::move(done)]() mutable { done(failed_ ? Status(failed_) : ok()); });
         });
+    };
+    when_drained([this, finish, on_closed = std::move(on_closed)]() mutable {
+        if (failed_) return on_closed(failed_);
+        shrink(active_block_, [finish, on_closed = std::move(on_closed)]() mutable { finish(std::move(on_closed)); });
+    });
+}
+
+// Not needed for safety (recovery reads the zeros of an extended file as unused space and cuts
+// the active block back itself), so a failure is only logged.
+void FileStore::shrink(std::uint64_t block, std::function<void()> then) {
+    const auto found = blocks_.find(block);
+    if (found == blocks_.end() || found->second.file->size() <= found->second.size) return then();
+    found->second.file->truncate(found->second.size, [this, life = std::weak_ptr<int>(life_), block,
+                                                      then = std::move(then)](Status cut) {
+        if (life.expired()) return;
+        if (!cut) LOG_WARN(log_, "block {}: could not cut back extended space: {}", block, cut.error().message());
+        then();
     });
 }
 
