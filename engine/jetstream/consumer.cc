@@ -704,6 +704,15 @@ std::optional<std::string> Consumer::take_request(std::uint64_t size) {
     const auto bytes = static_cast<std::int64_t>(size);
     while (!waiting_.empty()) {
         PullRequest& request = waiting_.front();
+        if (!reply_has_interest(request.reply)) {
+            // Matches nats-server nextWaiting: a request whose requester no longer listens is
+            // dropped (no status: its interest is its reply), and the message goes to the next
+            // one. Else it was counted as delivered to nobody and held for ack_wait, one
+            // max_deliver attempt used up.
+            COVER("jetstream: a pull request without interest is dropped");
+            finish_request(request.id, "");
+            continue;
+        }
         if (request.max_bytes > 0) {
             if (bytes > request.max_bytes) {
                 COVER("jetstream: a pull request's max_bytes is smaller than the message");

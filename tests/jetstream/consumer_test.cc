@@ -982,3 +982,31 @@ TEST_CASE("jetstream consumer: out-of-order acks leave exactly the unacked for r
     CHECK(info["num_redelivered"] == 0);
     CHECK(at(info["ack_floor"])["stream_seq"] == 400);
 }
+
+TEST_CASE("jetstream consumer: a pull request whose requester unsubscribed takes no message",
+          "[jetstream][consumer][pull][sim]") {
+    // nats-server nextWaiting drops a waiting request whose reply subject has no interest left and
+    // gives the message to the next request. Counting it as delivered to nobody would hold it for
+    // ack_wait (30 s here) and use up one of its max_deliver attempts.
+    JetStreamFixture f;
+    f.create_stream(json{{"name", "ORDERS"}, {"subjects", {"orders.*"}}});
+    f.request("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1",
+              durable("D1", {{"ack_wait", 30000000000}}).dump());
+    f.route("pull.gone");
+    send(f, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D1", "pull.gone", R"({"batch":5,"expires":60000000000})");
+    f.client->send("UNSUB " + *f.route_sids["pull.gone"].begin() + "\r\n");
+    CHECK(f.request("$JS.API.CONSUMER.INFO.ORDERS.D1")["num_waiting"] == 1);
+    f.publish("orders.a", "m1");
+    f.world.run_for(Duration::milliseconds(100));
+    json info = f.request("$JS.API.CONSUMER.INFO.ORDERS.D1");
+    CHECK(at(info["delivered"]) == seqs(0, 0));
+    CHECK(info["num_ack_pending"] == 0);
+    CHECK(info["num_waiting"] == 0);
+    CHECK(to(f, "pull.gone").empty());
+    // The next requester gets it at once, as its first delivery.
+    const auto got = pull(f, "D1", R"({"batch":1,"expires":60000000000})", "_INBOX.t.next", 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].payload == "m1");
+    CHECK(ack_token(got[0].reply, 2) == "1");  // Delivery count.
+    CHECK(ack_token(got[0].reply, 4) == "1");  // Consumer sequence.
+}
